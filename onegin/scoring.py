@@ -10,7 +10,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from onegin.errors import ConfigError
 
@@ -93,7 +93,7 @@ class ScoringWeights:
 def validate_objective(objective: str) -> Objective:
     if objective not in OBJECTIVES:
         raise ConfigError("objective", f"must be one of {', '.join(OBJECTIVES)}, got {objective!r}")
-    return objective  # type: ignore[return-value]
+    return cast(Objective, objective)
 
 
 def health_score(components: Mapping[str, float], weights: ScoringWeights) -> float:

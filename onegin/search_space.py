@@ -55,7 +55,8 @@ class IntParam:
         if self.low == self.high:
             return self.low
         if self.log:
-            return min(self.high, round(math.exp(rng.uniform(*map(math.log, (self.low, self.high))))))
+            value = math.exp(rng.uniform(math.log(self.low), math.log(self.high)))
+            return min(self.high, max(self.low, round(value)))
         return rng.randint(self.low, self.high)
 
     def parse(self, text: str) -> int:

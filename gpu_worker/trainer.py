@@ -1,0 +1,262 @@
+"""Train one trial end to end and leave its artifacts in a directory.
+
+The Celery task and the CLI both call `train_trial`; it loads the (cached)
+dataset, builds the model, trains with progress/cancel/pruning callbacks,
+measures health, renders plots and saves `model.keras`, `history.json`,
+`metrics.json`, `architecture.json`, `plots/*.png` and TensorBoard logs.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from gpu_worker.trial_spec import TrialSpec
+from onegin.errors import TrialCancelled, TrialFailed
+from onegin.progress import Phase, Progress
+from onegin.scoring import health_score, total_score
+
+PROBE_SAMPLES = 256
+PROGRESSION_SAMPLES = 128
+TrialStatus = Literal["completed", "pruned"]
+
+
+@dataclass
+class TrialHooks:
+    """How the outside world watches and steers a trial (all optional)."""
+
+    on_progress: Callable[[Progress], None] | None = None
+    is_cancelled: Callable[[], bool] | None = None
+    should_prune: Callable[[int, float], bool] | None = None
+
+
+@dataclass(frozen=True)
+class TrialResult:
+    """The small JSON summary a trial returns; artifacts stay on disk."""
+
+    status: TrialStatus
+    params: dict[str, Any]
+    dataset: dict[str, Any]
+    epochs_run: int
+    val_accuracy: float
+    val_loss: float
+    test_accuracy: float | None
+    test_loss: float | None
+    health: dict[str, float] | None
+    health_score: float | None
+    total_score: float
+    objective: str
+    param_count: int
+    architecture_summary: str
+    timings: dict[str, float]
+    plots: list[str]
+    artifacts: list[str]
+    pruned_at_epoch: int | None = None
+    history: dict[str, list[float]] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class _Timer:
+    """Collects seconds per phase and reports each phase as it starts."""
+
+    def __init__(self, report: Callable[[Progress], None], epochs: int) -> None:
+        self.seconds: dict[str, float] = {}
+        self._report = report
+        self._epochs = epochs
+
+    @contextmanager
+    def phase(self, name: Phase) -> Iterator[None]:
+        self._report(Progress(name, epochs=self._epochs))
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - start
+
+
+def _write_json(path: Path, data: Any) -> None:
+    path.write_text(json.dumps(data, indent=2, allow_nan=False, default=float))
+
+
+def _history(raw: dict[str, list[Any]]) -> dict[str, list[float]]:
+    return {key: [float(v) for v in values] for key, values in raw.items()}
+
+
+def _diverged(history: dict[str, list[float]]) -> int | None:
+    for i, loss in enumerate(history.get("loss", []), start=1):
+        if not math.isfinite(loss):
+            return i
+    return None
+
+
+def _cross_entropy(probs: np.ndarray, labels: np.ndarray) -> float:
+    picked = probs[np.arange(len(labels)), labels]
+    return float(-np.mean(np.log(np.clip(picked, 1e-7, 1.0))))
+
+
+def train_trial(
+    spec: TrialSpec, out_dir: str | Path, hooks: TrialHooks | None = None
+) -> TrialResult:
+    """Run one trial; raises `TrialFailed` (bad model, divergence) or `TrialCancelled`."""
+    import keras
+
+    from gpu_worker.activation_progress import ActivationProgressRecorder
+    from gpu_worker.architecture import summarize
+    from gpu_worker.builder import build_model
+    from gpu_worker.callbacks import CancelCallback, ProgressCallback, PruningCallback
+    from gpu_worker.datasets import load_dataset
+    from gpu_worker.health import BatchLossRecorder, compute_health
+    from gpu_worker.plots import PlotInputs, render_plots
+    from gpu_worker.runtime import configure_tensorflow, seed_everything
+
+    hooks = hooks or TrialHooks()
+    report = hooks.on_progress or (lambda _progress: None)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    timer = _Timer(report, spec.epochs)
+    configure_tensorflow()
+
+    with timer.phase("loading_data"):
+        data = load_dataset(
+            spec.dataset, data_dir=spec.data_dir, seed=spec.seed,
+            max_train_samples=spec.max_train_samples, max_eval_samples=spec.max_eval_samples,
+        )
+    with timer.phase("building"):
+        seed_everything(spec.seed)
+        try:
+            built = build_model(
+                spec.params, modality=data.modality, input_shape=data.input_shape,
+                num_classes=data.num_classes, vocab_size=data.vocab_size,
+            )
+        except (ValueError, TypeError) as exc:  # ConfigError is a ValueError: invalid model
+            raise TrialFailed(f"the model could not be built: {exc}") from exc
+    model = built.model
+    params = built.params
+    batch_size = int(params["batch_size"])
+    steps = math.ceil(len(data.x_train) / batch_size)
+    x_probe, y_probe = data.x_val[:PROBE_SAMPLES], data.y_val[:PROBE_SAMPLES]
+
+    cancel = CancelCallback(hooks.is_cancelled) if hooks.is_cancelled else None
+    pruning = PruningCallback(hooks.should_prune) if hooks.should_prune else None
+    losses = BatchLossRecorder() if spec.health else None
+    progression = (
+        ActivationProgressRecorder(data.x_val[:PROGRESSION_SAMPLES])
+        if spec.plot_mode != "none" else None
+    )
+    callbacks: list[Any] = [
+        c for c in (ProgressCallback(report, spec.epochs, steps), cancel, pruning, losses,
+                    progression, keras.callbacks.TerminateOnNaN())
+        if c is not None
+    ]
+    if spec.tensorboard:
+        callbacks.append(keras.callbacks.TensorBoard(
+            log_dir=str(out / "tensorboard"), write_graph=False, profile_batch=0,
+        ))
+
+    with timer.phase("training"):
+        fit = model.fit(
+            data.x_train, data.y_train, validation_data=(data.x_val, data.y_val),
+            epochs=spec.epochs, batch_size=batch_size, callbacks=callbacks, verbose=0,
+            shuffle=True,
+        )
+    history = _history(fit.history)
+    if cancel is not None and cancel.cancelled:
+        raise TrialCancelled("training stopped: the job was cancelled")
+    bad_epoch = _diverged(history)
+    if bad_epoch is not None:
+        raise TrialFailed(f"training diverged: the loss became non-finite in epoch {bad_epoch}")
+    epochs_run = len(history.get("loss", []))
+    base = {
+        "params": params, "dataset": data.summary(), "epochs_run": epochs_run,
+        "objective": spec.objective, "param_count": int(model.count_params()),
+        "architecture_summary": summarize(built.architecture), "history": history,
+    }
+    _write_json(out / "architecture.json", built.architecture)
+    _write_json(out / "history.json", history)
+
+    if pruning is not None and pruning.pruned_at_epoch is not None:
+        val_acc, val_loss = history["val_accuracy"][-1], history["val_loss"][-1]
+        result = TrialResult(
+            status="pruned", **base, val_accuracy=val_acc, val_loss=val_loss,
+            test_accuracy=None, test_loss=None, health=None, health_score=None,
+            total_score=val_acc, timings=timer.seconds, plots=[],
+            artifacts=["architecture.json", "history.json", "metrics.json"],
+            pruned_at_epoch=pruning.pruned_at_epoch,
+        )
+        _write_json(out / "metrics.json", _metrics(result))
+        report(Progress("done", epochs_run, spec.epochs, 1.0))
+        return result
+
+    with timer.phase("evaluating"):
+        probs = model.predict(data.x_val, batch_size=max(batch_size, 256), verbose=0)
+        y_val_pred = probs.argmax(axis=1)
+        val_acc = float(np.mean(y_val_pred == data.y_val))
+        val_loss = _cross_entropy(probs, data.y_val)
+        test_loss, test_acc = (float(v) for v in model.evaluate(
+            data.x_test, data.y_test, batch_size=max(batch_size, 256), verbose=0))
+
+    components: dict[str, float] | None = None
+    details: dict[str, Any] = {}
+    if spec.health:
+        with timer.phase("computing_health"):
+            health = compute_health(
+                model, x_probe=x_probe, y_probe=y_probe, y_val=data.y_val,
+                y_val_pred=y_val_pred, val_losses=history["val_loss"],
+                batch_losses=losses.losses if losses else [], val_accuracy=val_acc,
+                num_classes=data.num_classes,
+            )
+        components, details = dict(health.components), dict(health.details)
+    score = total_score(spec.objective, val_acc, components, spec.weights)
+
+    plot_names: list[str] = []
+    if spec.renders_plots(score):
+        with timer.phase("plotting"):
+            from gpu_worker.health.probes import gradient_norms
+
+            norms = details.get("gradient_norms") or gradient_norms(model, x_probe, y_probe)
+            plot_seconds = render_plots(
+                PlotInputs(
+                    model=model, history=history, y_true=data.y_val, y_pred=y_val_pred,
+                    class_names=data.class_names, gradient_norms=norms,
+                    sample=data.x_val[:1], progression=progression.progression
+                    if progression else {},
+                ),
+                out / "plots",
+            )
+        plot_names = sorted(plot_seconds)
+        timer.seconds.update({f"plot_{k}": v for k, v in plot_seconds.items()})
+
+    with timer.phase("saving"):
+        model.save(out / "model.keras")
+        result = TrialResult(
+            status="completed", **base, val_accuracy=val_acc, val_loss=val_loss,
+            test_accuracy=test_acc, test_loss=test_loss, health=components,
+            health_score=health_score(components, spec.weights) if components else None,
+            total_score=score, timings=timer.seconds, plots=plot_names,
+            artifacts=_artifact_list(out, plot_names, spec.tensorboard),
+        )
+        _write_json(out / "metrics.json", _metrics(result) | {"health_details": details})
+    report(Progress("done", epochs_run, spec.epochs, 1.0, {"total_score": score}))
+    return result
+
+
+def _metrics(result: TrialResult) -> dict[str, Any]:
+    return {k: v for k, v in result.to_dict().items() if k != "history"}
+
+
+def _artifact_list(out: Path, plots: list[str], tensorboard: bool) -> list[str]:
+    names = ["model.keras", "history.json", "metrics.json", "architecture.json"]
+    names += [f"plots/{name}.png" for name in plots]
+    if tensorboard:
+        names.append("tensorboard/")
+    return names

@@ -1,0 +1,71 @@
+"""What one trial should do, validated up front so training never starts on bad input."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from onegin.errors import ConfigError
+from onegin.scoring import Objective, ScoringWeights, validate_objective
+
+PlotMode = Literal["all", "best", "none"]
+PLOT_MODES: tuple[PlotMode, ...] = ("all", "best", "none")
+MAX_EPOCHS = 1000
+
+
+def _positive_int(field_name: str, value: Any, upper: int | None = None) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(field_name, f"must be a positive integer, got {value!r}")
+    if upper is not None and value > upper:
+        raise ConfigError(field_name, f"must be at most {upper}, got {value}")
+
+
+@dataclass(frozen=True)
+class TrialSpec:
+    """Dataset, hyperparameters and what to measure and keep for one trial.
+
+    ``plot_mode="best"`` renders plots only when the trial's total score reaches
+    ``plot_threshold`` (the job's best score when the trial was sent), so the
+    final best trial always has plots without rendering them for every trial.
+    """
+
+    dataset: str = "digits"
+    params: Mapping[str, Any] = field(default_factory=dict)
+    epochs: int = 3
+    seed: int = 0
+    max_train_samples: int | None = None
+    max_eval_samples: int | None = None
+    objective: Objective = "health"
+    weights: ScoringWeights = field(default_factory=ScoringWeights)
+    health: bool = True
+    plot_mode: PlotMode = "all"
+    plot_threshold: float | None = None
+    tensorboard: bool = True
+    data_dir: str | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.dataset, str) or not self.dataset:
+            raise ConfigError("dataset", "must be a dataset name")
+        _positive_int("epochs", self.epochs, MAX_EPOCHS)
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise ConfigError("seed", f"must be a non-negative integer, got {self.seed!r}")
+        for name in ("max_train_samples", "max_eval_samples"):
+            if getattr(self, name) is not None:
+                _positive_int(name, getattr(self, name))
+        validate_objective(self.objective)
+        if not isinstance(self.weights, ScoringWeights):
+            raise ConfigError("weights", "must be ScoringWeights")
+        if self.objective == "health" and not self.health:
+            raise ConfigError("health", "cannot be off when the objective is 'health'")
+        if self.plot_mode not in PLOT_MODES:
+            raise ConfigError("plot_mode", f"must be one of {', '.join(PLOT_MODES)}")
+        if not isinstance(self.params, Mapping):
+            raise ConfigError("params", "must be a mapping of parameter name to value")
+
+    def renders_plots(self, total_score: float) -> bool:
+        if self.plot_mode == "all":
+            return True
+        if self.plot_mode == "none":
+            return False
+        return self.plot_threshold is None or total_score >= self.plot_threshold

@@ -1,0 +1,1 @@
+"""Celery orchestrator: one Optuna study per job (see ../shared/DESIGN.md)."""

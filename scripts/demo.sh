@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Sets up and runs Onegin's main job on the embedded default (no servers, no downloads).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+exec .venv/bin/onegin trial --dataset digits --epochs 3 --out runs/demo "$@"

@@ -1,0 +1,1 @@
+"""Flask web app: REST API, Socket.IO relay and the dashboard."""
