@@ -1,0 +1,147 @@
+"""Dataset registry: what each dataset is, the facts a UI and a model builder need.
+
+Specs are static data so the web app can list datasets without touching files or
+TensorFlow. Custom sources (``tsv:/file``, ``images:/dir``) get a spec computed
+from the files themselves, because their class count is only known there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+
+from onegin.errors import ConfigError, DatasetUnavailable
+from onegin.search_space import Modality
+
+VOCAB_CAP = 20_000
+"""Most token ids a text model sees (padding 0 and OOV included)."""
+
+IMAGE_SIZE = 32
+"""Side of the square RGB images that GTSRB and custom folders are resized to."""
+
+SEQUENCE_LENGTHS: Mapping[str, int] = MappingProxyType(
+    {"imdb": 200, "reuters": 200, "sms_spam": 64, "tsv": 64}
+)
+
+DEFAULT_DATASET = "digits"
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """Static description of one dataset (after preprocessing)."""
+
+    name: str
+    title: str
+    modality: Modality
+    num_classes: int
+    input_shape: tuple[int, ...]
+    url: str
+    description: str
+
+
+def _spec(
+    name: str,
+    title: str,
+    modality: Modality,
+    num_classes: int,
+    input_shape: tuple[int, ...],
+    url: str,
+    description: str,
+) -> tuple[str, DatasetSpec]:
+    return name, DatasetSpec(name, title, modality, num_classes, input_shape, url, description)
+
+
+DATASETS: Mapping[str, DatasetSpec] = MappingProxyType(dict([
+    _spec("digits", "Digits (scikit-learn 8x8)", "image", 10, (8, 8, 1),
+          "https://scikit-learn.org/stable/modules/generated/sklearn.datasets.load_digits.html",
+          "1,797 tiny 8x8 handwritten digits bundled with scikit-learn: always available."),
+    _spec("mnist", "MNIST handwritten digits", "image", 10, (28, 28, 1),
+          "https://yann.lecun.com/exdb/mnist/",
+          "70,000 28x28 grayscale handwritten digits, the classic first benchmark."),
+    _spec("fashion_mnist", "Fashion-MNIST clothing", "image", 10, (28, 28, 1),
+          "https://github.com/zalandoresearch/fashion-mnist",
+          "70,000 28x28 grayscale photos of clothing in 10 categories; harder than MNIST."),
+    _spec("cifar10", "CIFAR-10 tiny images", "image", 10, (32, 32, 3),
+          "https://www.cs.toronto.edu/~kriz/cifar.html",
+          "60,000 32x32 colour photos of 10 object classes such as planes, cats and trucks."),
+    _spec("cifar100", "CIFAR-100 tiny images", "image", 100, (32, 32, 3),
+          "https://www.cs.toronto.edu/~kriz/cifar.html",
+          "60,000 32x32 colour photos of 100 fine-grained object classes."),
+    _spec("gtsrb", "GTSRB German traffic signs", "image", 43, (IMAGE_SIZE, IMAGE_SIZE, 3),
+          "https://benchmark.ini.rub.de/gtsrb_dataset.html",
+          "About 50,000 photos of 43 kinds of German traffic signs, resized to 32x32."),
+    _spec("imdb", "IMDB movie reviews", "text", 2, (SEQUENCE_LENGTHS["imdb"],),
+          "https://ai.stanford.edu/~amaas/data/sentiment/",
+          "50,000 movie reviews labelled positive or negative, as word-id sequences."),
+    _spec("reuters", "Reuters newswire topics", "text", 46, (SEQUENCE_LENGTHS["reuters"],),
+          "https://archive.ics.uci.edu/dataset/137/reuters+21578+text+categorization+collection",
+          "11,228 Reuters newswires labelled with 46 topics, as word-id sequences."),
+    _spec("sms_spam", "SMS Spam Collection", "text", 2, (SEQUENCE_LENGTHS["sms_spam"],),
+          "https://archive.ics.uci.edu/dataset/228/sms+spam+collection",
+          "5,574 English SMS messages labelled ham or spam."),
+]))
+
+
+def get_spec(name: str) -> DatasetSpec:
+    """Return the spec of a registered dataset or of a ``tsv:``/``images:`` source.
+
+    Custom sources are read (labels / folder names only) to count their classes.
+    """
+    if not isinstance(name, str) or not name.strip():
+        raise ConfigError("dataset", f"must be a non-empty string, got {name!r}")
+    name = name.strip()
+    kind, sep, rest = name.partition(":")
+    if sep and kind in ("tsv", "images"):
+        return custom_spec(kind, rest)
+    spec = DATASETS.get(name)
+    if spec is None:
+        known = ", ".join([*DATASETS, "tsv:/path/file.tsv", "images:/path/dir"])
+        raise ConfigError("dataset", f"unknown dataset {name!r}; known: {known}")
+    return spec
+
+
+def custom_path(kind: str, raw_path: str) -> Path:
+    """Validate and absolutize the path of a custom source."""
+    if not raw_path.strip():
+        raise ConfigError("dataset", f"'{kind}:' needs a path, e.g. '{kind}:/data/mine'")
+    path = Path(raw_path.strip()).expanduser().resolve()
+    exists = path.is_file() if kind == "tsv" else path.is_dir()
+    if not exists:
+        what = "file" if kind == "tsv" else "folder"
+        raise DatasetUnavailable(
+            f"Dataset '{kind}:{raw_path}' is unavailable: no {what} at {path}."
+        )
+    return path
+
+
+def custom_spec(kind: str, raw_path: str) -> DatasetSpec:
+    """Build the spec of a ``tsv:`` file or an ``images:`` folder from its contents."""
+    # Imported here: the offline/text readers are only needed for custom sources.
+    path = custom_path(kind, raw_path)
+    if kind == "tsv":
+        from gpu_worker.datasets.text import read_labelled_text
+
+        _, labels, class_names = read_labelled_text(path)
+        return DatasetSpec(
+            name=f"tsv:{path}",
+            title=f"Text file {path.name}",
+            modality="text",
+            num_classes=len(class_names),
+            input_shape=(SEQUENCE_LENGTHS["tsv"],),
+            url=path.as_uri(),
+            description=f"{len(labels):,} labelled texts from {path}.",
+        )
+    from gpu_worker.datasets.offline import image_folder_classes
+
+    classes = image_folder_classes(path)
+    return DatasetSpec(
+        name=f"images:{path}",
+        title=f"Image folder {path.name}",
+        modality="image",
+        num_classes=len(classes),
+        input_shape=(IMAGE_SIZE, IMAGE_SIZE, 3),
+        url=path.as_uri(),
+        description=f"Images in {len(classes)} class folders under {path}, resized to 32x32.",
+    )
