@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -24,7 +24,11 @@ from onegin.errors import TrialCancelled, TrialFailed
 from onegin.progress import Phase, Progress
 from onegin.scoring import health_score, total_score
 
+if TYPE_CHECKING:
+    from gpu_worker.datasets import PreparedData
+
 PROBE_SAMPLES = 256
+DIVERGENCE_FACTOR = 100.0  # a loss 100× a uniform guess's has blown up, not just stalled
 PROGRESSION_SAMPLES = 128
 TrialStatus = Literal["completed", "pruned"]
 
@@ -92,22 +96,25 @@ def _history(raw: dict[str, list[Any]]) -> dict[str, list[float]]:
     return {key: [float(v) for v in values] for key, values in raw.items()}
 
 
-def _diverged(history: dict[str, list[float]]) -> int | None:
+def _diverged(history: dict[str, list[float]], num_classes: int) -> int | None:
+    """First epoch whose loss is non-finite or far above a uniform guess's loss (ln K)."""
+    ceiling = DIVERGENCE_FACTOR * math.log(max(num_classes, 2))
     for i, loss in enumerate(history.get("loss", []), start=1):
-        if not math.isfinite(loss):
+        if not math.isfinite(loss) or loss > ceiling:
             return i
     return None
 
 
-def _cross_entropy(probs: np.ndarray, labels: np.ndarray) -> float:
-    picked = probs[np.arange(len(labels)), labels]
-    return float(-np.mean(np.log(np.clip(picked, 1e-7, 1.0))))
-
-
 def train_trial(
-    spec: TrialSpec, out_dir: str | Path, hooks: TrialHooks | None = None
+    spec: TrialSpec,
+    out_dir: str | Path,
+    hooks: TrialHooks | None = None,
+    data: PreparedData | None = None,
 ) -> TrialResult:
-    """Run one trial; raises `TrialFailed` (bad model, divergence) or `TrialCancelled`."""
+    """Run one trial; raises `TrialFailed` (bad model, divergence) or `TrialCancelled`.
+
+    ``data`` replaces loading ``spec.dataset`` (in-memory data from Python, benchmarks).
+    """
     import keras
 
     from gpu_worker.activation_progress import ActivationProgressRecorder
@@ -127,7 +134,7 @@ def train_trial(
     configure_tensorflow()
 
     with timer.phase("loading_data"):
-        data = load_dataset(
+        data = data or load_dataset(
             spec.dataset, data_dir=spec.data_dir, seed=spec.seed,
             max_train_samples=spec.max_train_samples, max_eval_samples=spec.max_eval_samples,
         )
@@ -172,11 +179,14 @@ def train_trial(
     history = _history(fit.history)
     if cancel is not None and cancel.cancelled:
         raise TrialCancelled("training stopped: the job was cancelled")
-    bad_epoch = _diverged(history)
+    bad_epoch = _diverged(history, data.num_classes)
     if bad_epoch is not None:
-        raise TrialFailed(f"training diverged: the loss became non-finite in epoch {bad_epoch}")
+        raise TrialFailed(
+            f"training diverged: the loss blew up to {history['loss'][bad_epoch - 1]:.3g} "
+            f"in epoch {bad_epoch}"
+        )
     epochs_run = len(history.get("loss", []))
-    base = {
+    base: dict[str, Any] = {
         "params": params, "dataset": data.summary(), "epochs_run": epochs_run,
         "objective": spec.objective, "param_count": int(model.count_params()),
         "architecture_summary": summarize(built.architecture), "history": history,
@@ -197,13 +207,19 @@ def train_trial(
         report(Progress("done", epochs_run, spec.epochs, 1.0))
         return result
 
+    eval_batch = max(batch_size, 256)
     with timer.phase("evaluating"):
-        probs = model.predict(data.x_val, batch_size=max(batch_size, 256), verbose=0)
-        y_val_pred = probs.argmax(axis=1)
-        val_acc = float(np.mean(y_val_pred == data.y_val))
-        val_loss = _cross_entropy(probs, data.y_val)
+        # fit already scored the final weights on validation; predict only when
+        # health or plots need the predictions themselves
+        val_acc, val_loss = history["val_accuracy"][-1], history["val_loss"][-1]
+        # without health the objective is simple, so the score is val_acc already
+        needs_predictions = spec.health or spec.renders_plots(val_acc)
+        y_val_pred = (
+            model.predict(data.x_val, batch_size=eval_batch, verbose=0).argmax(1)
+            if needs_predictions else np.empty(0, dtype="int64")
+        )
         test_loss, test_acc = (float(v) for v in model.evaluate(
-            data.x_test, data.y_test, batch_size=max(batch_size, 256), verbose=0))
+            data.x_test, data.y_test, batch_size=eval_batch, verbose=0))
 
     components: dict[str, float] | None = None
     details: dict[str, Any] = {}

@@ -6,8 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from onegin.datasets import get_spec
 from onegin.errors import ConfigError
 from onegin.scoring import Objective, ScoringWeights, validate_objective
+from onegin.search_space import space_for
 
 PlotMode = Literal["all", "best", "none"]
 PLOT_MODES: tuple[PlotMode, ...] = ("all", "best", "none")
@@ -62,6 +64,7 @@ class TrialSpec:
             raise ConfigError("plot_mode", f"must be one of {', '.join(PLOT_MODES)}")
         if not isinstance(self.params, Mapping):
             raise ConfigError("params", "must be a mapping of parameter name to value")
+        space_for(get_spec(self.dataset).modality).resolve(self.params)
 
     def renders_plots(self, total_score: float) -> bool:
         if self.plot_mode == "all":

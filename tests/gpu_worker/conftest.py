@@ -7,6 +7,6 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("ONEGIN_OFFLINE", "1")
 
-from gpu_worker.runtime import configure_tensorflow  # noqa: E402
+from gpu_worker.runtime import configure_tensorflow
 
 configure_tensorflow(threads=int(os.environ.get("ONEGIN_TF_THREADS", "1")))

@@ -1,0 +1,1 @@
+"""Performance harness: each script compares Onegin with the plain baseline in one run."""
