@@ -19,6 +19,9 @@ class ConfigError(OneginError, ValueError):
         self.field = field
         self.reason = reason
 
+    def __reduce__(self) -> tuple[type[ConfigError], tuple[str, str]]:
+        return (type(self), (self.field, self.reason))  # survives pickling across processes
+
 
 class TrialFailed(OneginError):
     """The trial's model itself is invalid or diverged: record it, do not retry."""
@@ -30,3 +33,17 @@ class TrialCancelled(OneginError):
 
 class DatasetUnavailable(OneginError):
     """A dataset could not be found offline and could not be downloaded."""
+
+
+class ConfigErrors(OneginError, ValueError):
+    """Several invalid fields at once, so a form or an API client can fix them all."""
+
+    def __init__(self, errors: list[ConfigError]) -> None:
+        super().__init__("; ".join(str(e) for e in errors))
+        self.errors = errors
+
+    def __reduce__(self) -> tuple[type[ConfigErrors], tuple[list[ConfigError]]]:
+        return (type(self), (self.errors,))
+
+    def as_dict(self) -> dict[str, str]:
+        return {e.field: e.reason for e in self.errors}

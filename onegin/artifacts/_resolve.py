@@ -1,0 +1,102 @@
+"""Turn the ``artifacts_url`` setting into a store, and push a folder into one."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from onegin.artifacts._io import TEMP_PREFIX, guess_content_type
+from onegin.artifacts._keys import validate_key, validate_prefix
+from onegin.artifacts._local import LocalArtifactStore
+from onegin.artifacts._protocol import ArtifactInfo, ArtifactStore
+from onegin.artifacts._retry import RetryingArtifactStore
+from onegin.artifacts.errors import InvalidArtifactKey
+from onegin.errors import ConfigError
+
+_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+_FIELD = "artifacts_url"
+
+
+def open_artifact_store(
+    url: str,
+    *,
+    endpoint_url: str | None = None,
+    region: str = "us-east-1",
+    retries: int = 4,
+    multipart_threshold: int | None = None,
+) -> ArtifactStore:
+    """The store for ``url``, wrapped in ``RetryingArtifactStore``.
+
+    ``file:///abs/path`` and ``file://rel/path`` give a local folder;
+    ``s3://bucket/optional/prefix`` an S3/MinIO bucket (``endpoint_url`` for
+    MinIO; the bucket is created on first write; every key gets the prefix).
+    Nothing is contacted here: call ``ping()`` for readiness.
+    """
+    if not isinstance(retries, int) or retries < 0:
+        raise ConfigError("artifact_retries", f"must be an integer >= 0, got {retries!r}")
+    parts = urlsplit(url)
+    if parts.query or parts.fragment:
+        raise ConfigError(_FIELD, "must not have a query string or fragment")
+    if parts.scheme == "file":
+        folder = unquote(parts.netloc + parts.path)
+        if not folder:
+            raise ConfigError(_FIELD, "file:// needs a folder: file:///abs/path or file://rel")
+        inner: ArtifactStore = LocalArtifactStore(folder)
+    elif parts.scheme == "s3":
+        from onegin.artifacts._s3 import MIB, S3ArtifactStore
+
+        bucket, prefix = _parse_s3(parts.netloc, unquote(parts.path))
+        inner = S3ArtifactStore(
+            bucket, prefix, endpoint_url=endpoint_url, region=region,
+            multipart_threshold=multipart_threshold or 64 * MIB,
+        )
+    else:
+        raise ConfigError(
+            _FIELD,
+            f"unsupported scheme {parts.scheme!r}; use file:///abs/path, file://rel/path "
+            "or s3://bucket/prefix",
+        )
+    return RetryingArtifactStore(inner, retries=retries)
+
+
+def _parse_s3(netloc: str, path: str) -> tuple[str, str]:
+    if "@" in netloc:  # say so without echoing what may be a secret
+        raise ConfigError(_FIELD, "credentials do not belong in the URL; use AWS_* variables")
+    if not _BUCKET.fullmatch(netloc) or ".." in netloc:
+        raise ConfigError(_FIELD, f"{netloc!r} is not a valid S3 bucket name")
+    prefix = path.removeprefix("/")
+    if prefix and not prefix.endswith("/"):
+        prefix += "/"
+    try:
+        validate_prefix(prefix)
+    except InvalidArtifactKey as exc:
+        raise ConfigError(_FIELD, f"bad key prefix: {exc.reason}") from exc
+    return netloc, prefix
+
+
+def put_tree(store: ArtifactStore, local_dir: Path, prefix: str) -> list[ArtifactInfo]:
+    """Upload every regular file under ``local_dir`` (a trial's output folder) to
+    ``prefix`` + its relative path, in key order; returns what was stored.
+
+    Symlinks are skipped so an output folder cannot smuggle in files from
+    elsewhere on the worker; leftover temp files from an atomic write too.
+    """
+    validate_prefix(prefix)
+    root = Path(local_dir)
+    if not root.is_dir():
+        raise NotADirectoryError(f"not a folder: {root}")
+    keys: dict[str, Path] = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        here = Path(dirpath)
+        dirnames.sort()
+        for name in filenames:
+            file = here / name
+            if file.is_symlink() or name.startswith(TEMP_PREFIX) or not file.is_file():
+                continue
+            keys[validate_key(prefix + file.relative_to(root).as_posix())] = file
+    return [
+        store.put_file(key, keys[key], content_type=guess_content_type(key))
+        for key in sorted(keys)
+    ]
