@@ -17,6 +17,7 @@ from onegin.search_space import space_for
 
 MIN_POOLED_SIDE = 4  # pool only while both sides are at least this, keeping >= 2×2 maps
 MAX_FILTERS = 256
+BN_MOMENTUM = 0.9  # Keras' 0.99 lags far behind in the few hundred steps of a search trial
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ def _image_body(inputs: Any, p: Mapping[str, Any]) -> Any:
             name=f"conv_{i}",
         )(x)
         if p["batch_norm"]:
-            x = layers.BatchNormalization(name=f"conv_{i}_bn")(x)
+            x = layers.BatchNormalization(momentum=BN_MOMENTUM, name=f"conv_{i}_bn")(x)
         x = layers.Activation(p["activation"], name=f"conv_{i}_act")(x)
         if min(height, width) >= MIN_POOLED_SIDE:
             x = layers.MaxPooling2D(2, name=f"pool_{i}")(x)

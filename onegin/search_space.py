@@ -185,7 +185,7 @@ IMAGE_PARAMS: tuple[Param, ...] = (
     CategoricalParam("kernel_size", (3, 5), 3),
     CategoricalParam("activation", ("relu", "leaky_relu", "elu", "swish", "tanh"), "relu"),
     CategoricalParam("batch_norm", (True, False), True),
-    CategoricalParam("pooling", ("global", "flatten"), "global"),
+    CategoricalParam("pooling", ("global", "flatten"), "flatten"),
     IntParam("dense_layers", 0, 4, 1),
     IntParam("dense_units", 64, 1024, 128, log=True),
     *_SHARED,
