@@ -1,0 +1,254 @@
+"""RecordStore: jobs and trials in SQLite or PostgreSQL, returned as frozen records.
+
+One context manager (`_session`) owns session, commit, rollback, close and error
+translation, as Optuna's ``_rdb`` storage does; rows never leave this module.
+Thread-safe: each call opens its own session on a pooled engine. After a fork,
+make a new store (pooled connections must not cross processes).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from onegin.records._coerce import coerce_fields, coerce_value, json_safe
+from onegin.records._engine import make_engine, writer
+from onegin.records._models import JobRow, TrialRow
+from onegin.records.errors import (
+    InvalidField,
+    RecordError,
+    RecordNotFound,
+    RecordStoreUnavailable,
+)
+from onegin.records.states import (
+    JOB_TERMINAL,
+    TRIAL_STATUSES,
+    check_job_transition,
+    check_status,
+)
+from onegin.records.values import JobRecord, TrialRecord
+from onegin.settings import redact_url
+
+_JOB_FIXED = frozenset({"id", "owner", "config", "created_at"})
+_TRIAL_FIXED = frozenset({"job_id", "number"})
+_JOB_COLUMNS = dict(sa.inspect(JobRow).columns.items())
+_TRIAL_COLUMNS = dict(sa.inspect(TrialRow).columns.items())
+JOB_UPDATABLE: frozenset[str] = frozenset(_JOB_COLUMNS) - _JOB_FIXED
+TRIAL_UPDATABLE: frozenset[str] = frozenset(_TRIAL_COLUMNS) - _TRIAL_FIXED
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class RecordStore:
+    """Jobs and their trials. Every method is one transaction and returns fresh records."""
+
+    def __init__(self, url: str, *, upgrade: bool = False) -> None:
+        if upgrade:
+            from onegin.records.migrate import upgrade as run_upgrade
+
+            run_upgrade(url)
+        self._url = url
+        self._engine = make_engine(url)
+        self._writer = writer(self._engine)
+
+    def __repr__(self) -> str:
+        return f"RecordStore({redact_url(self._url)!r})"
+
+    def close(self) -> None:
+        """Close pooled connections; the store reconnects if used again."""
+        self._engine.dispose()
+
+    @contextmanager
+    def _session(self, *, write: bool = False) -> Iterator[Session]:
+        session = Session(self._writer if write else self._engine, expire_on_commit=False)
+        try:
+            yield session
+            session.commit()
+        except sa.exc.IntegrityError as exc:
+            session.rollback()
+            raise RecordError(f"conflicting write: {exc.orig}") from exc
+        except sa.exc.SQLAlchemyError as exc:
+            session.rollback()
+            raise RecordStoreUnavailable(
+                f"database error on {redact_url(self._url)}: {type(exc).__name__}: "
+                f"{getattr(exc, 'orig', None) or exc}") from exc
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    # -- jobs ------------------------------------------------------------------------------
+
+    def create_job(self, config: Mapping[str, Any], *, owner: str | None = None) -> JobRecord:
+        """A new job in status queued with a fresh 12-hex-digit id."""
+        if not isinstance(config, Mapping):
+            raise InvalidField("config", f"must be a mapping, got {type(config).__name__}")
+        row = JobRow(id=secrets.token_hex(6), owner=coerce_value(_JOB_COLUMNS["owner"], owner),
+                     config=json_safe("config", config), status="queued", created_at=_now())
+        with self._session(write=True) as session:
+            session.add(row)
+            session.flush()
+            return _job(row)
+
+    def get_job(self, job_id: str) -> JobRecord:
+        with self._session() as session:
+            return _job(_load_job(session, job_id))
+
+    def list_jobs(self, *, offset: int = 0, limit: int = 50,
+                  owner: str | None = None) -> tuple[list[JobRecord], int]:
+        """One page of jobs, newest first, and how many match in all."""
+        _check_page(offset, limit)
+        where = [] if owner is None else [JobRow.owner == owner]
+        query = (sa.select(JobRow).where(*where)
+                 .order_by(JobRow.created_at.desc(), JobRow.id.desc())
+                 .offset(offset).limit(limit))
+        with self._session() as session:
+            total = session.scalar(sa.select(sa.func.count()).select_from(JobRow).where(*where))
+            return [_job(row) for row in session.scalars(query)], int(total or 0)
+
+    def update_job(self, job_id: str, **fields: Any) -> JobRecord:
+        """Change fields; a status change must be legal (see `states`) or nothing is stored.
+
+        Entering running stamps ``started_at``, entering a terminal state stamps
+        ``finished_at``, unless given or already set.
+        """
+        values = coerce_fields(_JOB_COLUMNS, JOB_UPDATABLE, fields)
+        with self._session(write=True) as session:
+            row = _load_job(session, job_id, for_update=True)
+            status = values.get("status", row.status)
+            check_job_transition(row.status, status)
+            if status != row.status:
+                if status == "running" and row.started_at is None:
+                    values.setdefault("started_at", _now())
+                if status in JOB_TERMINAL and row.finished_at is None:
+                    values.setdefault("finished_at", _now())
+            for name, value in values.items():
+                setattr(row, name, value)
+            session.flush()
+            return _job(row)
+
+    def delete_job(self, job_id: str) -> None:
+        """Delete a job and (by the foreign key's ON DELETE CASCADE) its trials."""
+        with self._session(write=True) as session:
+            result = session.execute(sa.delete(JobRow).where(JobRow.id == job_id))
+            if getattr(result, "rowcount", 0) == 0:
+                raise RecordNotFound("job", job_id)
+
+    # -- trials ----------------------------------------------------------------------------
+
+    def upsert_trial(self, job_id: str, number: int, **fields: Any) -> TrialRecord:
+        """Create trial (job_id, number) or merge ``fields`` into it, atomically.
+
+        Idempotent: a re-delivered write changes nothing. A new trial starts as
+        queued, stamped ``queued_at`` now, with empty params and intermediate values.
+        """
+        if isinstance(number, bool) or not isinstance(number, int) or number < 0:
+            raise InvalidField("number", f"must be a non-negative integer, got {number!r}")
+        values = coerce_fields(_TRIAL_COLUMNS, TRIAL_UPDATABLE, fields)
+        if "status" in values:
+            check_status(values["status"], TRIAL_STATUSES)
+        new = {"status": "queued", "params": {}, "intermediate": {}, "queued_at": _now(),
+               **values, "job_id": job_id, "number": number}
+        with self._session(write=True) as session:
+            _load_job(session, job_id)
+            dialect = session.get_bind().dialect.name
+            insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(
+                TrialRow).values(new)
+            key = ["job_id", "number"]
+            stmt = (insert.on_conflict_do_update(
+                        index_elements=key, set_={k: insert.excluded[k] for k in values})
+                    if values else insert.on_conflict_do_nothing(index_elements=key))
+            session.execute(stmt)
+            return _trial(_load_trial(session, job_id, number))
+
+    def get_trial(self, job_id: str, number: int) -> TrialRecord:
+        with self._session() as session:
+            return _trial(_load_trial(session, job_id, number))
+
+    def list_trials(self, job_id: str, *, offset: int = 0, limit: int = 100,
+                    status: str | None = None) -> tuple[list[TrialRecord], int]:
+        """One page of a job's trials by number, and how many match in all."""
+        _check_page(offset, limit)
+        where = [TrialRow.job_id == job_id]
+        if status is not None:
+            where.append(TrialRow.status == check_status(status, TRIAL_STATUSES))
+        query = (sa.select(TrialRow).where(*where).order_by(TrialRow.number)
+                 .offset(offset).limit(limit))
+        with self._session() as session:
+            _load_job(session, job_id)
+            total = session.scalar(sa.select(sa.func.count()).select_from(TrialRow).where(*where))
+            return [_trial(row) for row in session.scalars(query)], int(total or 0)
+
+    def trial_counts(self, job_id: str) -> dict[str, int]:
+        """Trials per status, every status present (zero when none)."""
+        query = (sa.select(TrialRow.status, sa.func.count()).where(TrialRow.job_id == job_id)
+                 .group_by(TrialRow.status))
+        with self._session() as session:
+            _load_job(session, job_id)
+            counts = dict.fromkeys(TRIAL_STATUSES, 0)
+            for status, count in session.execute(query):
+                counts[status] = int(count)
+            return counts
+
+    def ping(self) -> None:
+        """Raise `RecordStoreUnavailable` unless the database answers (readiness checks)."""
+        with self._session() as session:
+            session.execute(sa.text("SELECT 1"))
+
+
+def _check_page(offset: int, limit: int) -> None:
+    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+        raise InvalidField("offset", f"must be a non-negative integer, got {offset!r}")
+    # No upper bound: the orchestrator reads whole jobs; the web API caps its own pages.
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise InvalidField("limit", f"must be a positive integer, got {limit!r}")
+
+
+def _load_job(session: Session, job_id: str, *, for_update: bool = False) -> JobRow:
+    query = sa.select(JobRow).where(JobRow.id == job_id)
+    row = session.scalars(query.with_for_update() if for_update else query).one_or_none()
+    if row is None:
+        raise RecordNotFound("job", job_id)
+    return row
+
+
+def _load_trial(session: Session, job_id: str, number: int) -> TrialRow:
+    query = (sa.select(TrialRow).where(TrialRow.job_id == job_id, TrialRow.number == number)
+             .execution_options(populate_existing=True))
+    row = session.scalars(query).one_or_none()
+    if row is None:
+        raise RecordNotFound("trial", f"{job_id}/{number}")
+    return row
+
+
+def _job(row: JobRow) -> JobRecord:
+    return JobRecord(
+        id=row.id, owner=row.owner, config=row.config, status=row.status,
+        created_at=row.created_at, started_at=row.started_at, finished_at=row.finished_at,
+        best_trial_number=row.best_trial_number, best_score=row.best_score,
+        best_accuracy=row.best_accuracy, error=row.error,
+        orchestrator_heartbeat_at=row.orchestrator_heartbeat_at,
+    )
+
+
+def _trial(row: TrialRow) -> TrialRecord:
+    return TrialRecord(
+        job_id=row.job_id, number=row.number, status=row.status, params=row.params,
+        architecture_summary=row.architecture_summary, metrics=row.metrics,
+        health=row.health, health_score=row.health_score,
+        total_score=row.total_score, val_accuracy=row.val_accuracy, worker=row.worker,
+        task_id=row.task_id, queued_at=row.queued_at, started_at=row.started_at,
+        finished_at=row.finished_at, heartbeat_at=row.heartbeat_at,
+        artifact_prefix=row.artifact_prefix, error=row.error, retry_of=row.retry_of,
+        intermediate=row.intermediate,
+    )

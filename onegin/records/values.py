@@ -1,0 +1,83 @@
+"""What callers get back: frozen job and trial records.
+
+Fields cannot be reassigned, and every call returns fresh copies, so changing a
+record's JSON data (plain dicts and lists, ready for json/yaml) changes nothing
+stored and nothing another caller holds. `to_dict()` gives JSON-friendly data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import Any
+
+from onegin.records.states import JOB_TERMINAL, TRIAL_TERMINAL
+
+
+def _plain(value: Any) -> Any:
+    """A deep copy of JSON data with datetimes as ISO 8601 strings."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+class _Record:
+    def to_dict(self) -> dict[str, Any]:
+        """Every field as JSON-friendly data (datetimes as ISO strings)."""
+        return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class JobRecord(_Record):
+    """One optimisation job. Datetimes are timezone-aware UTC."""
+
+    id: str
+    owner: str | None
+    config: dict[str, Any]
+    status: str
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    best_trial_number: int | None
+    best_score: float | None
+    best_accuracy: float | None
+    error: str | None
+    orchestrator_heartbeat_at: datetime | None
+
+    @property
+    def terminal(self) -> bool:
+        return self.status in JOB_TERMINAL
+
+
+@dataclass(frozen=True)
+class TrialRecord(_Record):
+    """One trial of a job, keyed by (job_id, number). JSON keys are strings."""
+
+    job_id: str
+    number: int
+    status: str
+    params: dict[str, Any]
+    architecture_summary: str | None
+    metrics: dict[str, Any] | None
+    health: dict[str, Any] | None
+    health_score: float | None
+    total_score: float | None
+    val_accuracy: float | None
+    worker: str | None
+    task_id: str | None
+    queued_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    heartbeat_at: datetime | None
+    artifact_prefix: str | None
+    error: str | None
+    retry_of: int | None
+    intermediate: dict[str, Any]
+
+    @property
+    def terminal(self) -> bool:
+        return self.status in TRIAL_TERMINAL

@@ -1,0 +1,360 @@
+"""Layered settings: defaults, then a YAML file, then ``ONEGIN_*`` variables, then overrides.
+
+Every setting is one field of `Settings` whose metadata holds its default, its
+description, its environment variable and its parser, so the docs
+(`settings_reference`) and the validation cannot drift from the code. A bad value
+is rejected at load naming where it came from: the environment variable, the file
+key, or the override's field name. Pure apart from reading the file.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+import yaml
+
+from onegin.errors import ConfigError
+
+ENV_PREFIX = "ONEGIN_"
+CONFIG_ENV = "ONEGIN_CONFIG"
+# ONEGIN_* variables that are not settings: the file's path and test-harness knobs.
+NON_SETTING_ENV: frozenset[str] = frozenset({CONFIG_ENV, "ONEGIN_REQUIRE_SERVICES"})
+NON_SETTING_ENV_PREFIXES: tuple[str, ...] = ("ONEGIN_TEST_",)
+_SECRET_QUERY_KEYS = ("password", "secret", "token", "key")
+_MASK = "***"
+
+Parser = Callable[[Any], Any]  # returns the typed value or raises ValueError(reason)
+
+
+@dataclass(frozen=True)
+class FromHome:
+    """A default computed from the final ``home``; shown in the docs as its template."""
+
+    template: str
+
+    def resolve(self, home: Path) -> str:
+        return self.template.format(home=home)
+
+
+def setting(default: Any, description: str, parse: Parser,
+            *, env: str | None = None) -> dict[str, Any]:
+    """One setting's metadata; the environment variable defaults to ONEGIN_<NAME>."""
+    return {"default": default, "description": description, "parse": parse, "env": env}
+
+
+# -- parsers: each returns the typed value or raises ValueError with the reason ----------
+
+def _got(value: Any) -> str:
+    return f"got {value!r}"
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"must be a non-empty string, {_got(value)}")
+    return value.strip()
+
+
+def _path(value: Any) -> Path:
+    if isinstance(value, os.PathLike):
+        value = os.fspath(value)
+    return Path(os.path.abspath(os.path.expanduser(_text(value))))
+
+
+def _bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower() if isinstance(value, str | int) else None
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"must be true or false (1/0, yes/no, on/off), {_got(value)}")
+
+
+def _number(value: Any, kind: type[int] | type[float]) -> int | float:
+    if isinstance(value, bool):
+        raise ValueError(_got(value))
+    if isinstance(value, str):
+        try:
+            return kind(value.strip())
+        except ValueError:
+            raise ValueError(_got(value)) from None
+    if kind is int and isinstance(value, int):
+        return value
+    if kind is float and isinstance(value, int | float):
+        return float(value)
+    raise ValueError(_got(value))
+
+
+def _positive_int(value: Any) -> int:
+    try:
+        number = int(_number(value, int))
+    except ValueError:
+        raise ValueError(f"must be a positive integer, {_got(value)}") from None
+    if number < 1:
+        raise ValueError(f"must be a positive integer, {_got(value)}")
+    return number
+
+
+def _positive_float(value: Any) -> float:
+    try:
+        number = float(_number(value, float))
+    except ValueError:
+        raise ValueError(f"must be a positive number, {_got(value)}") from None
+    if not math.isfinite(number) or number <= 0:
+        raise ValueError(f"must be a positive number, {_got(value)}")
+    return number
+
+
+def _optional(parse: Parser) -> Parser:
+    """``None`` or an empty string means unset."""
+
+    def parse_optional(value: Any) -> Any:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        return parse(value)
+
+    return parse_optional
+
+
+def _url(**schemes: str | None) -> Parser:
+    """A URL whose scheme is one of ``schemes``; each maps to what it needs:
+    ``"path"`` (scheme:///a/path), ``"host"`` (scheme://host…), ``"bucket"`` or nothing."""
+    spelled = ", ".join(f"{s.replace('_', '+')}://" for s in schemes)
+
+    def parse_url(value: Any) -> str:
+        url = _text(value)
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower().replace("+", "_")
+        if "://" not in url or scheme not in schemes:
+            raise ValueError(f"must be a URL starting with one of {spelled}; got {url!r}")
+        needs = schemes[scheme]
+        if needs == "path" and (parts.netloc or parts.path in ("", "/")):
+            raise ValueError(f"must name a path as {parts.scheme}:///path, got {url!r}")
+        if needs == "host" and not parts.hostname:
+            raise ValueError(f"must name a host as {parts.scheme}://host, got {url!r}")
+        if needs == "bucket" and not parts.netloc:
+            raise ValueError(f"must name a bucket as {parts.scheme}://bucket/prefix, got {url!r}")
+        return url
+
+    return parse_url
+
+
+@dataclass(frozen=True, repr=False)
+class Settings:
+    """Where everything lives. Build with `load_settings`; print `redacted()`, never URLs."""
+
+    home: Path = field(metadata=setting(
+        "./.onegin", "Directory for embedded-mode files (SQLite database, broker folders, "
+        "events, artifacts); made absolute at load.", _path))
+    database_url: str = field(metadata=setting(
+        FromHome("sqlite:///{home}/onegin.db"),
+        "Job/trial records and the Optuna studies: sqlite:///file or "
+        "postgresql+psycopg2://user:password@host/db.",
+        _url(sqlite="path", postgresql="host", postgresql_psycopg2="host")))
+    broker_url: str = field(metadata=setting(
+        "filesystem://", "Celery broker: filesystem:// (embedded, folders under home/broker), "
+        "redis://, rediss:// or memory:// (one process, tests).",
+        _url(filesystem=None, memory=None, redis="host", rediss="host")))
+    events_url: str = field(metadata=setting(
+        FromHome("local://{home}/events"),
+        "Progress event bus: local:///dir (embedded) or redis:// / rediss://.",
+        _url(local="path", redis="host", rediss="host")))
+    artifacts_url: str = field(metadata=setting(
+        FromHome("file://{home}/artifacts"),
+        "Artifact store: file:///dir or s3://bucket/prefix.",
+        _url(file="path", s3="bucket")))
+    s3_endpoint_url: str | None = field(metadata=setting(
+        None, "S3-protocol endpoint for MinIO or moto (http(s)://host:port); unset means AWS.",
+        _optional(_url(http="host", https="host"))))
+    s3_region: str = field(metadata=setting(
+        "us-east-1", "Region name given to the S3 client.", _text))
+    data_dir: str | None = field(metadata=setting(
+        None, "Offline dataset directory searched before any download.", _optional(_text)))
+    offline: bool = field(metadata=setting(
+        False, "Never download datasets (1/0, true/false).", _bool))
+    tf_threads: int | None = field(metadata=setting(
+        None, "TensorFlow intra/inter-op threads per worker process; unset lets "
+        "TensorFlow choose.", _optional(_positive_int)))
+    heartbeat_interval: float = field(metadata=setting(
+        2.0, "Seconds between a worker's heartbeats for its running trial.", _positive_float))
+    heartbeat_timeout: float = field(metadata=setting(
+        30.0, "Seconds without a heartbeat after which a running trial counts as lost; "
+        "must exceed heartbeat_interval.", _positive_float))
+
+    @property
+    def embedded(self) -> bool:
+        """True when Celery runs on the filesystem transport (no servers)."""
+        return urlsplit(self.broker_url).scheme == "filesystem"
+
+    def redacted(self) -> dict[str, Any]:
+        """Every setting, JSON-friendly, with credentials in URLs masked: safe to log."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, Path):
+                value = str(value)
+            elif isinstance(value, str) and "://" in value:
+                value = redact_url(value)
+            out[f.name] = value
+        return out
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{k}={v!r}" for k, v in self.redacted().items())
+        return f"Settings({inner})"
+
+
+def redact_url(url: str) -> str:
+    """Mask the password (and secret-looking query values) of a URL; others pass unchanged."""
+    parts = urlsplit(url)
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    secret_query = any(_is_secret(k) for k, _ in pairs)
+    if parts.password is None and not secret_query:
+        return url
+    netloc = parts.netloc
+    if parts.password is not None:
+        userinfo, _, hostport = netloc.rpartition("@")
+        netloc = f"{userinfo.split(':', 1)[0]}:{_MASK}@{hostport}"
+    query = parts.query
+    if secret_query:
+        query = urlencode([(k, _MASK if _is_secret(k) else v) for k, v in pairs], safe="*")
+    # Rebuilt by hand: urlunsplit drops the empty netloc of sqlite:///path.
+    out = f"{parts.scheme}://{netloc}{parts.path}"
+    out += f"?{query}" if query else ""
+    return out + (f"#{parts.fragment}" if parts.fragment else "")
+
+
+def _is_secret(query_key: str) -> bool:
+    return any(word in query_key.lower() for word in _SECRET_QUERY_KEYS)
+
+
+def env_name(name: str) -> str:
+    """The environment variable of setting ``name``."""
+    meta = _FIELDS[name].metadata
+    return meta["env"] or ENV_PREFIX + name.upper()
+
+
+_FIELDS = {f.name: f for f in fields(Settings)}
+_BY_ENV = {env_name(name): name for name in _FIELDS}
+
+
+def _unknown(what: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(what, known, n=1)
+    hint = f"did you mean {close[0]}?" if close else f"known: {', '.join(known)}"
+    return f"unknown setting; {hint}"
+
+
+def _read_file(path: Path, source: str) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        reason = f"cannot read config file {str(path)!r}: {exc.strerror}"
+        raise ConfigError(source, reason) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(source, f"{str(path)!r} is not valid YAML: {exc}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(source, f"{str(path)!r} must hold a mapping of setting to value")
+    return {str(k): v for k, v in data.items()}
+
+
+def load_settings(
+    config_file: str | Path | None = None,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Defaults, then the YAML file, then ``ONEGIN_*`` variables, then ``overrides``.
+
+    ``config_file`` defaults to ``$ONEGIN_CONFIG``; ``env`` to ``os.environ``.
+    ``overrides`` are keyed by field name; a ``None`` value means "not given" (an
+    unset CLI flag). Unknown keys and unknown ``ONEGIN_*`` variables are rejected.
+    """
+    environ = os.environ if env is None else env
+    # name -> (value, what to call it in an error, suffix for the reason)
+    given: dict[str, tuple[Any, str, str]] = {}
+
+    file_source = "config_file"
+    if config_file is None and environ.get(CONFIG_ENV):
+        config_file, file_source = environ[CONFIG_ENV], CONFIG_ENV
+    if config_file is not None:
+        path = Path(config_file).expanduser()
+        for key, value in _read_file(path, file_source).items():
+            if key not in _FIELDS:
+                raise ConfigError(key, f"{_unknown(key, list(_FIELDS))} (in {str(path)!r})")
+            given[key] = (value, key, f" (in {str(path)!r})")
+
+    for var in sorted(environ):
+        if not var.startswith(ENV_PREFIX) or var in NON_SETTING_ENV:
+            continue
+        if var.startswith(NON_SETTING_ENV_PREFIXES):
+            continue
+        if var not in _BY_ENV:
+            raise ConfigError(var, _unknown(var, sorted(_BY_ENV)))
+        given[_BY_ENV[var]] = (environ[var], var, "")
+
+    for key, value in (overrides or {}).items():
+        if key not in _FIELDS:
+            raise ConfigError(key, _unknown(key, list(_FIELDS)))
+        if value is not None:
+            given[key] = (value, key, "")
+
+    def parse(name: str, home: Path | None) -> Any:
+        meta = _FIELDS[name].metadata
+        value, source, suffix = given.get(name, (meta["default"], name, " (the default)"))
+        if isinstance(value, FromHome):
+            assert home is not None
+            value = value.resolve(home)
+        try:
+            return meta["parse"](value)
+        except ValueError as exc:
+            raise ConfigError(source, f"{exc}{suffix}") from None
+
+    home = parse("home", None)
+    values = {name: parse(name, home) for name in _FIELDS}
+    if values["heartbeat_timeout"] <= values["heartbeat_interval"]:
+        name = "heartbeat_timeout" if "heartbeat_timeout" in given else "heartbeat_interval"
+        source = given[name][1] if name in given else name
+        raise ConfigError(source, (
+            f"heartbeat_timeout ({values['heartbeat_timeout']:g}s) must be greater than "
+            f"heartbeat_interval ({values['heartbeat_interval']:g}s)"))
+    return Settings(**values)
+
+
+def settings_reference() -> list[dict[str, Any]]:
+    """Name, environment variable, default and description of every setting, in order."""
+    out = []
+    for name, f in _FIELDS.items():
+        default = f.metadata["default"]
+        if isinstance(default, FromHome):
+            default = default.template
+        elif isinstance(default, bool):
+            default = str(default).lower()
+        out.append({"name": name, "env": env_name(name),
+                    "default": None if default is None else str(default),
+                    "description": f.metadata["description"]})
+    return out
+
+
+def format_reference_table() -> str:
+    """The Markdown table that docs/configuration.md embeds (a test keeps them equal)."""
+    rows = ["| setting | environment variable | default | description |",
+            "|---|---|---|---|"]
+    for item in settings_reference():
+        default = "unset" if item["default"] is None else f"`{item['default']}`"
+        rows.append(f"| `{item['name']}` | `{item['env']}` | {default} | "
+                    f"{item['description']} |")
+    return "\n".join(rows) + "\n"
+
+
+if __name__ == "__main__":
+    print(format_reference_table(), end="")
