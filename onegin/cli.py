@@ -18,7 +18,13 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from onegin.errors import ConfigError, DatasetUnavailable, TrialCancelled, TrialFailed
+from onegin.errors import (
+    ConfigError,
+    ConfigErrors,
+    DatasetUnavailable,
+    TrialCancelled,
+    TrialFailed,
+)
 from onegin.scoring import HEALTH_COMPONENTS, OBJECTIVES
 
 console = Console(stderr=True)
@@ -94,10 +100,181 @@ def print_result(result: dict[str, Any], out: Path) -> None:
     Console().print(f"artifacts in {out}")
 
 
+def _settings(args: argparse.Namespace) -> Any:
+    from onegin.settings import load_settings
+
+    overrides: dict[str, str] = {}
+    for text in args.set or []:
+        key, sep, value = text.partition("=")
+        if not sep:
+            raise ConfigError("--set", f"expected name=value, got {text!r}")
+        overrides[key.strip()] = value
+    return load_settings(args.config, overrides=overrides)
+
+
+def _add_settings_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", help="settings file (YAML); default $ONEGIN_CONFIG")
+    p.add_argument("--set", action="append", metavar="SETTING=VALUE",
+                   help="override a setting, e.g. --set database_url=postgresql+psycopg2://…")
+
+
+def _optimize_parser(sub: Any) -> None:
+    p = sub.add_parser("optimize", help="run a whole optimization job")
+    p.add_argument("--job", type=Path, help="job configuration file (YAML/JSON); flags win")
+    p.add_argument("--dataset")
+    p.add_argument("--trials", type=int)
+    p.add_argument("--concurrency", type=int)
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--objective", choices=OBJECTIVES)
+    p.add_argument("--pruner", choices=("none", "median", "hyperband"))
+    p.add_argument("--seed", type=int)
+    p.add_argument("--plots", dest="plot_mode", choices=("all", "best", "none"))
+    p.add_argument("--max-train-samples", type=int)
+    p.add_argument("--max-eval-samples", type=int)
+    p.add_argument("--time-limit", type=float, help="seconds; no new trials after it")
+    p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                   help="fix a hyperparameter (repeatable)")
+    p.add_argument("--workers", type=int, help="local GPU-worker processes (embedded mode)")
+    p.add_argument("--submit", action="store_true",
+                   help="send the job to the cluster's orchestrator and print its id")
+    p.add_argument("--follow", action="store_true", help="with --submit: show it live")
+    _add_settings_flags(p)
+    p.set_defaults(run=_run_optimize)
+
+
+def _job_config(args: argparse.Namespace) -> Any:
+    import yaml
+
+    from onegin.datasets import get_spec
+    from onegin.job_config import OptimizationConfig
+    from onegin.search_space import space_for
+
+    data: dict[str, Any] = yaml.safe_load(args.job.read_text()) if args.job else {}
+    for key in ("dataset", "trials", "concurrency", "epochs", "objective", "pruner", "seed",
+                "plot_mode", "max_train_samples", "max_eval_samples", "time_limit"):
+        if getattr(args, key) is not None:
+            data[key] = getattr(args, key)
+    if args.param:
+        modality = get_spec(data.get("dataset", "digits")).modality
+        data["params"] = dict(data.get("params") or {}) | space_for(modality).parse_assignments(
+            args.param)
+    return OptimizationConfig.from_dict(data)
+
+
+def _run_optimize(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    config = _job_config(args)
+    if args.submit:
+        return _submit(settings, config, follow=args.follow)
+    from onegin.api import optimize
+
+    result = optimize(config, settings=settings, workers=args.workers, live=True)
+    console.print(f"job {result.job_id}: {result.status}" +
+                  (f" ({result.error})" if result.error else ""))
+    if result.best_trial is None:
+        return 1
+    Console().print(
+        f"best trial {result.best_trial}: total score {result.best_score:.4f}, "
+        f"validation accuracy {result.best_accuracy:.4f}\n"
+        f"best model: {result.model_url}\n"
+        f"hyperparameters: {result.best_params}"
+    )
+    return 0 if result.status == "completed" else 1
+
+
+def _submit(settings: Any, config: Any, *, follow: bool) -> int:
+    from onegin.celery_app import create_celery
+    from onegin.display import JobDisplay
+    from onegin.services import Services
+    from orchestrator.tasks import submit_job
+
+    services = Services(settings)
+    job = services.records.create_job(config.to_dict())
+    submit_job(create_celery(settings), job.id)
+    Console().print(job.id)
+    if follow:
+        with JobDisplay(services.events, job.id, config.trials) as display:
+            display.wait()
+        console.print(f"job {job.id}: {services.records.get_job(job.id).status}")
+    return 0
+
+
+def _worker_parser(sub: Any) -> None:
+    p = sub.add_parser("worker", help="run a Celery worker: the orchestrator or a GPU worker")
+    p.add_argument("role", choices=("orchestrator", "gpu"))
+    p.add_argument("--name", default=None, help="worker name (default: role-pid)")
+    p.add_argument("--concurrency", type=int, default=1,
+                   help="pool processes: one per GPU for gpu, jobs at once for orchestrator")
+    p.add_argument("--trials-per-child", type=int, default=10,
+                   help="recycle a GPU pool process after this many trials (frees GPU memory)")
+    _add_settings_flags(p)
+    p.set_defaults(run=_run_worker)
+
+
+def _run_worker(args: argparse.Namespace) -> int:
+    import os
+
+    from onegin.local_workers import settings_env, worker_command
+
+    settings = _settings(args)
+    os.environ.update(settings_env(settings))
+    if args.role == "orchestrator":
+        settings_records_ready(settings)
+    command = worker_command(args.name or f"{args.role}-{os.getpid()}", args.role,
+                             concurrency=args.concurrency, trials_per_child=args.trials_per_child)
+    os.execv(command[0], command)  # become the worker: signals reach Celery directly
+    return 0  # pragma: no cover
+
+
+def settings_records_ready(settings: Any) -> None:
+    """The orchestrator needs the schema: upgrade it before taking jobs."""
+    from onegin.records.migrate import upgrade
+
+    upgrade(settings.database_url)
+
+
+def _db_parser(sub: Any) -> None:
+    p = sub.add_parser("db", help="database maintenance")
+    p.add_argument("action", choices=("upgrade",))
+    _add_settings_flags(p)
+    p.set_defaults(run=_run_db)
+
+
+def _run_db(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    settings_records_ready(settings)
+    Console().print(f"database schema is up to date ({settings.redacted()['database_url']})")
+    return 0
+
+
+def _cancel_parser(sub: Any) -> None:
+    p = sub.add_parser("cancel", help="cancel a job: running trials stop within one batch")
+    p.add_argument("job_id")
+    _add_settings_flags(p)
+    p.set_defaults(run=_run_cancel)
+
+
+def _run_cancel(args: argparse.Namespace) -> int:
+    from onegin.services import Services
+
+    records = Services(_settings(args)).records
+    job = records.get_job(args.job_id)
+    if job.status in ("completed", "cancelled", "failed"):
+        Console().print(f"job {job.id} already {job.status}")
+        return 0
+    records.update_job(job.id, status="cancelling")
+    Console().print(f"job {job.id}: cancelling")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="onegin", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     _trial_parser(sub)
+    _optimize_parser(sub)
+    _worker_parser(sub)
+    _db_parser(sub)
+    _cancel_parser(sub)
     return parser
 
 
@@ -107,6 +284,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.run(args))
     except ConfigError as exc:
         console.print(f"[red]invalid {exc.field}[/red]: {exc.reason}")
+        return 2
+    except ConfigErrors as exc:
+        for error in exc.errors:
+            console.print(f"[red]invalid {error.field}[/red]: {error.reason}")
         return 2
     except DatasetUnavailable as exc:
         console.print(f"[red]dataset unavailable[/red]: {exc}")

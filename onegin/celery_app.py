@@ -1,0 +1,66 @@
+"""The Celery application shared by the orchestrator and the GPU workers.
+
+Two queues: `orchestrator` (one long task per job) and `gpu` (one trial per
+task, prefetch of one, acknowledged late and rejected on worker loss). The
+embedded default uses kombu's filesystem transport, so several local worker
+processes share a queue with no server at all. Tasks are sent by name, so the
+orchestrator never imports the trainer and the workers never import Optuna.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from celery import Celery
+from kombu import Queue
+
+from onegin.settings import Settings, load_settings
+
+RUN_JOB = "onegin.run_job"
+TRAIN_TRIAL = "onegin.train_trial"
+ORCHESTRATOR_QUEUE = "orchestrator"
+GPU_QUEUE = "gpu"
+
+
+def broker_options(settings: Settings) -> dict[str, Any]:
+    if settings.broker_url.startswith("filesystem://"):
+        folder = Path(settings.home) / "broker"
+        for sub in ("queue", "processed"):
+            (folder / sub).mkdir(parents=True, exist_ok=True)
+        return {
+            "data_folder_in": str(folder / "queue"),
+            "data_folder_out": str(folder / "queue"),
+            "processed_folder": str(folder / "processed"),
+            "store_processed": False,
+            "polling_interval": 0.1,
+        }
+    # a trial may train for hours: never let Redis hand a running task to a second worker
+    return {"visibility_timeout": 12 * 3600}
+
+
+def create_celery(settings: Settings | None = None) -> Celery:
+    settings = settings or load_settings()
+    app = Celery("onegin", set_as_current=True)
+    app.conf.update(
+        broker_url=settings.broker_url,
+        broker_transport_options=broker_options(settings),
+        broker_connection_retry_on_startup=True,
+        result_backend=None,
+        task_ignore_result=True,
+        task_serializer="json",
+        accept_content=["json"],
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_queues=(Queue(ORCHESTRATOR_QUEUE), Queue(GPU_QUEUE)),
+        task_default_queue=GPU_QUEUE,
+        task_routes={RUN_JOB: {"queue": ORCHESTRATOR_QUEUE}, TRAIN_TRIAL: {"queue": GPU_QUEUE}},
+        worker_hijack_root_logger=False,
+        worker_send_task_events=True,  # Flower sees tasks
+        task_send_sent_event=True,
+    )
+    return app
+
+
+app = create_celery()

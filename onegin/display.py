@@ -1,0 +1,92 @@
+"""Live terminal view of a job, fed only by its events (the same ones browsers get)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+
+from onegin.events import EventBus
+
+
+class JobDisplay:
+    """A bar per running trial (with its phase), trials done, best so far and ETA."""
+
+    def __init__(self, events: EventBus, job_id: str, budget: int,
+                 console: Console | None = None) -> None:
+        self.events = events
+        self.job_id = job_id
+        self.progress = Progress(
+            TextColumn("{task.description:<12}"), BarColumn(),
+            TextColumn("{task.fields[info]}"), TimeElapsedColumn(),
+            console=console or Console(stderr=True),
+        )
+        self.overall = self.progress.add_task("trials", total=budget, info="")
+        self.trials: dict[int, TaskID] = {}
+        self.finished = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._follow, name="job-display", daemon=True)
+
+    def __enter__(self) -> JobDisplay:
+        self.progress.start()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self.progress.stop()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the job_finished event arrives (for `--follow`)."""
+        return self.finished.wait(timeout)
+
+    def _follow(self) -> None:
+        cursor: str | None = None
+        while not self._stop.is_set() and not self.finished.is_set():
+            events, cursor = self.events.read(self.job_id, cursor, timeout=0.5)
+            for event in events:
+                self.show(event)
+
+    def show(self, event: Mapping[str, Any]) -> None:
+        kind, data, number = event["type"], event.get("data", {}), event.get("trial")
+        if kind == "trial_started" and number is not None:
+            self._trial(number, "starting", 0.0, "")
+        elif kind == "trial_progress" and number is not None:
+            epoch = f"epoch {data['epoch']}/{data['epochs']}" if data.get("epoch") else ""
+            self._trial(number, data["phase"], data.get("fraction", 0.0), epoch)
+        elif kind == "trial_finished" and number is not None:
+            task = self.trials.pop(number, None)
+            if task is not None:
+                self.progress.remove_task(task)
+            self.progress.console.print(_finished_line(number, data))
+        elif kind == "job_progress":
+            self._overall(data)
+        elif kind == "job_finished":
+            self.finished.set()
+
+    def _trial(self, number: int, phase: str, fraction: float, info: str) -> None:
+        if number not in self.trials:
+            self.trials[number] = self.progress.add_task(f"trial {number}", total=1.0, info="")
+        self.progress.update(self.trials[number], completed=fraction or 0.0,
+                             info=f"{phase:<16} {info}")
+
+    def _overall(self, data: Mapping[str, Any]) -> None:
+        counts = data.get("counts", {})
+        done = counts.get("completed", 0) + counts.get("pruned", 0)
+        best = data.get("best_total_score")
+        eta = data.get("eta_seconds")
+        info = f"best {best:.4f}" if best is not None else "best —"
+        info += f"  ETA {eta:.0f}s" if eta is not None else ""
+        self.progress.update(self.overall, completed=done, info=info)
+
+
+def _finished_line(number: int, data: Mapping[str, Any]) -> str:
+    status, result = data.get("status"), data.get("result") or {}
+    if status == "completed":
+        return (f"trial {number}: completed  score {result.get('total_score', 0):.4f}  "
+                f"val acc {result.get('val_accuracy', 0):.4f}")
+    return f"trial {number}: {status}" + (f" ({data['error']})" if data.get("error") else "")

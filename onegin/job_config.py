@@ -1,0 +1,170 @@
+"""A job's whole configuration, validated at once so every bad field is named.
+
+Pure: the API, the CLI and the orchestrator share it; the dataset registry it
+consults is static data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any, Literal
+
+from onegin.errors import ConfigError, ConfigErrors
+from onegin.scoring import Objective, ScoringWeights, validate_objective
+from onegin.search_space import SearchSpace, space_for
+
+Pruner = Literal["none", "median", "hyperband"]
+PRUNERS: tuple[Pruner, ...] = ("none", "median", "hyperband")
+PLOT_MODES = ("all", "best", "none")
+MAX_TRIALS = 10_000
+MAX_EPOCHS = 1000
+MAX_CONCURRENCY = 256
+
+
+@dataclass(frozen=True)
+class OptimizationConfig:
+    """What a person asks for: dataset, objective, budget and search-space tweaks."""
+
+    dataset: str = "digits"
+    trials: int = 8
+    concurrency: int = 2
+    epochs: int = 3
+    objective: Objective = "health"
+    weights: ScoringWeights = field(default_factory=ScoringWeights)
+    params: Mapping[str, Any] = field(default_factory=dict)
+    initial_trials: tuple[Mapping[str, Any], ...] = ()
+    pruner: Pruner = "median"
+    seed: int = 0
+    plot_mode: str = "best"
+    max_train_samples: int | None = None
+    max_eval_samples: int | None = None
+    time_limit: float | None = None
+    name: str = ""
+
+    def space(self) -> SearchSpace:
+        from onegin.datasets import get_spec
+
+        return space_for(get_spec(self.dataset).modality, self.params)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data["weights"] = self.weights.to_dict()
+        data["params"] = dict(self.params)
+        data["initial_trials"] = [dict(p) for p in self.initial_trials]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> OptimizationConfig:
+        """Validate user input; raises `ConfigErrors` listing every bad field."""
+        return validate_config(data)
+
+
+def _int(name: str, low: int, high: int | None = None) -> Callable[[Any], int]:
+    def check(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(name, f"must be an integer, got {value!r}")
+        if value < low or (high is not None and value > high):
+            bound = f"between {low} and {high}" if high is not None else f"at least {low}"
+            raise ConfigError(name, f"must be {bound}, got {value}")
+        return value
+    return check
+
+
+def _optional(check: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    return lambda value: None if value is None else check(value)
+
+
+def _choice(name: str, choices: tuple[str, ...]) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        if value not in choices:
+            raise ConfigError(name, f"must be one of {', '.join(choices)}, got {value!r}")
+        return str(value)
+    return check
+
+
+def _time_limit(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        raise ConfigError("time_limit", f"must be a positive number of seconds, got {value!r}")
+    return float(value)
+
+
+def _name(value: Any) -> str:
+    if not isinstance(value, str) or len(value) > 200:
+        raise ConfigError("name", "must be a string of at most 200 characters")
+    return value
+
+
+def _dataset(value: Any) -> str:
+    from onegin.datasets import get_spec
+
+    if not isinstance(value, str):
+        raise ConfigError("dataset", f"must be a dataset name, got {value!r}")
+    get_spec(value)
+    return value
+
+
+_CHECKS: dict[str, Callable[[Any], Any]] = {
+    "dataset": _dataset,
+    "trials": _int("trials", 1, MAX_TRIALS),
+    "concurrency": _int("concurrency", 1, MAX_CONCURRENCY),
+    "epochs": _int("epochs", 1, MAX_EPOCHS),
+    "objective": validate_objective,
+    "weights": lambda v: v if isinstance(v, ScoringWeights) else ScoringWeights.from_mapping(v),
+    "pruner": _choice("pruner", PRUNERS),
+    "seed": _int("seed", 0),
+    "plot_mode": _choice("plot_mode", PLOT_MODES),
+    "max_train_samples": _optional(_int("max_train_samples", 1)),
+    "max_eval_samples": _optional(_int("max_eval_samples", 1)),
+    "time_limit": _optional(_time_limit),
+    "name": _name,
+}
+
+
+def validate_config(data: Mapping[str, Any]) -> OptimizationConfig:
+    """Check every field, collect every error, then build the frozen config."""
+    if not isinstance(data, Mapping):
+        raise ConfigErrors([ConfigError("body", "must be a JSON object")])
+    known = {f.name for f in fields(OptimizationConfig)}
+    errors = [ConfigError(k, "unknown field") for k in sorted(set(data) - known)]
+    values: dict[str, Any] = {}
+    for name, check in _CHECKS.items():
+        if name in data:
+            try:
+                values[name] = check(data[name])
+            except ConfigError as exc:
+                errors.append(exc)
+    dataset_ok = not any(e.field == "dataset" for e in errors)
+    if dataset_ok:
+        _check_space(data, values, errors)
+    if errors:
+        raise ConfigErrors(errors)
+    return OptimizationConfig(**values)
+
+
+def _check_space(data: Mapping[str, Any], values: dict[str, Any],
+                 errors: list[ConfigError]) -> None:
+    from onegin.datasets import get_spec
+
+    modality = get_spec(values.get("dataset", "digits")).modality
+    try:
+        space = space_for(modality, data.get("params") or {})
+        values["params"] = dict(data.get("params") or {})
+    except ConfigError as exc:
+        errors.append(exc)
+        return
+    initial = data.get("initial_trials") or []
+    if not isinstance(initial, list | tuple):
+        errors.append(ConfigError("initial_trials", "must be a list of parameter mappings"))
+        return
+    checked = []
+    for i, params in enumerate(initial):
+        try:
+            if not isinstance(params, Mapping):
+                raise ConfigError("", "must be a mapping")
+            space.resolve(params)
+            checked.append(dict(params))
+        except ConfigError as exc:
+            errors.append(ConfigError(f"initial_trials[{i}].{exc.field}".rstrip("."),
+                                      exc.reason))
+    values["initial_trials"] = tuple(checked)

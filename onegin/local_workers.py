@@ -1,0 +1,87 @@
+"""GPU workers as local processes for the embedded mode: real Celery workers, no servers.
+
+Each is `celery worker -Q gpu` in its own process (prefork pool of one child,
+recycled every few trials so memory goes back), with TensorFlow pinned to its
+share of the cores so parallel workers do not thrash.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from dataclasses import fields
+from pathlib import Path
+from types import TracebackType
+
+from onegin.celery_app import GPU_QUEUE
+from onegin.settings import Settings, env_name
+
+TRIALS_PER_CHILD = 10
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The settings as ONEGIN_* variables, so a child process loads the very same."""
+    env: dict[str, str] = {}
+    for f in fields(settings):
+        value = getattr(settings, f.name)
+        if value is None:
+            continue
+        env[env_name(f.name)] = ("1" if value else "0") if isinstance(value, bool) else str(value)
+    return env
+
+
+def worker_command(name: str, queue: str = GPU_QUEUE, *, concurrency: int = 1,
+                   trials_per_child: int = TRIALS_PER_CHILD) -> list[str]:
+    """The command a GPU worker container runs too (see deploy/)."""
+    module = "gpu_worker.tasks" if queue == GPU_QUEUE else "orchestrator.tasks"
+    return [
+        sys.executable, "-m", "celery", "-A", "onegin.celery_app", "worker",
+        "-Q", queue, "-n", f"{name}@%h", "--pool", "prefork", "-c", str(concurrency),
+        f"--max-tasks-per-child={trials_per_child}", "-I", module, "--loglevel", "WARNING",
+        "--without-gossip", "--without-mingle",
+    ]
+
+
+class LocalWorkers:
+    """Starts ``count`` GPU worker processes; stops them (SIGTERM, then SIGKILL) on exit."""
+
+    def __init__(self, settings: Settings, count: int, *, log_dir: Path | None = None) -> None:
+        self.settings = settings
+        self.count = count
+        self.log_dir = log_dir or Path(settings.home) / "logs"
+        self.processes: list[subprocess.Popen[bytes]] = []
+
+    def start(self) -> LocalWorkers:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        cores = os.cpu_count() or 1
+        threads = self.settings.tf_threads or max(1, cores // self.count)
+        env = os.environ | settings_env(self.settings) | {
+            "ONEGIN_TF_THREADS": str(threads), "TF_CPP_MIN_LOG_LEVEL": "2",
+        }
+        for i in range(self.count):
+            log = (self.log_dir / f"gpu-worker-{i}.log").open("ab")
+            self.processes.append(subprocess.Popen(
+                worker_command(f"gpu{i}-{os.getpid()}"), env=env, stdout=log,
+                stderr=subprocess.STDOUT, start_new_session=True,
+            ))
+        return self
+
+    def stop(self, timeout: float = 30.0) -> None:
+        for proc in self.processes:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        for proc in self.processes:
+            try:
+                proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+    def __enter__(self) -> LocalWorkers:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()

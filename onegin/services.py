@@ -1,0 +1,72 @@
+"""The external services of one process, opened once from the settings.
+
+Workers need only the control store, the event bus and the artifact store;
+the record store (the database) is opened only by the orchestrator and the
+web app. Handles are per process: a forked child opens its own.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from onegin.artifacts import ArtifactStore, open_artifact_store
+from onegin.control import ControlStore, open_control_store
+from onegin.events import EventBus, open_event_bus
+from onegin.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from onegin.records import RecordStore
+
+
+def control_url(events_url: str) -> str:
+    """The control store lives beside the events: the same Redis, or a sibling folder."""
+    if events_url.startswith("local://"):
+        return events_url.rstrip("/").rsplit("/", 1)[0] + "/control"
+    return events_url
+
+
+@dataclass
+class Services:
+    settings: Settings
+    pid: int = field(default_factory=os.getpid)
+
+    @cached_property
+    def control(self) -> ControlStore:
+        return open_control_store(control_url(self.settings.events_url))
+
+    @cached_property
+    def events(self) -> EventBus:
+        return open_event_bus(self.settings.events_url)
+
+    @cached_property
+    def artifacts(self) -> ArtifactStore:
+        return open_artifact_store(
+            self.settings.artifacts_url, endpoint_url=self.settings.s3_endpoint_url,
+            region=self.settings.s3_region,
+        )
+
+    @cached_property
+    def records(self) -> RecordStore:
+        from onegin.records import RecordStore
+
+        return RecordStore(self.settings.database_url, upgrade=self.settings.embedded)
+
+
+_current: Services | None = None
+
+
+def get_services() -> Services:
+    """This process's services (re-opened in a forked child)."""
+    global _current
+    if _current is None or _current.pid != os.getpid():
+        _current = Services(load_settings())
+    return _current
+
+
+def use_services(services: Services) -> None:
+    """Install explicit services (tests, the embedded CLI)."""
+    global _current
+    _current = services

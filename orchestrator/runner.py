@@ -1,0 +1,363 @@
+"""Run one job: the Optuna study's only writer, keeping `concurrency` trials in flight.
+
+The loop reads worker events (durable, ordered), records intermediate values and
+asks the pruner, tells results back, mirrors every trial into the records, and
+re-runs trials whose worker vanished. Everything it needs survives in the
+database and the control store, so a restarted orchestrator picks up the job.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import math
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import optuna
+import yaml
+from optuna.trial import TrialState
+
+from onegin.artifacts import best_prefix, trial_prefix
+from onegin.celery_app import TRAIN_TRIAL
+from onegin.control import ClaimOutcome
+from onegin.events import job_progress_data, make_event
+from onegin.job_config import OptimizationConfig
+from onegin.records import JobRecord
+from onegin.services import Services
+from orchestrator import policy
+from orchestrator.study import open_study, trial_handle
+
+log = logging.getLogger(__name__)
+JOB_CLAIM = 1_000_000_000  # the control-store slot that the job's orchestrator holds
+BEST_PARAMS_FILE = "best_hyperparameters.yaml"
+
+
+class JobBusy(Exception):
+    """Another live orchestrator runs this job."""
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class InFlight:
+    trial: optuna.Trial
+    params: dict[str, Any]
+    started: bool = False
+    reported: dict[int, float] = field(default_factory=dict)  # epoch -> intermediate value
+
+
+class Dispatcher(Protocol):
+    """How trials reach the GPU queue (Celery in production)."""
+
+    def send(self, task_id: str, name: str, kwargs: dict[str, Any]) -> None: ...
+
+    def revoke(self, task_id: str) -> None: ...
+
+
+class JobRunner:
+    """Drives one job to its end, sending trials through the dispatcher."""
+
+    def __init__(self, job_id: str, services: Services, dispatcher: Dispatcher, *,
+                 poll: float = 0.5, clock: Callable[[], float] = time.time) -> None:
+        self.job_id = job_id
+        self.services = services
+        self.records = services.records
+        self.control = services.control
+        self.events = services.events
+        self.dispatcher = dispatcher
+        self.poll = poll
+        self.clock = clock
+        self.owner = f"orchestrator:{uuid.uuid4().hex[:8]}"
+        self.in_flight: dict[int, InFlight] = {}
+        self.cancel_requested = False
+        self.stop_asking = False
+        self.cursor: str | None = None
+        self._last_beat = 0.0
+
+    # ---- lifecycle -------------------------------------------------------
+    def run(self) -> JobRecord:
+        job = self.records.get_job(self.job_id)
+        if job.status in policy.TERMINAL_JOB:
+            return job
+        ttl = self.services.settings.heartbeat_timeout
+        if self.control.claim(self.job_id, JOB_CLAIM, self.owner, ttl=ttl) is not \
+                ClaimOutcome.ACQUIRED:
+            raise JobBusy(self.job_id)
+        self.config = OptimizationConfig.from_dict(job.config)
+        self.space = self.config.space()
+        self.study = open_study(self.job_id, self.config, self.services.settings.database_url)
+        self.started_at = self.clock()
+        if job.status == "queued":
+            job = self.records.update_job(self.job_id, status="running", started_at=now_utc())
+            self._publish_status("running")
+        self.cancel_requested = job.status == "cancelling"
+        self._resume()
+        try:
+            while not self._finished():
+                self._step()
+        except Exception as exc:
+            log.exception("job %s failed", self.job_id)
+            return self._end("failed", error=f"orchestrator error: {exc!r}")
+        return self._finalize()
+
+    def _resume(self) -> None:
+        """Adopt trials left RUNNING by a previous orchestrator; re-send them (idempotent)."""
+        for frozen in self.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+            params = self.space.resolve(frozen.params)
+            self.in_flight[frozen.number] = InFlight(
+                trial_handle(self.study, frozen), params,
+                reported=dict(frozen.intermediate_values),
+            )
+            result = self.control.result(self.job_id, frozen.number)
+            if result is not None:
+                self._on_result(frozen.number, result)
+            else:
+                self._dispatch(frozen.number, params)
+        if self.cancel_requested:
+            self._cancel()
+
+    def _step(self) -> None:
+        self._beat()
+        if not self.cancel_requested and self.records.get_job(self.job_id).status == "cancelling":
+            self._cancel()
+        events, self.cursor = self.events.read(self.job_id, self.cursor, timeout=self.poll)
+        for event in events:
+            self._on_event(event)
+        self._reap_lost()
+        self._fill_slots()
+
+    def _finished(self) -> bool:
+        if self.in_flight:
+            return False
+        if self.cancel_requested or self.stop_asking:
+            return True
+        counts = self._counts()
+        return sum(counts.get(s, 0) for s in policy.COUNTED) >= self.config.trials
+
+    # ---- dispatch --------------------------------------------------------
+    def _fill_slots(self) -> None:
+        if self.config.time_limit and self.clock() - self.started_at > self.config.time_limit:
+            self.stop_asking = True
+        counts = self._counts()
+        if policy.too_many_failures(counts.get("failed", 0), self.config.trials):
+            self.stop_asking = True
+        counted = sum(counts.get(s, 0) for s in policy.COUNTED)
+        slots = policy.slots_to_fill(counted, len(self.in_flight), self.config.trials,
+                                     self.config.concurrency,
+                                     accepting=not (self.cancel_requested or self.stop_asking))
+        for _ in range(slots):
+            trial = self.study.ask()
+            params = self.space.resolve(self.space.suggest(trial))
+            retry_of = trial.user_attrs.get("retry_of")
+            self.in_flight[trial.number] = InFlight(trial, params)
+            self.records.upsert_trial(self.job_id, trial.number, status="queued", params=params,
+                                      queued_at=now_utc(), retry_of=retry_of,
+                                      task_id=self._task_id(trial.number))
+            self._dispatch(trial.number, params)
+
+    def _task_id(self, number: int) -> str:
+        return f"{self.job_id}-{number}"
+
+    def _dispatch(self, number: int, params: dict[str, Any]) -> None:
+        best = self._best_score()
+        spec = {
+            "dataset": self.config.dataset, "params": params, "epochs": self.config.epochs,
+            "seed": self.config.seed + number, "objective": self.config.objective,
+            "weights": self.config.weights.to_dict(), "plot_mode": self.config.plot_mode,
+            "plot_threshold": best, "max_train_samples": self.config.max_train_samples,
+            "max_eval_samples": self.config.max_eval_samples,
+            "data_dir": self.services.settings.data_dir,
+        }
+        self.dispatcher.send(self._task_id(number), TRAIN_TRIAL,
+                             {"job_id": self.job_id, "number": number, "spec": spec})
+
+    # ---- events ----------------------------------------------------------
+    def _on_event(self, event: Mapping[str, Any]) -> None:
+        number, data = event.get("trial"), event.get("data", {})
+        if number is None or number not in self.in_flight:
+            return
+        kind = event["type"]
+        if kind == "trial_started":
+            self.in_flight[number].started = True
+            self.records.upsert_trial(self.job_id, number, status="running",
+                                      worker=data.get("worker"), started_at=now_utc())
+        elif kind == "trial_progress":
+            self._on_epoch(number, data)
+        elif kind == "trial_finished":
+            if data.get("status") == "error":
+                self._lose(number, data.get("error") or "worker error")
+            else:
+                self._on_result(number, data.get("result") or {"status": data.get("status")})
+
+    def _on_epoch(self, number: int, data: Mapping[str, Any]) -> None:
+        value = (data.get("metrics") or {}).get("val_accuracy")
+        if data.get("phase") != "training" or data.get("epoch_fraction") != 1.0 or value is None:
+            return
+        flight = self.in_flight[number]
+        step = int(data["epoch"])
+        if step in flight.reported:
+            return  # replayed after a restart
+        flight.trial.report(float(value), step)
+        flight.reported[step] = float(value)
+        self.records.upsert_trial(self.job_id, number,
+                                  intermediate={str(k): v for k, v in flight.reported.items()})
+        if flight.trial.should_prune():
+            self.control.request_stop(self.job_id, number, "prune")
+
+    def _on_result(self, number: int, result: Mapping[str, Any]) -> None:
+        status = policy.trial_status(str(result.get("status")))
+        if status == "lost":
+            self._lose(number, str(result.get("error") or "lost"))
+            return
+        self.in_flight.pop(number)
+        fields: dict[str, Any] = {"status": status, "finished_at": now_utc(),
+                                  "error": result.get("error")}
+        if status == "completed":
+            score = float(result["total_score"])
+            self.study.tell(number, score)
+            fields |= _result_fields(result)
+        elif status == "pruned":
+            self.study.tell(number, state=TrialState.PRUNED)
+            fields |= _result_fields(result)
+        else:
+            self.study.tell(number, state=TrialState.FAIL)
+        self.records.upsert_trial(self.job_id, number, **fields)
+        self._update_best()
+        self._publish_progress()
+
+    # ---- failures and cancellation ---------------------------------------
+    def _reap_lost(self) -> None:
+        now, timeout = self.clock(), self.services.settings.heartbeat_timeout
+        for number in list(self.in_flight):
+            result = self.control.result(self.job_id, number)
+            if result is not None:  # finished while we missed its event (e.g. a restart)
+                self._on_result(number, result)
+                continue
+            beat = self.control.last_heartbeat(self.job_id, number)
+            if beat is not None and policy.is_lost(beat[1], now, timeout):
+                self._lose(number, f"no heartbeat from {beat[0]} for over {timeout:.0f}s")
+
+    def _lose(self, number: int, reason: str) -> None:
+        """The worker vanished: fail this trial for good and queue the same parameters again."""
+        flight = self.in_flight.pop(number)
+        self.control.abandon(self.job_id, number, reason)
+        self.study.tell(number, state=TrialState.FAIL)
+        self.records.upsert_trial(self.job_id, number, status="lost", error=reason,
+                                  finished_at=now_utc())
+        if not self.cancel_requested:
+            self.study.enqueue_trial(flight.params, user_attrs={"retry_of": number},
+                                     skip_if_exists=False)
+        self._publish_progress()
+
+    def _cancel(self) -> None:
+        self.cancel_requested = True
+        self.control.request_stop(self.job_id, None, "cancel")
+        for number, flight in list(self.in_flight.items()):
+            if not flight.started:
+                self.dispatcher.revoke(self._task_id(number))
+                self.in_flight.pop(number)
+                self.study.tell(number, state=TrialState.FAIL)
+                self.records.upsert_trial(self.job_id, number, status="cancelled",
+                                          finished_at=now_utc())
+        self._publish_status("cancelling")
+
+    # ---- bookkeeping -----------------------------------------------------
+    def _beat(self) -> None:
+        now = self.clock()
+        if now - self._last_beat < self.services.settings.heartbeat_interval:
+            return
+        self._last_beat = now
+        if not self.control.heartbeat(self.job_id, JOB_CLAIM, self.owner):
+            raise JobBusy(self.job_id)
+        self.records.update_job(self.job_id, orchestrator_heartbeat_at=now_utc())
+
+    def _counts(self) -> dict[str, int]:
+        return self.records.trial_counts(self.job_id)
+
+    def _best_score(self) -> float | None:
+        return self.records.get_job(self.job_id).best_score
+
+    def _update_best(self) -> None:
+        completed = self.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+        if not completed:
+            return
+        best = max(completed, key=lambda t: t.value if t.value is not None else -math.inf)
+        record = self.records.get_trial(self.job_id, best.number)
+        self.records.update_job(self.job_id, best_trial_number=best.number,
+                                best_score=best.value, best_accuracy=record.val_accuracy)
+
+    def _publish_status(self, status: str, error: str | None = None) -> None:
+        extra: dict[str, Any] = {"error": error} if error else {}
+        self.events.publish(make_event("job_status", self.job_id, status=status, **extra))
+
+    def _publish_progress(self) -> None:
+        trials, _ = self.records.list_trials(self.job_id, limit=100_000)
+        durations = [(t.finished_at - t.started_at).total_seconds() for t in trials
+                     if t.status in policy.COUNTED and t.started_at and t.finished_at]
+        job = self.records.get_job(self.job_id)
+        self.events.publish(make_event("job_progress", self.job_id, **job_progress_data(
+            self._counts(), self.config.trials, durations, self.config.concurrency,
+            job.best_accuracy, job.best_score)))
+
+    # ---- the end ---------------------------------------------------------
+    def _finalize(self) -> JobRecord:
+        counts = self._counts()
+        status = policy.final_job_status(self.cancel_requested, counts)
+        job = self.records.get_job(self.job_id)
+        if job.best_trial_number is not None:
+            self._publish_best(job)
+        error = None if status != "failed" else "no trial completed"
+        return self._end(status, error=error)
+
+    def _publish_best(self, job: JobRecord) -> None:
+        """Copy the best trial's artifacts to jobs/<id>/best/ (no retraining) with its YAML."""
+        artifacts = self.services.artifacts
+        number = int(job.best_trial_number)  # type: ignore[arg-type]
+        best = best_prefix(self.job_id)
+        artifacts.delete(best)
+        artifacts.copy(trial_prefix(self.job_id, number), best)
+        trial = self.records.get_trial(self.job_id, number)
+        document = {
+            "job_id": self.job_id, "trial": number, "dataset": self.config.dataset,
+            "objective": self.config.objective, "total_score": trial.total_score,
+            "val_accuracy": trial.val_accuracy,
+            "test_accuracy": (trial.metrics or {}).get("test_accuracy"),
+            "health": trial.health, "weights": self.config.weights.to_dict(),
+            "hyperparameters": trial.params,
+        }
+        buffer = io.StringIO()
+        yaml.safe_dump(document, buffer, sort_keys=False)
+        artifacts.put_bytes(best + BEST_PARAMS_FILE, buffer.getvalue().encode(),
+                            content_type="application/yaml")
+
+    def _end(self, status: str, error: str | None = None) -> JobRecord:
+        job = self.records.update_job(self.job_id, status=status, finished_at=now_utc(),
+                                      error=error)
+        self._publish_progress()
+        self.events.publish(make_event(
+            "job_finished", self.job_id, status=status, best_trial=job.best_trial_number,
+            best_score=job.best_score, best_accuracy=job.best_accuracy))
+        self.control.finish(self.job_id, JOB_CLAIM, {"status": status})
+        return job
+
+
+def _result_fields(result: Mapping[str, Any]) -> dict[str, Any]:
+    metric_keys = ("val_loss", "test_accuracy", "test_loss", "epochs_run", "param_count",
+                   "timings", "plots", "pruned_at_epoch", "dataset")
+    return {
+        "val_accuracy": result.get("val_accuracy"),
+        "total_score": result.get("total_score"),
+        "health": result.get("health"),
+        "health_score": result.get("health_score"),
+        "architecture_summary": result.get("architecture_summary"),
+        "artifact_prefix": result.get("artifact_prefix"),
+        "worker": result.get("worker"),
+        "metrics": {k: result.get(k) for k in metric_keys if k in result},
+    }

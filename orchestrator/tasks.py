@@ -1,0 +1,63 @@
+"""The orchestrator's Celery task (one long task per job) and its restart recovery."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from celery import Celery, current_app, shared_task
+from celery.signals import worker_ready
+
+from onegin.celery_app import GPU_QUEUE, ORCHESTRATOR_QUEUE, RUN_JOB
+from onegin.services import get_services
+from orchestrator.runner import JobBusy, JobRunner
+
+log = logging.getLogger(__name__)
+RESUMABLE = ("queued", "running", "cancelling")
+
+
+class CeleryDispatcher:
+    """Sends trials to the `gpu` queue with a task id keyed by (job, trial number)."""
+
+    def __init__(self, app: Celery) -> None:
+        self.app = app
+
+    def send(self, task_id: str, name: str, kwargs: dict[str, Any]) -> None:
+        self.app.send_task(name, kwargs=kwargs, task_id=task_id, queue=GPU_QUEUE)
+
+    def revoke(self, task_id: str) -> None:
+        self.app.control.revoke(task_id)
+
+
+@shared_task(name=RUN_JOB, bind=True, acks_late=True, max_retries=None)
+def run_job_task(self: Any, job_id: str) -> str:
+    services = get_services()
+    try:
+        job = JobRunner(job_id, services, CeleryDispatcher(current_app)).run()
+    except JobBusy:
+        # another orchestrator holds the job; if it died, its claim expires: try then
+        raise self.retry(countdown=services.settings.heartbeat_timeout) from None
+    return job.status
+
+
+def submit_job(app: Celery, job_id: str) -> None:
+    app.send_task(RUN_JOB, args=[job_id])
+
+
+@worker_ready.connect
+def resume_unfinished_jobs(sender: Any = None, **_kwargs: Any) -> None:
+    """After an orchestrator restart, re-send every unfinished job; live ones stay busy."""
+    consumed = getattr(getattr(sender, "app", None), "amqp", None)
+    if consumed is None or ORCHESTRATOR_QUEUE not in (consumed.queues.consume_from or {}):
+        return
+    records = get_services().records
+    offset = 0
+    while True:
+        jobs, total = records.list_jobs(offset=offset, limit=200)
+        for job in jobs:
+            if job.status in RESUMABLE:
+                log.info("resuming job %s (%s)", job.id, job.status)
+                submit_job(sender.app, job.id)
+        offset += len(jobs)
+        if not jobs or offset >= total:
+            return

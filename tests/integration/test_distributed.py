@@ -1,0 +1,188 @@
+"""A real cluster on loopback: PostgreSQL, Redis, moto's S3 server and two GPU-worker
+processes (Celery prefork workers, exactly as `onegin worker gpu` starts them)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from onegin.artifacts import best_prefix, trial_prefix
+from onegin.celery_app import GPU_QUEUE, ORCHESTRATOR_QUEUE, create_celery
+from onegin.errors import ConfigErrors
+from onegin.services import Services, use_services
+from orchestrator.runner import JobRunner
+from orchestrator.tasks import CeleryDispatcher, submit_job
+from tests.integration.harness import (
+    EventWatcher,
+    Process,
+    cluster_settings,
+    in_thread,
+    of_type,
+    tiny_config,
+    training_started,
+)
+
+TRIAL_FILES = ("model.keras", "history.json", "metrics.json", "architecture.json")
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory, postgres_url: str, redis_url: str,
+            s3_endpoint: str) -> Iterator[tuple[Services, list[Process]]]:
+    os.environ.update({"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"})
+    home = tmp_path_factory.mktemp("cluster")
+    settings = cluster_settings(home, postgres_url, redis_url, s3_endpoint,
+                                f"onegin-{uuid.uuid4().hex[:8]}")
+    services = Services(settings)
+    use_services(services)
+    services.records  # noqa: B018  (opening it migrates the schema)
+    from onegin.records.migrate import upgrade
+
+    upgrade(settings.database_url)
+    workers = [Process(settings, GPU_QUEUE, f"gpu{i}-{uuid.uuid4().hex[:4]}",
+                       home / f"gpu{i}.log") for i in range(2)]
+    yield services, workers
+    for worker in workers:
+        worker.kill(signal.SIGTERM)
+
+
+def run_job(services: Services, config: Any) -> tuple[str, Any]:
+    job = services.records.create_job(config.to_dict())
+    runner = JobRunner(job.id, services, CeleryDispatcher(create_celery(services.settings)))
+    return job.id, runner
+
+
+def assert_consistent(services: Services, job_id: str, budget: int) -> list[Any]:
+    trials, total = services.records.list_trials(job_id, limit=1000)
+    numbers = [t.number for t in trials]
+    assert numbers == list(range(total)), "trial numbers must be contiguous and unique"
+    assert not [t for t in trials if t.status in ("queued", "running")], "nothing left running"
+    counted = [t for t in trials if t.status in ("completed", "pruned")]
+    assert len(counted) == budget
+    return trials
+
+
+def test_full_job_puts_every_artifact_in_s3(cluster: tuple[Services, list[Process]]) -> None:
+    services, _ = cluster
+    job_id, runner = run_job(services, tiny_config(trials=4, concurrency=2, plot_mode="all"))
+    job = runner.run()
+    assert job.status == "completed"
+    trials = assert_consistent(services, job_id, 4)
+    store = services.artifacts
+    for trial in trials:
+        assert trial.status == "completed"
+        assert trial.artifact_prefix == trial_prefix(job_id, trial.number)
+        assert 0 <= trial.val_accuracy <= 1 and trial.total_score is not None
+        assert set(trial.health) >= {"neuron_utilization", "gradient_health"}
+        assert trial.worker and trial.started_at and trial.finished_at
+        keys = {info.key for info in store.list(trial.artifact_prefix)}
+        for name in TRIAL_FILES:
+            assert trial.artifact_prefix + name in keys
+        assert any(k.startswith(trial.artifact_prefix + "plots/") for k in keys)
+        assert any(k.startswith(trial.artifact_prefix + "tensorboard/") for k in keys)
+    best = max(trials, key=lambda t: t.total_score)
+    assert job.best_trial_number == best.number
+    assert job.best_score == pytest.approx(best.total_score)
+    assert store.get_bytes(best_prefix(job_id) + "model.keras") == store.get_bytes(
+        trial_prefix(job_id, best.number) + "model.keras")
+    doc = yaml.safe_load(store.get_bytes(best_prefix(job_id) + "best_hyperparameters.yaml"))
+    assert doc["trial"] == best.number and doc["hyperparameters"] == best.params
+    # the study agrees with the records
+    from orchestrator.study import open_study
+
+    study = open_study(job_id, tiny_config(trials=4), services.settings.database_url)
+    assert study.best_trial.number == best.number
+    assert len(study.trials) == 4
+    events, _ = services.events.read(job_id, None, limit=100_000)
+    kinds = [e["type"] for e in events]
+    assert kinds[-1] == "job_finished" and kinds.count("trial_finished") == 4
+    assert "trial_progress" in kinds and "job_progress" in kinds
+
+
+def test_cancel_stops_running_trials_and_keeps_finished_ones(
+        cluster: tuple[Services, list[Process]]) -> None:
+    services, _ = cluster
+    job_id, runner = run_job(services, tiny_config(trials=6, concurrency=2, epochs=40,
+                                                   max_train_samples=600))
+    watcher = EventWatcher(services.events, job_id)
+    with in_thread(runner.run) as box:
+        watcher.wait_for(training_started)
+        services.records.update_job(job_id, status="cancelling")
+        watcher.wait_for(of_type("job_finished"), timeout=120)
+    job = box[0]
+    assert job.status == "cancelled"
+    trials, _ = services.records.list_trials(job_id)
+    assert trials and all(t.status in ("cancelled", "completed") for t in trials)
+    stopped = [t for t in trials if t.status == "cancelled" and t.started_at]
+    assert stopped, "a running trial must have been stopped"
+    for trial in stopped:  # stopped early, far from its 40 epochs
+        assert (trial.finished_at - trial.started_at).total_seconds() < 60
+
+
+def test_worker_killed_mid_trial_is_rerun(cluster: tuple[Services, list[Process]]) -> None:
+    services, _ = cluster
+    job_id, runner = run_job(services, tiny_config(trials=3, concurrency=2, epochs=6))
+    watcher = EventWatcher(services.events, job_id)
+    with in_thread(runner.run) as box:
+        victim = watcher.wait_for(training_started)
+        started = watcher.wait_for(
+            lambda e: e["type"] == "trial_started" and e["trial"] == victim["trial"])
+        pid = int(started["data"]["worker"].rsplit(":", 1)[1])  # the pool child training it
+        os.kill(pid, signal.SIGKILL)
+        watcher.wait_for(of_type("job_finished"), timeout=240)
+    assert box[0].status == "completed"
+    trials = assert_consistent(services, job_id, 3)
+    lost = services.records.get_trial(job_id, victim["trial"])
+    assert lost.status == "lost" and "heartbeat" in (lost.error or "")
+    reruns = [t for t in trials if t.retry_of == lost.number]
+    assert len(reruns) == 1 and reruns[0].params == lost.params
+    assert reruns[0].status == "completed"
+
+
+def test_orchestrator_restart_resumes_without_gaps(
+        cluster: tuple[Services, list[Process]], tmp_path: Path) -> None:
+    services, _ = cluster
+    settings = services.settings
+    job = services.records.create_job(tiny_config(trials=5, concurrency=2).to_dict())
+    watcher = EventWatcher(services.events, job.id)
+    first = Process(settings, ORCHESTRATOR_QUEUE, "orch-a", tmp_path / "orch-a.log")
+    submit_job(create_celery(settings), job.id)
+    watcher.wait_for(of_type("trial_finished", status="completed"))
+    first.kill(signal.SIGKILL)
+    second = Process(settings, ORCHESTRATOR_QUEUE, "orch-b", tmp_path / "orch-b.log")
+    try:
+        watcher.wait_for(of_type("job_finished"), timeout=240)
+    finally:
+        second.kill(signal.SIGTERM)
+    assert services.records.get_job(job.id).status == "completed"
+    assert_consistent(services, job.id, 5)
+
+
+def test_pruning_stops_a_bad_trial_early(cluster: tuple[Services, list[Process]]) -> None:
+    services, _ = cluster
+    good = {"learning_rate": 0.01, "optimizer": "adam"}
+    bad = {"learning_rate": 1e-5, "optimizer": "sgd"}
+    config = tiny_config(trials=4, concurrency=1, epochs=5, pruner="median",
+                         initial_trials=[good, good, bad, good])
+    job_id, runner = run_job(services, config)
+    assert runner.run().status == "completed"
+    trials = assert_consistent(services, job_id, 4)
+    pruned = trials[2]
+    assert pruned.status == "pruned"
+    assert pruned.metrics["epochs_run"] < 5
+    assert pruned.intermediate and len(pruned.intermediate) < 5
+    assert [t.status for t in trials if t.number != 2] == ["completed"] * 3
+
+
+def test_invalid_job_configurations_name_every_field() -> None:
+    with pytest.raises(ConfigErrors) as err:
+        tiny_config(trials=0, concurrency="two", pruner="sometimes",
+                    params={"conv_layers": {"low": 3, "high": 1}}, colour="blue")
+    assert set(err.value.as_dict()) == {"trials", "concurrency", "pruner",
+                                        "params.conv_layers", "colour"}
