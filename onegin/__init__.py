@@ -7,3 +7,24 @@ imports TensorFlow, so the web app and the orchestrator stay light.
 from __future__ import annotations
 
 __version__ = "0.1.0"
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from onegin.api import OptimizationResult, optimize
+    from onegin.job_config import OptimizationConfig
+
+__all__ = ["OptimizationConfig", "OptimizationResult", "optimize"]
+
+
+def __getattr__(name: str) -> Any:
+    """`onegin.optimize` and friends, imported on first use (Celery, Optuna are heavy)."""
+    if name in ("optimize", "OptimizationResult"):
+        from onegin import api
+
+        return getattr(api, name)
+    if name == "OptimizationConfig":
+        from onegin.job_config import OptimizationConfig
+
+        return OptimizationConfig
+    raise AttributeError(f"module 'onegin' has no attribute {name!r}")

@@ -154,11 +154,27 @@ def _job_config(args: argparse.Namespace) -> Any:
                 "plot_mode", "max_train_samples", "max_eval_samples", "time_limit"):
         if getattr(args, key) is not None:
             data[key] = getattr(args, key)
+    errors: list[ConfigError] = []
     if args.param:
-        modality = get_spec(data.get("dataset", "digits")).modality
-        data["params"] = dict(data.get("params") or {}) | space_for(modality).parse_assignments(
-            args.param)
-    return OptimizationConfig.from_dict(data)
+        params = dict(data.get("params") or {})
+        try:
+            space = space_for(get_spec(data.get("dataset", "digits")).modality)
+        except ConfigError:
+            pass  # the dataset error is reported with the others below
+        else:
+            for assignment in args.param:
+                try:
+                    params |= space.parse_assignments([assignment])
+                except ConfigError as exc:
+                    errors.append(exc)
+        data["params"] = params
+    try:
+        config = OptimizationConfig.from_dict(data)
+    except ConfigErrors as exc:
+        errors += exc.errors
+    if errors:
+        raise ConfigErrors(errors)
+    return config
 
 
 def _run_optimize(args: argparse.Namespace) -> int:
@@ -173,7 +189,7 @@ def _run_optimize(args: argparse.Namespace) -> int:
                   (f" ({result.error})" if result.error else ""))
     if result.best_trial is None:
         return 1
-    Console().print(
+    print(
         f"best trial {result.best_trial}: total score {result.best_score:.4f}, "
         f"validation accuracy {result.best_accuracy:.4f}\n"
         f"best model: {result.model_url}\n"
@@ -191,7 +207,7 @@ def _submit(settings: Any, config: Any, *, follow: bool) -> int:
     services = Services(settings)
     job = services.records.create_job(config.to_dict())
     submit_job(create_celery(settings), job.id)
-    Console().print(job.id)
+    print(job.id, flush=True)
     if follow:
         with JobDisplay(services.events, job.id, config.trials) as display:
             display.wait()

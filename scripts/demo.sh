@@ -3,4 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-exec .venv/bin/onegin trial --dataset digits --epochs 3 --out runs/demo "$@"
+exec .venv/bin/onegin optimize --dataset digits --trials 8 --concurrency 2 "$@"

@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
-# Sets up, lints, type-checks and runs the whole test suite.
+# Sets up, starts PostgreSQL and Redis, lints, type-checks and runs the whole test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+if services=$(bash scripts/services.sh); then
+  eval "$services"
+else
+  echo "warning: PostgreSQL/Redis could not be started; integration tests will skip" >&2
+fi
 .venv/bin/ruff check .
 .venv/bin/mypy
 exec .venv/bin/python -m pytest "$@"

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -127,7 +129,8 @@ def test_cancel_stops_running_trials_and_keeps_finished_ones(
 
 def test_worker_killed_mid_trial_is_rerun(cluster: tuple[Services, list[Process]]) -> None:
     services, _ = cluster
-    job_id, runner = run_job(services, tiny_config(trials=3, concurrency=2, epochs=6))
+    job_id, runner = run_job(services, tiny_config(trials=3, concurrency=2, epochs=6,
+                                                   pruner="none"))
     watcher = EventWatcher(services.events, job_id)
     with in_thread(runner.run) as box:
         victim = watcher.wait_for(training_started)
@@ -168,16 +171,16 @@ def test_pruning_stops_a_bad_trial_early(cluster: tuple[Services, list[Process]]
     services, _ = cluster
     good = {"learning_rate": 0.01, "optimizer": "adam"}
     bad = {"learning_rate": 1e-5, "optimizer": "sgd"}
-    config = tiny_config(trials=4, concurrency=1, epochs=5, pruner="median",
-                         initial_trials=[good, good, bad, good])
+    config = tiny_config(trials=3, concurrency=1, epochs=5, pruner="median",
+                         initial_trials=[good, good, bad])
     job_id, runner = run_job(services, config)
     assert runner.run().status == "completed"
-    trials = assert_consistent(services, job_id, 4)
+    trials = assert_consistent(services, job_id, 3)
     pruned = trials[2]
     assert pruned.status == "pruned"
     assert pruned.metrics["epochs_run"] < 5
     assert pruned.intermediate and len(pruned.intermediate) < 5
-    assert [t.status for t in trials if t.number != 2] == ["completed"] * 3
+    assert [t.status for t in trials[:2]] == ["completed"] * 2
 
 
 def test_invalid_job_configurations_name_every_field() -> None:
@@ -186,3 +189,27 @@ def test_invalid_job_configurations_name_every_field() -> None:
                     params={"conv_layers": {"low": 3, "high": 1}}, colour="blue")
     assert set(err.value.as_dict()) == {"trials", "concurrency", "pruner",
                                         "params.conv_layers", "colour"}
+
+
+def test_cli_submit_and_follow_against_the_cluster(
+        cluster: tuple[Services, list[Process]], tmp_path: Path) -> None:
+    services, _ = cluster
+    from onegin.local_workers import settings_env
+
+    orchestrator = Process(services.settings, ORCHESTRATOR_QUEUE, "orch-cli",
+                           tmp_path / "orch.log")
+    env = os.environ | settings_env(services.settings) | {"COLUMNS": "120"}
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "onegin.cli", "optimize", "--submit", "--follow",
+             "--dataset", "digits", "--trials", "2", "--concurrency", "2", "--epochs", "1",
+             "--max-train-samples", "300", "--max-eval-samples", "120"],
+            capture_output=True, text=True, env=env, timeout=300, check=False,
+        )
+    finally:
+        orchestrator.kill(signal.SIGTERM)
+    assert done.returncode == 0, done.stderr[-3000:]
+    job_id = done.stdout.split()[0]
+    assert services.records.get_job(job_id).status == "completed"
+    assert f"job {job_id}: completed" in done.stderr
+    assert_consistent(services, job_id, 2)
