@@ -33,9 +33,10 @@ def settings_env(settings: Settings) -> dict[str, str]:
 
 
 def worker_command(name: str, queue: str = GPU_QUEUE, *, concurrency: int = 1,
-                   trials_per_child: int = TRIALS_PER_CHILD) -> list[str]:
-    """The command a GPU worker container runs too (see deploy/)."""
-    module = "gpu_worker.tasks" if queue == GPU_QUEUE else "orchestrator.tasks"
+                   trials_per_child: int = TRIALS_PER_CHILD,
+                   module: str | None = None) -> list[str]:
+    """The command a GPU worker container runs too (see deploy/); ``module`` holds the tasks."""
+    module = module or ("gpu_worker.tasks" if queue == GPU_QUEUE else "orchestrator.tasks")
     return [
         sys.executable, "-m", "celery", "-A", "onegin.celery_app", "worker",
         "-Q", queue, "-n", f"{name}@%h", "--pool", "prefork", "-c", str(concurrency),

@@ -49,8 +49,12 @@ def now_utc() -> datetime:
 class InFlight:
     trial: optuna.Trial
     params: dict[str, Any]
-    started: bool = False
+    started_at: float | None = None  # when its worker began (event time)
     reported: dict[int, float] = field(default_factory=dict)  # epoch -> intermediate value
+
+    @property
+    def started(self) -> bool:
+        return self.started_at is not None
 
 
 class Dispatcher(Protocol):
@@ -79,7 +83,9 @@ class JobRunner:
         self.cancel_requested = False
         self.stop_asking = False
         self.cursor: str | None = None
+        self.durations: list[float] = []  # seconds of each counted trial, for the ETA
         self._last_beat = 0.0
+        self._last_check = float("-inf")
 
     # ---- lifecycle -------------------------------------------------------
     def run(self) -> JobRecord:
@@ -109,6 +115,9 @@ class JobRunner:
 
     def _resume(self) -> None:
         """Adopt trials left RUNNING by a previous orchestrator; re-send them (idempotent)."""
+        trials, _ = self.records.list_trials(self.job_id, limit=1_000_000)
+        self.durations = [(t.finished_at - t.started_at).total_seconds() for t in trials
+                          if t.status in policy.COUNTED and t.started_at and t.finished_at]
         for frozen in self.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
             params = self.space.resolve(frozen.params)
             self.in_flight[frozen.number] = InFlight(
@@ -124,13 +133,17 @@ class JobRunner:
             self._cancel()
 
     def _step(self) -> None:
-        self._beat()
-        if not self.cancel_requested and self.records.get_job(self.job_id).status == "cancelling":
-            self._cancel()
         events, self.cursor = self.events.read(self.job_id, self.cursor, timeout=self.poll)
         for event in events:
             self._on_event(event)
-        self._reap_lost()
+        now = self.clock()
+        if now - self._last_check >= self.poll:  # periodic checks: not once per event batch
+            self._last_check = now
+            self._beat()
+            if not self.cancel_requested and \
+                    self.records.get_job(self.job_id).status == "cancelling":
+                self._cancel()
+            self._reap_lost()
         self._fill_slots()
 
     def _finished(self) -> bool:
@@ -143,6 +156,8 @@ class JobRunner:
 
     # ---- dispatch --------------------------------------------------------
     def _fill_slots(self) -> None:
+        if len(self.in_flight) >= self.config.concurrency:
+            return
         if self.config.time_limit and self.clock() - self.started_at > self.config.time_limit:
             self.stop_asking = True
         counts = self._counts()
@@ -185,7 +200,7 @@ class JobRunner:
             return
         kind = event["type"]
         if kind == "trial_started":
-            self.in_flight[number].started = True
+            self.in_flight[number].started_at = float(event.get("ts") or self.clock())
             self.records.upsert_trial(self.job_id, number, status="running",
                                       worker=data.get("worker"), started_at=now_utc())
         elif kind == "trial_progress":
@@ -216,7 +231,9 @@ class JobRunner:
         if status == "lost":
             self._lose(number, str(result.get("error") or "lost"))
             return
-        self.in_flight.pop(number)
+        flight = self.in_flight.pop(number)
+        if status in policy.COUNTED and flight.started_at is not None:
+            self.durations.append(max(0.0, self.clock() - flight.started_at))
         fields: dict[str, Any] = {"status": status, "finished_at": now_utc(),
                                   "error": result.get("error")}
         if status == "completed":
@@ -298,12 +315,9 @@ class JobRunner:
         self.events.publish(make_event("job_status", self.job_id, status=status, **extra))
 
     def _publish_progress(self) -> None:
-        trials, _ = self.records.list_trials(self.job_id, limit=100_000)
-        durations = [(t.finished_at - t.started_at).total_seconds() for t in trials
-                     if t.status in policy.COUNTED and t.started_at and t.finished_at]
         job = self.records.get_job(self.job_id)
         self.events.publish(make_event("job_progress", self.job_id, **job_progress_data(
-            self._counts(), self.config.trials, durations, self.config.concurrency,
+            self._counts(), self.config.trials, self.durations, self.config.concurrency,
             job.best_accuracy, job.best_score)))
 
     # ---- the end ---------------------------------------------------------

@@ -1,0 +1,190 @@
+"""Orchestration overhead and parallel efficiency on PostgreSQL + Redis.
+
+The trainer is replaced by a fixed-duration SLEEP (benchmarks/sleep_worker.py:
+the real worker path — claim, heartbeat, events, upload — minus training).
+
+1. Per-trial overhead = (orchestrator saw the result) − (trial dispatched) − sleep,
+   p50/p95 around trial 10 and around trial 500 of ONE study (one worker, one at a time).
+   Targets: under 50 ms, and not growing more than 2× from trial 10 to trial 500.
+2. Parallel efficiency for 1, 2, 4, 8 worker processes: ideal time (rounds × sleep)
+   over the job's wall time, with as many trials as rounds × workers. Target ≥ 0.95 at 8.
+3. Real training on digits: speedup of 2 workers (1 TensorFlow thread each) over 1
+   worker (2 threads), same job.
+
+Needs PostgreSQL and Redis: eval "$(bash scripts/services.sh)" first.
+
+    .venv/bin/python benchmarks/orchestration.py [--long-trials 510] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np  # noqa: E402
+import sqlalchemy as sa  # noqa: E402
+
+from benchmarks.common import environment, write  # noqa: E402
+from onegin.celery_app import GPU_QUEUE, create_celery  # noqa: E402
+from onegin.job_config import OptimizationConfig  # noqa: E402
+from onegin.local_workers import settings_env, worker_command  # noqa: E402
+from onegin.records.migrate import upgrade  # noqa: E402
+from onegin.services import Services, use_services  # noqa: E402
+from onegin.settings import Settings, load_settings  # noqa: E402
+from orchestrator.runner import JobRunner  # noqa: E402
+from orchestrator.tasks import CeleryDispatcher  # noqa: E402
+
+SLEEP_MODULE = "benchmarks.sleep_worker"
+JOB = {"dataset": "digits", "epochs": 1, "pruner": "none", "objective": "simple",
+       "plot_mode": "none"}
+
+
+@contextmanager
+def fresh_database(admin_url: str) -> Iterator[str]:
+    name = f"onegin_bench_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield admin_url.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@contextmanager
+def workers(settings: Settings, count: int, module: str | None, threads: int,
+            sleep: float = 0.0) -> Iterator[None]:
+    """``count`` worker processes, returned only once every one answers a ping."""
+    import signal
+    import subprocess
+
+    env = os.environ | settings_env(settings) | {
+        "ONEGIN_TF_THREADS": str(threads), "ONEGIN_BENCH_SLEEP": str(sleep),
+        "TF_CPP_MIN_LOG_LEVEL": "2"}
+    names = [f"bench{i}-{uuid.uuid4().hex[:6]}" for i in range(count)]
+    procs = [subprocess.Popen(worker_command(n, GPU_QUEUE, module=module), env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              start_new_session=True) for n in names]
+    app = create_celery(settings)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:  # readiness poll of servers we started
+        replies = app.control.ping(timeout=1.0) or []
+        if len(replies) >= count:
+            break
+    try:
+        yield
+    finally:
+        for proc in procs:
+            os.killpg(proc.pid, signal.SIGTERM)
+        for proc in procs:
+            proc.wait(timeout=60)
+
+
+def run(services: Services, **job: Any) -> tuple[str, float]:
+    config = OptimizationConfig.from_dict(JOB | job)
+    record = services.records.create_job(config.to_dict())
+    runner = JobRunner(record.id, services, CeleryDispatcher(create_celery(services.settings)),
+                       poll=0.2)
+    start = time.perf_counter()
+    status = runner.run().status
+    assert status == "completed", status
+    return record.id, time.perf_counter() - start
+
+
+def overheads(services: Services, job_id: str, sleep: float) -> list[float]:
+    trials, _ = services.records.list_trials(job_id, limit=1_000_000)
+    return [(t.finished_at - t.queued_at).total_seconds() - sleep for t in trials
+            if t.finished_at and t.queued_at]
+
+
+def percentiles(values: Sequence[float]) -> dict[str, float]:
+    return {"p50_ms": float(np.percentile(values, 50) * 1000),
+            "p95_ms": float(np.percentile(values, 95) * 1000)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--long-trials", type=int, default=510)
+    parser.add_argument("--short-sleep", type=float, default=0.05)
+    parser.add_argument("--sleep", type=float, default=2.0)
+    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--quick", action="store_true", help="smaller runs, for a smoke test")
+    args = parser.parse_args()
+    if args.quick:
+        args.long_trials, args.sleep, args.rounds = 40, 0.5, 2
+    pg, redis_url = os.environ["ONEGIN_TEST_POSTGRES_URL"], os.environ["ONEGIN_TEST_REDIS_URL"]
+    redis_db = redis_url.rsplit("/", 1)[0] + "/11"
+    home = Path(tempfile.mkdtemp(prefix="onegin-orch-bench-"))
+    with fresh_database(pg) as db_url:
+        settings = load_settings(env={}, overrides={
+            "home": str(home), "database_url": db_url, "broker_url": redis_db,
+            "events_url": redis_db, "artifacts_url": f"file://{home}/artifacts",
+            "heartbeat_interval": 1.0, "heartbeat_timeout": 30.0, "offline": True})
+        upgrade(db_url)
+        import redis
+
+        redis.Redis.from_url(redis_db).flushdb()
+        services = Services(settings)
+        use_services(services)
+
+        with workers(settings, 1, SLEEP_MODULE, 1, args.short_sleep):
+            job_id, _ = run(services, trials=args.long_trials, concurrency=1)
+        spent = overheads(services, job_id, args.short_sleep)
+        early = percentiles(spent[5:15])
+        late_at = min(500, len(spent) - 10)
+        late = percentiles(spent[late_at - 5:late_at + 5])
+        growth = late["p50_ms"] / early["p50_ms"]
+
+        efficiency: dict[int, float] = {}
+        for count in (1, 2, 4, 8):
+            with workers(settings, count, SLEEP_MODULE, 1, args.sleep):
+                _, wall = run(services, trials=args.rounds * count, concurrency=count)
+            efficiency[count] = args.rounds * args.sleep / wall
+
+        real: dict[int, float] = {}
+        cores = os.cpu_count() or 2
+        real_job = {"trials": 6, "epochs": 3, "plot_mode": "none", "objective": "health",
+                    "params": {"conv_layers": 2, "filters": 32}}
+        for count in (1, 2):
+            with workers(settings, count, None, max(1, cores // count)):
+                run(services, trials=count, epochs=1, concurrency=count)  # warm: TF import
+                _, real[count] = run(services, concurrency=count, **real_job)
+        speedup = real[1] / real[2]
+
+    payload = {
+        "environment": environment(), "trainer": "fixed-duration sleep (stand-in)",
+        "overhead": {"trials": len(spent), "sleep_s": args.short_sleep,
+                     "around_trial_10": early, f"around_trial_{late_at}": late,
+                     "growth_p50": growth, "target_ms": 50, "target_growth": 2.0},
+        "parallel_efficiency": {"sleep_s": args.sleep, "rounds": args.rounds,
+                                "by_workers": efficiency, "target_at_8": 0.95},
+        "real_training_digits": {"seconds_1_worker_2_threads": real[1],
+                                 "seconds_2_workers_1_thread": real[2], "speedup": speedup,
+                                 "job": real_job},
+    }
+    rows = [
+        ("overhead @10 p50 / p95 ms", f"{early['p50_ms']:.1f} / {early['p95_ms']:.1f}"),
+        (f"overhead @{late_at} p50 / p95 ms", f"{late['p50_ms']:.1f} / {late['p95_ms']:.1f}"),
+        ("overhead growth (p50)", f"{growth:.2f}× (target <= 2×)"),
+        *((f"parallel efficiency, {k} workers", f"{v:.3f}") for k, v in efficiency.items()),
+        ("digits, 1 worker × 2 threads, s", f"{real[1]:.1f}"),
+        ("digits, 2 workers × 1 thread, s", f"{real[2]:.1f}"),
+        ("speedup 2 workers / 1", f"{speedup:.2f}×"),
+    ]
+    write("orchestration", payload, rows)
+
+
+if __name__ == "__main__":
+    main()
