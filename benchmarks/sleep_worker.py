@@ -2,7 +2,7 @@
 
 It registers the real task name and runs the real worker path (claim, heartbeat,
 events, artifact upload, result), so the orchestration benchmark measures
-everything except training. The sleep length comes from ONEGIN_BENCH_SLEEP.
+everything except training. The sleep length comes from SLEEP_TRAINER_SECONDS.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from onegin.services import get_services
 
 
 def sleep_trainer(spec: TrialSpec, out: Path, hooks: Any) -> TrialResult:
-    """Sleeps ``ONEGIN_BENCH_SLEEP`` seconds split over the epochs, reporting like a trainer."""
-    seconds = float(os.environ.get("ONEGIN_BENCH_SLEEP", "1.0"))
+    """Sleeps ``SLEEP_TRAINER_SECONDS`` seconds split over the epochs, reporting like a trainer."""
+    seconds = float(os.environ.get("SLEEP_TRAINER_SECONDS", "1.0"))
     rng_value = (hash((spec.seed, tuple(sorted(spec.params.items())))) % 1000) / 1000
     for epoch in range(1, spec.epochs + 1):
         time.sleep(seconds / spec.epochs)

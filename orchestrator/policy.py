@@ -26,6 +26,14 @@ def is_lost(last_beat: float | None, now: float, timeout: float) -> bool:
     return last_beat is not None and now - last_beat > timeout
 
 
+REDISPATCH_FACTOR = 10  # unstarted this many heartbeat timeouts: send the task again
+
+
+def needs_redispatch(dispatched_at: float, now: float, heartbeat_timeout: float) -> bool:
+    """A trial nobody started for long may have lost its message; re-sending is idempotent."""
+    return now - dispatched_at > REDISPATCH_FACTOR * heartbeat_timeout
+
+
 def too_many_failures(failed: int, budget: int) -> bool:
     """Stop a job whose configurations keep failing instead of asking forever."""
     return failed >= max(3, FAILURE_ALLOWANCE * budget)

@@ -49,6 +49,7 @@ def now_utc() -> datetime:
 class InFlight:
     trial: optuna.Trial
     params: dict[str, Any]
+    dispatched_at: float = 0.0
     started_at: float | None = None  # when its worker began (event time)
     reported: dict[int, float] = field(default_factory=dict)  # epoch -> intermediate value
 
@@ -181,6 +182,7 @@ class JobRunner:
         return f"{self.job_id}-{number}"
 
     def _dispatch(self, number: int, params: dict[str, Any]) -> None:
+        self.in_flight[number].dispatched_at = self.clock()
         best = self._best_score()
         spec = {
             "dataset": self.config.dataset, "params": params, "epochs": self.config.epochs,
@@ -260,6 +262,9 @@ class JobRunner:
             beat = self.control.last_heartbeat(self.job_id, number)
             if beat is not None and policy.is_lost(beat[1], now, timeout):
                 self._lose(number, f"no heartbeat from {beat[0]} for over {timeout:.0f}s")
+            elif beat is None and policy.needs_redispatch(
+                    self.in_flight[number].dispatched_at, now, timeout):
+                self._dispatch(number, self.in_flight[number].params)
 
     def _lose(self, number: int, reason: str) -> None:
         """The worker vanished: fail this trial for good and queue the same parameters again."""

@@ -51,3 +51,8 @@ def test_final_status() -> None:
     assert policy.final_job_status(True, {"completed": 3}) == "cancelled"
     assert policy.final_job_status(False, {"completed": 1}) == "completed"
     assert policy.final_job_status(False, {"failed": 4}) == "failed"
+
+
+def test_unstarted_trials_are_sent_again_only_after_long() -> None:
+    assert not policy.needs_redispatch(0.0, 299.0, 30.0)
+    assert policy.needs_redispatch(0.0, 301.0, 30.0)
