@@ -134,7 +134,7 @@ def main() -> None:
     if args.quick:
         args.long_trials, args.sleep, args.rounds = 40, 0.5, 2
     pg, redis_url = os.environ["ONEGIN_TEST_POSTGRES_URL"], os.environ["ONEGIN_TEST_REDIS_URL"]
-    redis_db = redis_url.rsplit("/", 1)[0] + "/11"
+    redis_db = redis_url.rsplit("/", 1)[0] + "/13"  # a db no test flushes
     home = Path(tempfile.mkdtemp(prefix="onegin-orch-bench-"))
     with fresh_database(pg) as db_url:
         settings = load_settings(env={}, overrides={

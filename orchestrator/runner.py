@@ -109,6 +109,8 @@ class JobRunner:
         try:
             while not self._finished():
                 self._step()
+        except JobBusy:
+            raise  # another orchestrator took the job over: it finishes it, not us
         except Exception as exc:
             log.exception("job %s failed", self.job_id)
             return self._end("failed", error=f"orchestrator error: {exc!r}")

@@ -213,3 +213,30 @@ def test_cli_submit_and_follow_against_the_cluster(
     assert services.records.get_job(job_id).status == "completed"
     assert f"job {job_id}: completed" in done.stderr
     assert_consistent(services, job_id, 2)
+
+
+def test_a_diverging_trial_fails_for_good_and_does_not_count(
+        cluster: tuple[Services, list[Process]]) -> None:
+    services, _ = cluster
+    diverging = {"optimizer": "rmsprop", "learning_rate": 0.1, "batch_norm": False,
+                 "activation": "elu", "dense_layers": 4, "dense_units": 1024, "filters": 256,
+                 "conv_layers": 2, "pooling": "flatten", "dropout": 0.0}
+    config = tiny_config(trials=2, concurrency=1, epochs=3, pruner="none", params={},
+                         initial_trials=[diverging])
+    job_id, runner = run_job(services, config)
+    assert runner.run().status == "completed"
+    trials, total = services.records.list_trials(job_id)
+    assert total == 3
+    assert trials[0].status == "failed" and "diverged" in trials[0].error
+    assert [t.status for t in trials[1:]] == ["completed", "completed"]
+    assert not any(t.retry_of is not None for t in trials)  # failed for good: no re-run
+
+
+def test_time_limit_stops_asking_for_trials(cluster: tuple[Services, list[Process]]) -> None:
+    services, _ = cluster
+    job_id, runner = run_job(services, tiny_config(trials=50, concurrency=1, time_limit=1))
+    job = runner.run()
+    trials, total = services.records.list_trials(job_id)
+    assert job.status == "completed"
+    assert 1 <= total < 50
+    assert all(t.status == "completed" for t in trials)
