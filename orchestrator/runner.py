@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import logging
-import math
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -85,6 +84,11 @@ class JobRunner:
         self.stop_asking = False
         self.cursor: str | None = None
         self.durations: list[float] = []  # seconds of each counted trial, for the ETA
+        # this runner is the only writer of the job's trials, so it keeps the tallies
+        self.counted = 0
+        self.failed = 0
+        self.best: tuple[float, int, float | None] | None = None  # score, trial, accuracy
+        self._progress_changed = False
         self._last_beat = 0.0
         self._last_check = float("-inf")
 
@@ -105,6 +109,11 @@ class JobRunner:
             job = self.records.update_job(self.job_id, status="running", started_at=now_utc())
             self._publish_status("running")
         self.cancel_requested = job.status == "cancelling"
+        counts = self.records.trial_counts(self.job_id)
+        self.counted = sum(counts.get(s, 0) for s in policy.COUNTED)
+        self.failed = counts.get("failed", 0)
+        if job.best_score is not None and job.best_trial_number is not None:
+            self.best = (job.best_score, job.best_trial_number, job.best_accuracy)
         self._resume()
         try:
             while not self._finished():
@@ -147,15 +156,16 @@ class JobRunner:
                     self.records.get_job(self.job_id).status == "cancelling":
                 self._cancel()
             self._reap_lost()
-        self._fill_slots()
+        self._fill_slots()  # dispatch first: bookkeeping can wait, idle workers cannot
+        if self._progress_changed:
+            self._publish_progress()
 
     def _finished(self) -> bool:
         if self.in_flight:
             return False
         if self.cancel_requested or self.stop_asking:
             return True
-        counts = self._counts()
-        return sum(counts.get(s, 0) for s in policy.COUNTED) >= self.config.trials
+        return self.counted >= self.config.trials
 
     # ---- dispatch --------------------------------------------------------
     def _fill_slots(self) -> None:
@@ -163,11 +173,9 @@ class JobRunner:
             return
         if self.config.time_limit and self.clock() - self.started_at > self.config.time_limit:
             self.stop_asking = True
-        counts = self._counts()
-        if policy.too_many_failures(counts.get("failed", 0), self.config.trials):
+        if policy.too_many_failures(self.failed, self.config.trials):
             self.stop_asking = True
-        counted = sum(counts.get(s, 0) for s in policy.COUNTED)
-        slots = policy.slots_to_fill(counted, len(self.in_flight), self.config.trials,
+        slots = policy.slots_to_fill(self.counted, len(self.in_flight), self.config.trials,
                                      self.config.concurrency,
                                      accepting=not (self.cancel_requested or self.stop_asking))
         for _ in range(slots):
@@ -185,7 +193,7 @@ class JobRunner:
 
     def _dispatch(self, number: int, params: dict[str, Any]) -> None:
         self.in_flight[number].dispatched_at = self.clock()
-        best = self._best_score()
+        best = self.best[0] if self.best else None
         spec = {
             "dataset": self.config.dataset, "params": params, "epochs": self.config.epochs,
             "seed": self.config.seed + number, "objective": self.config.objective,
@@ -250,8 +258,11 @@ class JobRunner:
         else:
             self.study.tell(number, state=TrialState.FAIL)
         self.records.upsert_trial(self.job_id, number, **fields)
-        self._update_best()
-        self._publish_progress()
+        self.counted += int(status in policy.COUNTED)
+        self.failed += int(status == "failed")
+        if status == "completed":
+            self._update_best(number, float(result["total_score"]), result.get("val_accuracy"))
+        self._progress_changed = True
 
     # ---- failures and cancellation ---------------------------------------
     def _reap_lost(self) -> None:
@@ -278,7 +289,7 @@ class JobRunner:
         if not self.cancel_requested:
             self.study.enqueue_trial(flight.params, user_attrs={"retry_of": number},
                                      skip_if_exists=False)
-        self._publish_progress()
+        self._progress_changed = True
 
     def _cancel(self) -> None:
         self.cancel_requested = True
@@ -302,35 +313,28 @@ class JobRunner:
             raise JobBusy(self.job_id)
         self.records.update_job(self.job_id, orchestrator_heartbeat_at=now_utc())
 
-    def _counts(self) -> dict[str, int]:
-        return self.records.trial_counts(self.job_id)
-
-    def _best_score(self) -> float | None:
-        return self.records.get_job(self.job_id).best_score
-
-    def _update_best(self) -> None:
-        completed = self.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-        if not completed:
+    def _update_best(self, number: int, score: float, accuracy: float | None) -> None:
+        if self.best is not None and score <= self.best[0]:
             return
-        best = max(completed, key=lambda t: t.value if t.value is not None else -math.inf)
-        record = self.records.get_trial(self.job_id, best.number)
-        self.records.update_job(self.job_id, best_trial_number=best.number,
-                                best_score=best.value, best_accuracy=record.val_accuracy)
+        self.best = (score, number, accuracy)
+        self.records.update_job(self.job_id, best_trial_number=number, best_score=score,
+                                best_accuracy=accuracy)
 
     def _publish_status(self, status: str, error: str | None = None) -> None:
         extra: dict[str, Any] = {"error": error} if error else {}
         self.events.publish(make_event("job_status", self.job_id, status=status, **extra))
 
     def _publish_progress(self) -> None:
-        job = self.records.get_job(self.job_id)
+        self._progress_changed = False
+        score, _, accuracy = self.best if self.best else (None, None, None)
         self.events.publish(make_event("job_progress", self.job_id, **job_progress_data(
-            self._counts(), self.config.trials, self.durations, self.config.concurrency,
-            job.best_accuracy, job.best_score)))
+            self.records.trial_counts(self.job_id), self.config.trials, self.durations,
+            self.config.concurrency, accuracy, score)))
 
     # ---- the end ---------------------------------------------------------
     def _finalize(self) -> JobRecord:
-        counts = self._counts()
-        status = policy.final_job_status(self.cancel_requested, counts)
+        status = policy.final_job_status(self.cancel_requested,
+                                         self.records.trial_counts(self.job_id))
         job = self.records.get_job(self.job_id)
         if job.best_trial_number is not None:
             self._publish_best(job)
