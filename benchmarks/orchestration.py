@@ -32,18 +32,18 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import numpy as np  # noqa: E402
-import sqlalchemy as sa  # noqa: E402
+import numpy as np
+import sqlalchemy as sa
 
-from benchmarks.common import environment, write  # noqa: E402
-from onegin.celery_app import GPU_QUEUE, create_celery  # noqa: E402
-from onegin.job_config import OptimizationConfig  # noqa: E402
-from onegin.local_workers import settings_env, worker_command  # noqa: E402
-from onegin.records.migrate import upgrade  # noqa: E402
-from onegin.services import Services, use_services  # noqa: E402
-from onegin.settings import Settings, load_settings  # noqa: E402
-from orchestrator.runner import JobRunner  # noqa: E402
-from orchestrator.tasks import CeleryDispatcher  # noqa: E402
+from benchmarks.common import environment, write
+from onegin.celery_app import GPU_QUEUE, create_celery
+from onegin.job_config import OptimizationConfig
+from onegin.local_workers import settings_env, worker_command
+from onegin.records.migrate import upgrade
+from onegin.services import Services, use_services
+from onegin.settings import Settings, load_settings
+from orchestrator.runner import JobRunner
+from orchestrator.tasks import CeleryDispatcher
 
 SLEEP_MODULE = "benchmarks.sleep_worker"
 JOB = {"dataset": "digits", "epochs": 1, "pruner": "none", "objective": "simple",

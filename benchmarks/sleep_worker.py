@@ -15,8 +15,8 @@ from typing import Any
 
 from celery import shared_task
 
-from gpu_worker.trial_runner import run_trial
 from gpu_worker.trainer import TrialResult
+from gpu_worker.trial_runner import run_trial
 from gpu_worker.trial_spec import TrialSpec
 from onegin.celery_app import TRAIN_TRIAL
 from onegin.progress import Progress

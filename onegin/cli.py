@@ -283,6 +283,57 @@ def _run_cancel(args: argparse.Namespace) -> int:
     return 0
 
 
+def _token_parser(sub: Any) -> None:
+    p = sub.add_parser("token", help="web API tokens")
+    actions = p.add_subparsers(dest="action", required=True)
+    create = actions.add_parser("create", help="create a token and print it (shown only once)")
+    create.add_argument("name", help="who or what the token is for")
+    create.add_argument("--max-trials", type=int, help="most trials per job (default: setting)")
+    create.add_argument("--max-epochs", type=int, help="most epochs per trial (default: setting)")
+    create.add_argument("--max-concurrency", type=int,
+                        help="most trials at once per job (default: setting)")
+    _add_settings_flags(create)
+    create.set_defaults(run=_run_token_create)
+
+
+def _run_token_create(args: argparse.Namespace) -> int:
+    from onegin.records import InvalidField
+    from onegin.services import Services
+
+    records = Services(_settings(args)).records
+    try:
+        token, secret = records.create_token(
+            args.name, max_trials=args.max_trials, max_epochs=args.max_epochs,
+            max_concurrency=args.max_concurrency)
+    except InvalidField as exc:
+        raise ConfigError(exc.field.replace("_", "-"), exc.reason) from None
+    console.print(f"token {token.id} ({token.name}) created; it is shown only this once:")
+    print(secret, flush=True)
+    return 0
+
+
+def _web_parser(sub: Any) -> None:
+    p = sub.add_parser("web", help="serve the dashboard and the REST API")
+    p.add_argument("--host", help="address to listen on (default: setting web_host, 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port (default: setting web_port, 8000)")
+    p.add_argument("--workers", type=int, default=2,
+                   help="embedded mode: local GPU-worker processes to start (default 2)")
+    _add_settings_flags(p)
+    p.set_defaults(run=_run_web)
+
+
+def _run_web(args: argparse.Namespace) -> int:
+    flags = {"web_host": args.host, "web_port": args.port}  # flags beat --set and the rest
+    args.set = [*(args.set or []), *(f"{k}={v}" for k, v in flags.items() if v is not None)]
+    settings = _settings(args)
+    if args.workers < 0:
+        raise ConfigError("--workers", f"must be 0 or more, got {args.workers}")
+    from webapp.server import serve
+
+    serve(settings, workers=args.workers)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="onegin", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -291,6 +342,8 @@ def build_parser() -> argparse.ArgumentParser:
     _worker_parser(sub)
     _db_parser(sub)
     _cancel_parser(sub)
+    _token_parser(sub)
+    _web_parser(sub)
     return parser
 
 

@@ -44,9 +44,12 @@ class FromHome:
 
 
 def setting(default: Any, description: str, parse: Parser,
-            *, env: str | None = None) -> dict[str, Any]:
-    """One setting's metadata; the environment variable defaults to ONEGIN_<NAME>."""
-    return {"default": default, "description": description, "parse": parse, "env": env}
+            *, env: str | None = None, secret: bool = False) -> dict[str, Any]:
+    """One setting's metadata; the environment variable defaults to ONEGIN_<NAME>.
+
+    A ``secret`` setting is masked by `Settings.redacted` (and so in ``repr``)."""
+    return {"default": default, "description": description, "parse": parse, "env": env,
+            "secret": secret}
 
 
 # -- parsers: each returns the typed value or raises ValueError with the reason ----------
@@ -111,6 +114,33 @@ def _positive_float(value: Any) -> float:
     if not math.isfinite(number) or number <= 0:
         raise ValueError(f"must be a positive number, {_got(value)}")
     return number
+
+
+def _non_negative_int(value: Any) -> int:
+    try:
+        number = int(_number(value, int))
+    except ValueError:
+        raise ValueError(f"must be a non-negative integer, {_got(value)}") from None
+    if number < 0:
+        raise ValueError(f"must be a non-negative integer, {_got(value)}")
+    return number
+
+
+def _port(value: Any) -> int:
+    number = _positive_int(value)
+    if number > 65535:
+        raise ValueError(f"must be a TCP port (1-65535), {_got(value)}")
+    return number
+
+
+def _choice(*choices: str) -> Parser:
+    def parse_choice(value: Any) -> str:
+        text = value.strip().lower() if isinstance(value, str) else value
+        if text not in choices:
+            raise ValueError(f"must be one of {', '.join(choices)}, {_got(value)}")
+        return str(text)
+
+    return parse_choice
 
 
 def _optional(parse: Parser) -> Parser:
@@ -188,6 +218,34 @@ class Settings:
     heartbeat_timeout: float = field(metadata=setting(
         30.0, "Seconds without a heartbeat after which a running trial counts as lost; "
         "must exceed heartbeat_interval.", _positive_float))
+    web_host: str = field(metadata=setting(
+        "127.0.0.1", "Address `onegin web` listens on; with auth=auto it also decides whether "
+        "sign-in is required (anything but loopback requires it).", _text))
+    web_port: int = field(metadata=setting(
+        8000, "TCP port `onegin web` listens on.", _port))
+    auth: str = field(metadata=setting(
+        "auto", "Web API access: required (an API token on every request), off (open), or "
+        "auto (required unless web_host is loopback: 127.0.0.1, ::1 or localhost).",
+        _choice("auto", "required", "off")))
+    secret_key: str | None = field(metadata=setting(
+        None, "Signs the web session cookies; give every web replica the same one. Unset: a "
+        "random key kept in {home}/web-secret-key.", _optional(_text), secret=True))
+    session_hours: float = field(metadata=setting(
+        12.0, "Hours a browser session (sign-in cookie) stays valid.", _positive_float))
+    trusted_proxies: int = field(metadata=setting(
+        0, "Reverse proxies in front of the web app whose X-Forwarded-* headers are trusted "
+        "(HTTPS detection for Secure cookies); 0 trusts none.", _non_negative_int))
+    max_request_bytes: int = field(metadata=setting(
+        1_048_576, "Largest web request body accepted, in bytes (larger: 413).", _positive_int))
+    limit_max_trials: int = field(metadata=setting(
+        500, "Most trials one web job may ask for, unless the token has its own limit.",
+        _positive_int))
+    limit_max_epochs: int = field(metadata=setting(
+        100, "Most epochs per trial a web job may ask for, unless the token has its own limit.",
+        _positive_int))
+    limit_max_concurrency: int = field(metadata=setting(
+        8, "Most trials at once a web job may ask for, unless the token has its own limit.",
+        _positive_int))
 
     @property
     def embedded(self) -> bool:
@@ -199,7 +257,9 @@ class Settings:
         out: dict[str, Any] = {}
         for f in fields(self):
             value = getattr(self, f.name)
-            if isinstance(value, Path):
+            if f.metadata["secret"] and value is not None:
+                value = _MASK
+            elif isinstance(value, Path):
                 value = str(value)
             elif isinstance(value, str) and "://" in value:
                 value = redact_url(value)

@@ -26,7 +26,7 @@ from onegin.celery_app import TRAIN_TRIAL
 from onegin.control import ClaimOutcome
 from onegin.events import job_progress_data, make_event
 from onegin.job_config import OptimizationConfig
-from onegin.records import JobRecord
+from onegin.records import InvalidTransition, JobRecord
 from onegin.services import Services
 from orchestrator import policy
 from orchestrator.study import open_study, trial_handle
@@ -106,8 +106,12 @@ class JobRunner:
         self.study = open_study(self.job_id, self.config, self.services.settings.database_url)
         self.started_at = self.clock()
         if job.status == "queued":
-            job = self.records.update_job(self.job_id, status="running", started_at=now_utc())
-            self._publish_status("running")
+            try:
+                job = self.records.update_job(self.job_id, status="running",
+                                              started_at=now_utc())
+                self._publish_status("running")
+            except InvalidTransition:  # cancelled while it waited in the queue
+                job = self.records.get_job(self.job_id)
         self.cancel_requested = job.status == "cancelling"
         counts = self.records.trial_counts(self.job_id)
         self.counted = sum(counts.get(s, 0) for s in policy.COUNTED)

@@ -22,7 +22,8 @@ from onegin.records.states import (
     check_job_transition,
 )
 from onegin.records.store import JOB_UPDATABLE, TRIAL_UPDATABLE, RecordStore
-from onegin.records.values import JobRecord, TrialRecord
+from onegin.records.tokens import hash_secret, new_secret
+from onegin.records.values import JobRecord, TokenRecord, TrialRecord
 
 __all__ = [
     "JOB_STATUSES",
@@ -39,6 +40,9 @@ __all__ = [
     "RecordNotFound",
     "RecordStore",
     "RecordStoreUnavailable",
+    "TokenRecord",
     "TrialRecord",
     "check_job_transition",
+    "hash_secret",
+    "new_secret",
 ]

@@ -88,3 +88,18 @@ class TrialRow(Base):
     error: Mapped[str | None] = mapped_column(sa.Text)
     retry_of: Mapped[int | None]
     intermediate: Mapped[dict[str, Any]]
+
+
+class TokenRow(Base):
+    """An API token: only the sha256 of its secret is stored, never the secret."""
+
+    __tablename__ = "onegin_tokens"
+
+    id: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(255))
+    secret_hash: Mapped[str] = mapped_column(sa.String(64), index=True, unique=True)
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    max_trials: Mapped[int | None]
+    max_epochs: Mapped[int | None]
+    max_concurrency: Mapped[int | None]

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from onegin.records._coerce import coerce_fields, coerce_value, json_safe
 from onegin.records._engine import make_engine, writer
-from onegin.records._models import JobRow, TrialRow
+from onegin.records._models import JobRow, TokenRow, TrialRow
 from onegin.records.errors import (
     InvalidField,
     RecordError,
@@ -28,18 +28,21 @@ from onegin.records.errors import (
     RecordStoreUnavailable,
 )
 from onegin.records.states import (
+    JOB_STATUSES,
     JOB_TERMINAL,
     TRIAL_STATUSES,
     check_job_transition,
     check_status,
 )
-from onegin.records.values import JobRecord, TrialRecord
+from onegin.records.tokens import LIMIT_FIELDS, hash_secret, new_secret
+from onegin.records.values import JobRecord, TokenRecord, TrialRecord
 from onegin.settings import redact_url
 
 _JOB_FIXED = frozenset({"id", "owner", "config", "created_at"})
 _TRIAL_FIXED = frozenset({"job_id", "number"})
 _JOB_COLUMNS = dict(sa.inspect(JobRow).columns.items())
 _TRIAL_COLUMNS = dict(sa.inspect(TrialRow).columns.items())
+_TOKEN_COLUMNS = dict(sa.inspect(TokenRow).columns.items())
 JOB_UPDATABLE: frozenset[str] = frozenset(_JOB_COLUMNS) - _JOB_FIXED
 TRIAL_UPDATABLE: frozenset[str] = frozenset(_TRIAL_COLUMNS) - _TRIAL_FIXED
 
@@ -200,6 +203,94 @@ class RecordStore:
                 counts[status] = int(count)
             return counts
 
+    def trial_counts_for(self, job_ids: list[str]) -> dict[str, dict[str, int]]:
+        """`trial_counts` of several jobs in one query (a page of jobs); unknown ids get zeros."""
+        counts = {job_id: dict.fromkeys(TRIAL_STATUSES, 0) for job_id in job_ids}
+        if not job_ids:
+            return counts
+        query = (sa.select(TrialRow.job_id, TrialRow.status, sa.func.count())
+                 .where(TrialRow.job_id.in_(job_ids))
+                 .group_by(TrialRow.job_id, TrialRow.status))
+        with self._session() as session:
+            for job_id, status, count in session.execute(query):
+                counts[job_id][status] = int(count)
+        return counts
+
+    def status_totals(self) -> tuple[dict[str, int], dict[str, int]]:
+        """Jobs per status and trials per status over the whole store (for metrics)."""
+        jobs = dict.fromkeys(JOB_STATUSES, 0)
+        trials = dict.fromkeys(TRIAL_STATUSES, 0)
+        with self._session() as session:
+            for status, count in session.execute(
+                    sa.select(JobRow.status, sa.func.count()).group_by(JobRow.status)):
+                jobs[status] = int(count)
+            for status, count in session.execute(
+                    sa.select(TrialRow.status, sa.func.count()).group_by(TrialRow.status)):
+                trials[status] = int(count)
+        return jobs, trials
+
+    # -- API tokens ------------------------------------------------------------------------
+
+    def create_token(self, name: str, **limits: int | None) -> tuple[TokenRecord, str]:
+        """A new token and its secret; the secret is returned only here, never stored.
+
+        ``limits`` are ``max_trials``, ``max_epochs`` and ``max_concurrency``
+        (positive integers, or None for the settings' defaults).
+        """
+        if not isinstance(name, str) or not name.strip():
+            raise InvalidField("name", f"must be a non-empty string, got {name!r}")
+        unknown = sorted(set(limits) - set(LIMIT_FIELDS))
+        if unknown:
+            raise InvalidField(unknown[0], f"unknown limit; known: {', '.join(LIMIT_FIELDS)}")
+        for field, value in limits.items():
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                      or value < 1):
+                raise InvalidField(field, f"must be a positive integer, got {value!r}")
+        secret = new_secret()
+        row = TokenRow(id=secrets.token_hex(6),
+                       name=coerce_value(_TOKEN_COLUMNS["name"], name.strip()),
+                       secret_hash=hash_secret(secret), created_at=_now(),
+                       **{field: limits.get(field) for field in LIMIT_FIELDS})
+        with self._session(write=True) as session:
+            session.add(row)
+            session.flush()
+            return _token(row), secret
+
+    def get_token(self, token_id: str) -> TokenRecord:
+        """A token by id, revoked or not; `RecordNotFound` if there is none."""
+        with self._session() as session:
+            row = session.get(TokenRow, token_id)
+            if row is None:
+                raise RecordNotFound("token", token_id)
+            return _token(row)
+
+    def find_token(self, secret: str) -> TokenRecord | None:
+        """The active token whose secret this is, or None (unknown or revoked)."""
+        if not isinstance(secret, str) or not secret:
+            return None
+        query = sa.select(TokenRow).where(TokenRow.secret_hash == hash_secret(secret),
+                                          TokenRow.revoked_at.is_(None))
+        with self._session() as session:
+            row = session.scalars(query).one_or_none()
+            return None if row is None else _token(row)
+
+    def list_tokens(self) -> list[TokenRecord]:
+        """Every token, oldest first (secrets are not stored, so none is shown)."""
+        query = sa.select(TokenRow).order_by(TokenRow.created_at, TokenRow.id)
+        with self._session() as session:
+            return [_token(row) for row in session.scalars(query)]
+
+    def revoke_token(self, token_id: str) -> TokenRecord:
+        """Stop a token from working (at once: every request looks it up). Idempotent."""
+        with self._session(write=True) as session:
+            row = session.get(TokenRow, token_id, with_for_update=True)
+            if row is None:
+                raise RecordNotFound("token", token_id)
+            if row.revoked_at is None:
+                row.revoked_at = _now()
+            session.flush()
+            return _token(row)
+
     def ping(self) -> None:
         """Raise `RecordStoreUnavailable` unless the database answers (readiness checks)."""
         with self._session() as session:
@@ -251,4 +342,12 @@ def _trial(row: TrialRow) -> TrialRecord:
         finished_at=row.finished_at, heartbeat_at=row.heartbeat_at,
         artifact_prefix=row.artifact_prefix, error=row.error, retry_of=row.retry_of,
         intermediate=row.intermediate,
+    )
+
+
+def _token(row: TokenRow) -> TokenRecord:
+    return TokenRecord(
+        id=row.id, name=row.name, created_at=row.created_at, revoked_at=row.revoked_at,
+        max_trials=row.max_trials, max_epochs=row.max_epochs,
+        max_concurrency=row.max_concurrency,
     )

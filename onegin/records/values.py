@@ -81,3 +81,20 @@ class TrialRecord(_Record):
     @property
     def terminal(self) -> bool:
         return self.status in TRIAL_TERMINAL
+
+
+@dataclass(frozen=True)
+class TokenRecord(_Record):
+    """An API token, without its secret. A limit of None means "the setting's default"."""
+
+    id: str
+    name: str
+    created_at: datetime
+    revoked_at: datetime | None
+    max_trials: int | None
+    max_epochs: int | None
+    max_concurrency: int | None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None

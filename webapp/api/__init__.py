@@ -1,0 +1,15 @@
+"""The REST API under ``/api/v1``: one blueprint per concern, assembled by `register_api`."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+API_PREFIX = "/api/v1"
+
+
+def register_api(app: Flask) -> None:
+    from webapp.api import best, health, jobs, reference, session, study, trials
+
+    for module in (health, reference, session, jobs, trials, best, study):
+        app.register_blueprint(module.bp, url_prefix=API_PREFIX)
+    app.register_blueprint(health.metrics_bp)

@@ -1,0 +1,52 @@
+"""Reference data the dashboard builds its forms from; public, and the one source of truth
+for datasets, the search space and scoring (the UI never hard-codes them)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify
+
+from onegin.datasets import DATASETS
+from onegin.scoring import (
+    DEFAULT_ACCURACY_WEIGHT,
+    DEFAULT_HEALTH_WEIGHTS,
+    HEALTH_COMPONENTS,
+    OBJECTIVES,
+    ScoringWeights,
+    describe_formula,
+)
+from onegin.search_space import MODALITIES, space_for
+
+bp = Blueprint("reference", __name__)
+
+
+@bp.get("/datasets")
+def datasets() -> Response:
+    return jsonify(datasets=[
+        {"name": spec.name, "title": spec.title, "modality": spec.modality,
+         "num_classes": spec.num_classes, "input_shape": list(spec.input_shape),
+         "url": spec.url, "description": spec.description}
+        for spec in DATASETS.values()
+    ])
+
+
+@bp.get("/search-space")
+def search_space() -> Response:
+    return jsonify({modality: space_for(modality).describe() for modality in MODALITIES})
+
+
+@bp.get("/scoring")
+def scoring() -> Response:
+    return jsonify(
+        objectives=list(OBJECTIVES),
+        default_weights={"accuracy": DEFAULT_ACCURACY_WEIGHT,
+                         "health": dict(DEFAULT_HEALTH_WEIGHTS)},
+        components=list(HEALTH_COMPONENTS),
+        formula=describe_formula(ScoringWeights()),
+    )
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    from webapp.openapi import document
+
+    return jsonify(document())

@@ -1,0 +1,394 @@
+"""The OpenAPI 3.1 document of the REST API, served at ``/api/v1/openapi.json``.
+
+Written by hand as data, next to the code it describes; tests/webapp checks
+that its paths and methods are exactly the app's routes, that it is a valid
+OpenAPI document, and that real responses match its schemas.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from onegin.job_config import PLOT_MODES, PRUNERS
+from onegin.records import JOB_STATUSES, TRIAL_STATUSES
+from onegin.scoring import HEALTH_COMPONENTS, OBJECTIVES
+from webapp.pagination import DEFAULT_PER_PAGE, MAX_PER_PAGE
+
+API = "/api/v1"
+Schema = dict[str, Any]
+
+
+def _ref(name: str) -> Schema:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _nullable(kind: str, **extra: Any) -> Schema:
+    return {"type": [kind, "null"], **extra}
+
+
+def _object(properties: dict[str, Schema], *, required: list[str] | None = None,
+            additional: bool | Schema = False, **extra: Any) -> Schema:
+    schema: Schema = {"type": "object", "properties": properties,
+                      "additionalProperties": additional, **extra}
+    if required is not None:
+        schema["required"] = required
+    return schema
+
+
+def _json(schema: Schema, description: str) -> Schema:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _file(media: str, description: str) -> Schema:
+    return {"description": description,
+            "content": {media: {"schema": {"type": "string", "format": "binary"}}}}
+
+
+def _error(code: str) -> Schema:
+    return {"$ref": f"#/components/responses/{code}"}
+
+
+def _op(summary: str, responses: dict[str, Schema], *, params: tuple[str, ...] = (),
+        body: Schema | None = None, public: bool = False, tag: str,
+        description: str | None = None) -> Schema:
+    operation: Schema = {"summary": summary, "tags": [tag], "responses": dict(responses)}
+    if description:
+        operation["description"] = description
+    if params:
+        operation["parameters"] = [{"$ref": f"#/components/parameters/{p}"} for p in params]
+    if body is not None:
+        operation["requestBody"] = {"required": True,
+                                    "content": {"application/json": {"schema": body}}}
+    if public:
+        operation["security"] = []
+    else:
+        operation["responses"].setdefault("401", _error("Unauthorized"))
+    operation["responses"].setdefault("500", _error("ServerError"))
+    return operation
+
+
+_JOB_PARAMS = ("JobId",)
+_TRIAL_PARAMS = ("JobId", "TrialNumber")
+_UNSAFE = ("CsrfToken",)
+_NO_BEST = {"404": _error("NoBest")}
+
+
+def _paths() -> dict[str, Schema]:
+    jobs = "Jobs"
+    best = "Best model"
+    return {
+        f"{API}/healthz": {"get": _op(
+            "Liveness: the process answers", {"200": _json(
+                _object({"status": {"const": "ok"}}, required=["status"]), "alive")},
+            public=True, tag="Health")},
+        f"{API}/readyz": {"get": _op(
+            "Readiness: database, broker, event bus and artifact store all answer",
+            {"200": _json(_ref("Ready"), "every backend answers"),
+             "503": _json(_ref("NotReady"), "some backend failed; its entry holds the error")},
+            public=True, tag="Health")},
+        "/metrics": {"get": _op(
+            "Prometheus metrics: jobs and trials by status, requests, event relays",
+            {"200": {"description": "Prometheus text exposition format",
+                     "content": {"text/plain": {"schema": {"type": "string"}}}}},
+            public=True, tag="Health")},
+        f"{API}/openapi.json": {"get": _op(
+            "This document", {"200": _json({"type": "object"}, "the OpenAPI document")},
+            public=True, tag="Reference")},
+        f"{API}/datasets": {"get": _op(
+            "The datasets a job can use", {"200": _json(_ref("Datasets"), "datasets")},
+            public=True, tag="Reference")},
+        f"{API}/search-space": {"get": _op(
+            "The default search space per modality, parameter by parameter",
+            {"200": _json(_ref("SearchSpace"), "search spaces")}, public=True,
+            tag="Reference")},
+        f"{API}/scoring": {"get": _op(
+            "Objectives, default weights, health components and the score formula",
+            {"200": _json(_ref("Scoring"), "scoring")}, public=True, tag="Reference")},
+        f"{API}/session": {
+            "get": _op("Who am I (browser session or bearer token)",
+                       {"200": _json(_ref("Session"), "signed in")}, tag="Session"),
+            "post": _op(
+                "Sign in: trade an API token for a session cookie and a CSRF token",
+                {"200": {**_json(_ref("Session"), "signed in; sets the session cookie"),
+                         "headers": {"Set-Cookie": {"schema": {"type": "string"}}}},
+                 "401": _error("Unauthorized"), "413": _error("TooLarge"),
+                 "422": _error("ValidationFailed")},
+                body=_object({"token": {"type": "string"}}, required=["token"]),
+                public=True, tag="Session"),
+            "delete": _op("Sign out (clears the session cookie)",
+                          {"204": {"description": "signed out"},
+                           "403": _error("Forbidden")},
+                          params=_UNSAFE, public=True, tag="Session"),
+        },
+        f"{API}/jobs": {
+            "get": _op("The caller's jobs, newest first",
+                       {"200": _json(_ref("JobPage"), "one page of jobs"),
+                        "422": _error("ValidationFailed")},
+                       params=("Page", "PerPage"), tag=jobs),
+            "post": _op(
+                "Submit a job to the orchestrator",
+                {"201": {**_json(_ref("Job"), "queued"),
+                         "headers": {"Location": {"schema": {"type": "string"}}}},
+                 "400": _error("BadRequest"), "403": _error("Forbidden"),
+                 "413": _error("TooLarge"), "422": _error("ValidationFailed"),
+                 "503": _error("Unavailable")},
+                params=_UNSAFE, body=_ref("JobRequest"), tag=jobs,
+                description="Every bad field is named at once in `fields`; a field over "
+                            "the caller's limit is named with the limit in `limits`."),
+        },
+        f"{API}/jobs/{{job_id}}": {
+            "get": _op("One job", {"200": _json(_ref("Job"), "the job"),
+                                   "404": _error("NotFound")},
+                       params=_JOB_PARAMS, tag=jobs),
+            "delete": _op(
+                "Delete a finished job: records, study, artifacts, events, control state",
+                {"204": {"description": "deleted"}, "403": _error("Forbidden"),
+                 "404": _error("NotFound"), "409": _error("Conflict")},
+                params=(*_JOB_PARAMS, *_UNSAFE), tag=jobs),
+        },
+        f"{API}/jobs/{{job_id}}/cancel": {"post": _op(
+            "Cancel a job: running trials stop within one batch",
+            {"202": _json(_ref("Job"), "cancelling"), "403": _error("Forbidden"),
+             "404": _error("NotFound"), "409": _error("Conflict")},
+            params=(*_JOB_PARAMS, *_UNSAFE), tag=jobs)},
+        f"{API}/jobs/{{job_id}}/study": {"get": _op(
+            "The Optuna study: objective history and parameter importances",
+            {"200": _json(_ref("Study"), "the study (empty before it starts)"),
+             "404": _error("NotFound")}, params=_JOB_PARAMS, tag=jobs)},
+        f"{API}/jobs/{{job_id}}/trials": {"get": _op(
+            "A job's trials by number",
+            {"200": _json(_ref("TrialPage"), "one page of trials"),
+             "404": _error("NotFound"), "422": _error("ValidationFailed")},
+            params=(*_JOB_PARAMS, "Page", "PerPage", "Status"), tag="Trials")},
+        f"{API}/jobs/{{job_id}}/trials/{{number}}": {"get": _op(
+            "One trial", {"200": _json(_ref("Trial"), "the trial"),
+                          "404": _error("NotFound")}, params=_TRIAL_PARAMS, tag="Trials")},
+        f"{API}/jobs/{{job_id}}/trials/{{number}}/artifacts": {"get": _op(
+            "A trial's artifact files",
+            {"200": _json(_ref("ArtifactList"), "files, names relative to the trial"),
+             "404": _error("NotFound")}, params=_TRIAL_PARAMS, tag="Trials")},
+        f"{API}/jobs/{{job_id}}/trials/{{number}}/artifacts/{{name}}": {"get": _op(
+            "Download one of a trial's files (content type from its extension)",
+            {"200": _file("application/octet-stream", "the file, streamed"),
+             "404": _error("NotFound")},
+            params=(*_TRIAL_PARAMS, "ArtifactName"), tag="Trials")},
+        f"{API}/jobs/{{job_id}}/best": {"get": _op(
+            "The best trial: parameters, metrics, health and architecture",
+            {"200": _json(_ref("Best"), "the best model"), **_NO_BEST},
+            params=_JOB_PARAMS, tag=best)},
+        f"{API}/jobs/{{job_id}}/best/model.keras": {"get": _op(
+            "Download the best model (Keras format)",
+            {"200": _file("application/octet-stream", "model.keras as an attachment"),
+             **_NO_BEST}, params=_JOB_PARAMS, tag=best)},
+        f"{API}/jobs/{{job_id}}/best/best_hyperparameters.yaml": {"get": _op(
+            "Download the best hyperparameters",
+            {"200": _file("application/yaml", "the YAML as an attachment"), **_NO_BEST},
+            params=_JOB_PARAMS, tag=best)},
+        f"{API}/jobs/{{job_id}}/best/bundle.zip": {"get": _op(
+            "Download the model, its YAML, metrics, architecture and plots as one zip",
+            {"200": _file("application/zip", "the bundle as an attachment"), **_NO_BEST},
+            params=_JOB_PARAMS, tag=best)},
+        f"{API}/jobs/{{job_id}}/best/artifacts": {"get": _op(
+            "The best model's files",
+            {"200": _json(_ref("ArtifactList"), "files, names relative to best/"),
+             **_NO_BEST}, params=_JOB_PARAMS, tag=best)},
+        f"{API}/jobs/{{job_id}}/best/artifacts/{{name}}": {"get": _op(
+            "Download one of the best model's files",
+            {"200": _file("application/octet-stream", "the file, streamed"), **_NO_BEST},
+            params=(*_JOB_PARAMS, "ArtifactName"), tag=best)},
+    }
+
+
+def _schemas() -> dict[str, Schema]:
+    number = {"type": "number"}
+    when = _nullable("string", format="date-time")
+    counts = _object({s: {"type": "integer"} for s in TRIAL_STATUSES},
+                     required=list(TRIAL_STATUSES))
+    health_weights = _object({c: {"type": "number", "minimum": 0, "maximum": 1}
+                              for c in HEALTH_COMPONENTS})
+    limits = _object({k: {"type": "integer"} for k in
+                      ("max_trials", "max_epochs", "max_concurrency")},
+                     required=["max_trials", "max_epochs", "max_concurrency"])
+    ready = {"type": "string", "description": "\"ok\" or the error"}
+    backends = ("database", "broker", "events", "artifacts")
+    return {
+        "Error": _object({"error": {"type": "string"}}, required=["error"], additional=True),
+        "ValidationError": _object(
+            {"error": {"const": "validation failed"},
+             "fields": {"type": "object", "additionalProperties": {"type": "string"},
+                        "description": "field -> reason, for every bad field"},
+             "limits": {"type": "object", "additionalProperties": {"type": "integer"},
+                        "description": "field -> the caller's limit it exceeded"}},
+            required=["error", "fields"]),
+        "Ready": _object({b: {"const": "ok"} for b in backends}, required=list(backends)),
+        "NotReady": _object({"error": {"type": "string"}, **{b: ready for b in backends}},
+                            required=["error", *backends]),
+        "Datasets": _object({"datasets": {"type": "array", "items": _object({
+            "name": {"type": "string"}, "title": {"type": "string"},
+            "modality": {"enum": ["image", "text"]}, "num_classes": {"type": "integer"},
+            "input_shape": {"type": "array", "items": {"type": "integer"}},
+            "url": {"type": "string"}, "description": {"type": "string"},
+        }, required=["name", "title", "modality", "num_classes", "input_shape", "url",
+                     "description"])}}, required=["datasets"]),
+        "SearchSpace": _object(
+            {m: {"type": "object", "additionalProperties": {"type": "object"},
+                 "description": "parameter -> its kind, range or choices and default"}
+             for m in ("image", "text")}, required=["image", "text"]),
+        "Scoring": _object({
+            "objectives": {"type": "array", "items": {"enum": list(OBJECTIVES)}},
+            "default_weights": _object({"accuracy": number, "health": health_weights},
+                                       required=["accuracy", "health"]),
+            "components": {"type": "array", "items": {"enum": list(HEALTH_COMPONENTS)}},
+            "formula": {"type": "string"},
+        }, required=["objectives", "default_weights", "components", "formula"]),
+        "Session": _object({
+            "name": _nullable("string"), "csrf_token": _nullable("string"),
+            "limits": limits, "auth_required": {"type": "boolean"},
+        }, required=["name", "csrf_token", "limits", "auth_required"]),
+        "JobRequest": _object({
+            "name": {"type": "string", "maxLength": 200},
+            "dataset": {"type": "string", "description": "a name from /datasets"},
+            "trials": {"type": "integer", "minimum": 1},
+            "concurrency": {"type": "integer", "minimum": 1},
+            "epochs": {"type": "integer", "minimum": 1},
+            "objective": {"enum": list(OBJECTIVES)},
+            "weights": _object({"accuracy": number, "health": health_weights}),
+            "params": {"type": "object", "description": "parameter -> fixed value, "
+                       "{low, high} or {choices}"},
+            "initial_trials": {"type": "array", "items": {"type": "object"}},
+            "pruner": {"enum": list(PRUNERS)},
+            "seed": {"type": "integer", "minimum": 0},
+            "plot_mode": {"enum": list(PLOT_MODES)},
+            "max_train_samples": _nullable("integer", minimum=1),
+            "max_eval_samples": _nullable("integer", minimum=1),
+            "time_limit": _nullable("number", exclusiveMinimum=0),
+        }),
+        "Job": _object({
+            "id": {"type": "string"}, "name": {"type": "string"},
+            "status": {"enum": list(JOB_STATUSES)}, "config": {"type": "object"},
+            "created_at": {"type": "string", "format": "date-time"},
+            "started_at": when, "finished_at": when,
+            "best_trial_number": _nullable("integer"), "best_score": _nullable("number"),
+            "best_accuracy": _nullable("number"), "error": _nullable("string"),
+            "counts": counts, "budget": {"type": "integer"},
+        }, required=["id", "name", "status", "config", "created_at", "started_at",
+                     "finished_at", "best_trial_number", "best_score", "best_accuracy",
+                     "error", "counts", "budget"]),
+        "JobPage": _page("jobs", "Job"),
+        "Trial": _object({
+            "job_id": {"type": "string"}, "number": {"type": "integer"},
+            "status": {"enum": list(TRIAL_STATUSES)}, "params": {"type": "object"},
+            "architecture_summary": _nullable("string"), "metrics": _nullable("object"),
+            "health": _nullable("object"), "health_score": _nullable("number"),
+            "total_score": _nullable("number"), "val_accuracy": _nullable("number"),
+            "worker": _nullable("string"), "task_id": _nullable("string"),
+            "queued_at": {"type": "string", "format": "date-time"}, "started_at": when,
+            "finished_at": when, "heartbeat_at": when,
+            "artifact_prefix": _nullable("string"), "error": _nullable("string"),
+            "retry_of": _nullable("integer"),
+            "intermediate": {"type": "object", "additionalProperties": number,
+                             "description": "epoch -> validation accuracy"},
+        }, required=["job_id", "number", "status", "params", "queued_at", "intermediate"]),
+        "TrialPage": _page("trials", "Trial"),
+        "ArtifactList": _object({"artifacts": {"type": "array", "items": _object(
+            {"name": {"type": "string"}, "size": {"type": "integer"}},
+            required=["name", "size"])}}, required=["artifacts"]),
+        "Best": _object({
+            "trial": {"type": "integer"}, "params": {"type": "object"},
+            "metrics": {"type": "object"}, "health": {"type": "object"},
+            "total_score": _nullable("number"), "val_accuracy": _nullable("number"),
+            "architecture": _nullable("object", description="layers, edges, total_params, "
+                                      "trainable_params (architecture.json)"),
+        }, required=["trial", "params", "metrics", "health", "total_score", "val_accuracy",
+                     "architecture"]),
+        "Study": _object({
+            "history": {"type": "array", "items": _object(
+                {"number": {"type": "integer"}, "value": _nullable("number"),
+                 "state": {"type": "string"}}, required=["number", "value", "state"])},
+            "importances": {"type": "object", "additionalProperties": number,
+                            "description": "parameter -> importance (fANOVA); empty "
+                            "before two trials completed"},
+        }, required=["history", "importances"]),
+    }
+
+
+def _page(key: str, item: str) -> Schema:
+    return _object({key: {"type": "array", "items": _ref(item)},
+                    "total": {"type": "integer"}, "page": {"type": "integer"},
+                    "per_page": {"type": "integer"}},
+                   required=[key, "total", "page", "per_page"])
+
+
+def _parameters() -> dict[str, Schema]:
+    def query(name: str, schema: Schema, description: str) -> Schema:
+        return {"name": name, "in": "query", "required": False, "schema": schema,
+                "description": description}
+
+    per_page = {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE,
+                "default": DEFAULT_PER_PAGE}
+    return {
+        "JobId": {"name": "job_id", "in": "path", "required": True,
+                  "schema": {"type": "string"}},
+        "TrialNumber": {"name": "number", "in": "path", "required": True,
+                        "schema": {"type": "integer", "minimum": 0}},
+        "ArtifactName": {"name": "name", "in": "path", "required": True,
+                         "schema": {"type": "string"},
+                         "description": "a file's path inside the folder, may contain '/' "
+                                        "(e.g. plots/history.png)"},
+        "Page": query("page", {"type": "integer", "minimum": 1, "default": 1}, "1-based"),
+        "PerPage": query("per_page", per_page, "items per page"),
+        "Status": query("status", {"enum": list(TRIAL_STATUSES)}, "only trials in it"),
+        "CsrfToken": {"name": "X-CSRF-Token", "in": "header", "required": False,
+                      "schema": {"type": "string"},
+                      "description": "required with a session cookie (from POST /session)"},
+    }
+
+
+def _responses() -> dict[str, Schema]:
+    error = _ref("Error")
+    return {
+        "BadRequest": _json(error, "the body is not valid JSON"),
+        "Unauthorized": _json(error, "no, a bad or a revoked token (body has auth_required)"),
+        "Forbidden": _json(error, "a session cookie without its X-CSRF-Token"),
+        "NotFound": _json(error, "no such resource, or not the caller's"),
+        "NoBest": _json(error, "no such job, or no best model yet"),
+        "Conflict": _json(error, "the job's status does not allow it"),
+        "TooLarge": _json(error, "the body is larger than max_request_bytes"),
+        "ValidationFailed": _json(_ref("ValidationError"), "some fields are invalid"),
+        "Unavailable": _json(error, "a backend is down; try again"),
+        "ServerError": _json(error, "unexpected error (logged on the server)"),
+    }
+
+
+def document() -> dict[str, Any]:
+    """The whole OpenAPI document (a fresh dict each call)."""
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Onegin",
+            "version": "1",
+            "description": (
+                "Hyperparameter optimization jobs for Keras classifiers. Every error body "
+                "is `{\"error\": \"...\"}`. Authenticate with `Authorization: Bearer "
+                "<token>` (`onegin token create NAME`) or a session cookie from "
+                "`POST /api/v1/session`; with the cookie, unsafe methods need the "
+                "`X-CSRF-Token` header. A server on loopback may run without auth. "
+                "Live events: Socket.IO namespace `/jobs` (see docs/api.md)."),
+        },
+        "servers": [{"url": "/"}],
+        "security": [{"bearerAuth": []}, {"sessionCookie": []}],
+        "tags": [{"name": t} for t in ("Health", "Reference", "Session", "Jobs", "Trials",
+                                       "Best model")],
+        "paths": _paths(),
+        "components": {
+            "securitySchemes": {
+                "bearerAuth": {"type": "http", "scheme": "bearer",
+                               "description": "an API token from `onegin token create`"},
+                "sessionCookie": {"type": "apiKey", "in": "cookie", "name": "onegin_session",
+                                  "description": "set by POST /api/v1/session"},
+            },
+            "schemas": _schemas(),
+            "parameters": _parameters(),
+            "responses": _responses(),
+        },
+    }

@@ -1,0 +1,54 @@
+"""`onegin web`: the app on Flask-SocketIO's own server (threading mode).
+
+That server (Werkzeug, one thread per request, WebSocket through
+simple-websocket) suits a laptop and a small team; production runs the same app
+behind the compose setup's reverse proxy. In the embedded mode it also starts
+the local orchestrator and GPU workers, and stops them on exit (Ctrl-C or
+SIGTERM).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import signal
+import sys
+from typing import Any
+
+from rich.console import Console
+
+from onegin.settings import Settings
+from webapp.app import create_app, socketio_for
+from webapp.embedded import EmbeddedCluster
+from webapp.state import state
+
+log = logging.getLogger(__name__)
+
+
+def _exit_on_sigterm(_signum: int, _frame: Any) -> None:
+    sys.exit(0)  # unwinds through the `with` below, which stops the workers
+
+
+def serve(settings: Settings, *, workers: int = 2) -> None:
+    """Serve until interrupted, with local workers in the embedded mode."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: "
+                        "%(message)s")
+    console = Console(stderr=True)
+    app = create_app(settings)
+    with app.app_context():
+        web = state()
+        if web.auth_required and not web.services.records.list_tokens():
+            console.print("[yellow]auth is required but no token exists: create one with "
+                          "`onegin token create NAME`[/yellow]")
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    cluster = EmbeddedCluster(settings, workers) if settings.embedded \
+        else contextlib.nullcontext()
+    with cluster:
+        if settings.embedded:
+            console.print(f"embedded mode: 1 orchestrator and {workers} GPU worker process(es), "
+                          f"logs in {settings.home}/logs")
+        console.print(f"Onegin on http://{settings.web_host}:{settings.web_port}/ "
+                      f"(auth {'required' if web.auth_required else 'off'})")
+        socketio_for(app).run(app, host=settings.web_host, port=settings.web_port,
+                              allow_unsafe_werkzeug=True, use_reloader=False,
+                              log_output=False)

@@ -1,0 +1,122 @@
+"""A job's Optuna study, read from the database: value history and parameter importances.
+
+The web app only reads studies (the orchestrator is their one writer), so the
+storage is opened without creating tables or checking the schema, and a job
+whose study does not exist yet (still queued) reads as empty. Importances
+(fANOVA, seeded) cost real CPU on big studies, so they are cached until the
+study gains a completed trial.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable
+from typing import Any
+
+import optuna
+import sqlalchemy as sa
+
+from orchestrator.study import study_name
+
+log = logging.getLogger(__name__)
+MIN_TRIALS_FOR_IMPORTANCE = 2
+_CACHE_SIZE = 64
+
+
+def open_storage(url: str) -> optuna.storages.RDBStorage:
+    """Optuna's RDB storage for reading: never creates or migrates its tables."""
+    engine_kwargs: dict[str, Any] = {"pool_pre_ping": True}
+    if url.startswith("sqlite"):
+        engine_kwargs["connect_args"] = {"timeout": 30}
+    return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs,
+                                      skip_compatibility_check=True, skip_table_creation=True)
+
+
+def history(trials: Iterable[optuna.trial.FrozenTrial]) -> list[dict[str, Any]]:
+    """``[{number, value, state}]`` by trial number; value None unless finite."""
+    out = []
+    for trial in sorted(trials, key=lambda t: t.number):
+        value = trial.value if trial.values is not None and len(trial.values) == 1 else None
+        if value is not None and not math.isfinite(value):
+            value = None
+        out.append({"number": trial.number, "value": value, "state": trial.state.name})
+    return out
+
+
+class StudyReader:
+    """Reads the studies in one database; caches importances per (job, completed trials)."""
+
+    def __init__(self, database_url: str) -> None:
+        self.database_url = database_url
+        self._storage: optuna.storages.RDBStorage | None = None
+        self._lock = threading.Lock()
+        self._importances: OrderedDict[tuple[str, int, int], dict[str, float]] = OrderedDict()
+
+    def summary(self, job_id: str) -> dict[str, Any]:
+        """``{"history": [...], "importances": {...}}``; both empty before the study exists."""
+        study = self._load(job_id)
+        if study is None:
+            return {"history": [], "importances": {}}
+        trials = study.get_trials(deepcopy=False)
+        return {"history": history(trials), "importances": self._importance(job_id, study, trials)}
+
+    def delete(self, job_id: str) -> None:
+        """Drop the job's study, if it has one."""
+        storage = self.storage
+        if storage is not None and self._load(job_id) is not None:
+            optuna.delete_study(study_name=study_name(job_id), storage=storage)
+
+    @property
+    def storage(self) -> optuna.storages.RDBStorage | None:
+        """The storage, once an orchestrator has created Optuna's tables (None before:
+        opening it earlier would write to a database the web app only reads)."""
+        with self._lock:
+            if self._storage is None:
+                engine = sa.create_engine(self.database_url)
+                try:
+                    if not sa.inspect(engine).has_table("studies"):
+                        return None
+                finally:
+                    engine.dispose()
+                self._storage = open_storage(self.database_url)
+            return self._storage
+
+    def close(self) -> None:
+        with self._lock:
+            if self._storage is not None:
+                self._storage.engine.dispose()
+
+    def _load(self, job_id: str) -> optuna.Study | None:
+        storage = self.storage
+        if storage is None:
+            return None
+        try:
+            return optuna.load_study(study_name=study_name(job_id), storage=storage)
+        except KeyError:
+            return None
+
+    def _importance(self, job_id: str, study: optuna.Study,
+                    trials: list[optuna.trial.FrozenTrial]) -> dict[str, float]:
+        complete = [t for t in trials if t.state == optuna.trial.TrialState.COMPLETE]
+        if len(complete) < MIN_TRIALS_FOR_IMPORTANCE:
+            return {}
+        key = (job_id, len(complete), max(t.number for t in complete))
+        with self._lock:
+            if key in self._importances:
+                self._importances.move_to_end(key)
+                return dict(self._importances[key])
+        try:
+            evaluator = optuna.importance.FanovaImportanceEvaluator(seed=0)
+            found = optuna.importance.get_param_importances(study, evaluator=evaluator)
+            values = {name: float(value) for name, value in found.items()}
+        except (RuntimeError, ValueError) as exc:  # e.g. every parameter fixed
+            log.info("no importances for job %s: %s", job_id, exc)
+            values = {}
+        with self._lock:
+            self._importances[key] = values
+            while len(self._importances) > _CACHE_SIZE:
+                self._importances.popitem(last=False)
+        return dict(values)
