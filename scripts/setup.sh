@@ -8,3 +8,11 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e ".[worker,orchestrator,web,dev]"
+# The dashboard's third-party browser modules (Socket.IO client, Cytoscape.js):
+# installed from the lockfile and copied into webapp/static/vendor (git-ignored).
+if command -v npm >/dev/null 2>&1; then
+  npm ci --prefix webapp/frontend --no-audit --no-fund --loglevel=error
+  npm run --prefix webapp/frontend --silent build
+else
+  echo "warning: npm not found; the dashboard's vendor files (webapp/static/vendor) are not built" >&2
+fi

@@ -8,6 +8,7 @@ if services=$(bash scripts/services.sh); then
 else
   echo "warning: PostgreSQL/Redis could not be started; integration tests will skip" >&2
 fi
+bash scripts/browser.sh >/dev/null || echo "warning: chromium is missing; browser tests will skip" >&2
 .venv/bin/ruff check .
 .venv/bin/mypy
 exec .venv/bin/python -m pytest "$@"

@@ -1,0 +1,144 @@
+// Dashboard entry point: session check and sign-in, the router (#/, #/jobs, #/jobs/<id>)
+// and the wiring between the form, the jobs page and the job view.
+
+import { ApiError, api, setCsrfToken } from "./api.js";
+import { $, $$, announce, initToggletips } from "./dom.js";
+import { JobForm } from "./form.js";
+import { JobsList } from "./jobs.js";
+import { JobView } from "./jobview.js";
+
+let form = null;
+let jobView = null;
+let jobsList = null;
+
+function show(view) {
+  $("#boot-message").hidden = true;
+  $("#signin-view").hidden = view !== "signin";
+  $("#app-view").hidden = view !== "app";
+}
+
+async function boot() {
+  try {
+    const session = await api.session();
+    await start(session);
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401 && error.body.auth_required === false) {
+      await start({ name: "local", csrf_token: null, auth: "off" }); // open loopback server
+    } else if (error instanceof ApiError && error.status === 401) {
+      showSignIn();
+    } else {
+      $("#boot-message").textContent = `The dashboard could not reach the server: ${error.message}`;
+    }
+  }
+}
+
+function showSignIn(message = "") {
+  setCsrfToken(null);
+  jobView?.close();
+  show("signin");
+  $("#user-box").hidden = true;
+  $("#mainnav").hidden = true;
+  $("#signin-error").textContent = message;
+  $("#signin-token").value = "";
+  $("#signin-token").focus();
+}
+
+$("#signin-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const token = $("#signin-token").value.trim();
+  const error = $("#signin-error");
+  if (!token) {
+    error.textContent = "Enter your access token.";
+    $("#signin-token").setAttribute("aria-invalid", "true");
+    return;
+  }
+  try {
+    const session = await api.signIn(token);
+    $("#signin-token").removeAttribute("aria-invalid");
+    await start(session);
+  } catch (err) {
+    $("#signin-token").setAttribute("aria-invalid", "true");
+    error.textContent = err instanceof ApiError && err.status === 401
+      ? "That token was not accepted." : `Could not sign in: ${err.message}`;
+  }
+});
+
+$("#sign-out").addEventListener("click", async () => {
+  try {
+    await api.signOut();
+  } finally {
+    showSignIn("You are signed out.");
+  }
+});
+
+async function start(session) {
+  setCsrfToken(session.csrf_token);
+  const open = session.auth === "off" || (session.auth_required === false && !session.csrf_token);
+  $("#user-name").textContent = open ? "Local (no sign-in)" : session.name;
+  $("#user-box").hidden = false;
+  $("#mainnav").hidden = false;
+  $("#sign-out").hidden = open;
+  show("app");
+  if (!form) {
+    form = new JobForm($("#job-form"), {
+      onCreated: (job) => {
+        announce(`Job ${job.id} started.`);
+        location.hash = `#/jobs/${encodeURIComponent(job.id)}`;
+      },
+      onWeightsChange: () => jobView?.renderScoreTip(),
+    });
+    jobView = new JobView({
+      form,
+      onReuse: (config) => {
+        form.fill(config);
+        $("#config-title").scrollIntoView({ behavior: "smooth" });
+        $("#dataset").focus({ preventScroll: true });
+        announce("The form now holds this job's settings.");
+      },
+    });
+    jobsList = new JobsList();
+    initToggletips();
+    window.addEventListener("hashchange", route);
+  }
+  try {
+    await form.load();
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) return showSignIn("Your session has ended.");
+    $("#form-error").textContent = `Could not load datasets and scoring: ${error.message}`;
+  }
+  route();
+}
+
+function route() {
+  const hash = location.hash.replace(/^#/, "") || "/";
+  const match = hash.match(/^\/jobs\/([^/]+)$/);
+  const layout = $("#app-view");
+  let nav = "dashboard";
+  if (hash === "/jobs") {
+    nav = "jobs";
+    jobView.close();
+    $("#job-view").hidden = true;
+    $("#jobs-view").hidden = false;
+    layout.classList.remove("has-job");
+    document.title = "Jobs — Onegin";
+    jobsList.load(1);
+  } else {
+    $("#jobs-view").hidden = true;
+    $("#job-view").hidden = false;
+    if (match) {
+      jobView.open(decodeURIComponent(match[1]));
+      layout.classList.add("has-job");
+      nav = "jobs";
+    } else {
+      jobView.close();
+      layout.classList.remove("has-job");
+      document.title = "Onegin — accurate and healthy models";
+    }
+  }
+  for (const link of $$("[data-nav]")) {
+    if (link.dataset.nav === nav) link.setAttribute("aria-current", "page");
+    else link.removeAttribute("aria-current");
+  }
+}
+
+boot();
