@@ -11,4 +11,7 @@ fi
 bash scripts/browser.sh >/dev/null || echo "warning: chromium is missing; browser tests will skip" >&2
 .venv/bin/ruff check .
 .venv/bin/mypy
+if command -v node >/dev/null 2>&1; then
+  node --test webapp/static/js/   # the dashboard's pure JavaScript (weight rebalancing)
+fi
 exec .venv/bin/python -m pytest "$@"
