@@ -21,6 +21,15 @@ def slots_to_fill(counted: int, in_flight: int, budget: int, concurrency: int,
     return max(0, min(concurrency - in_flight, budget - counted - in_flight))
 
 
+def asks_ahead(counted: int, in_flight: int, ready: int, budget: int, concurrency: int) -> int:
+    """Trials to ask for in advance: one per running trial, within the open budget.
+
+    counted + in_flight + ready never exceeds the budget, so a restart that runs
+    every asked trial still stops at exactly the budget.
+    """
+    return max(0, min(concurrency, budget - counted - in_flight) - ready)
+
+
 def is_lost(last_beat: float | None, now: float, timeout: float) -> bool:
     """A started trial whose heartbeat is older than the timeout has lost its worker."""
     return last_beat is not None and now - last_beat > timeout

@@ -84,6 +84,7 @@ class JobRunner:
         self.stop_asking = False
         self.cursor: str | None = None
         self.durations: list[float] = []  # seconds of each counted trial, for the ETA
+        self.ready: list[tuple[optuna.Trial, dict[str, Any]]] = []  # asked, not yet sent
         # this runner is the only writer of the job's trials, so it keeps the tallies
         self.counted = 0
         self.failed = 0
@@ -134,8 +135,12 @@ class JobRunner:
         trials, _ = self.records.list_trials(self.job_id, limit=1_000_000)
         self.durations = [(t.finished_at - t.started_at).total_seconds() for t in trials
                           if t.status in policy.COUNTED and t.started_at and t.finished_at]
+        recorded = {t.number for t in trials}
         for frozen in self.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
             params = self.space.resolve(frozen.params)
+            if frozen.number not in recorded:  # asked ahead, never sent (or not recorded)
+                self.ready.append((trial_handle(self.study, frozen), params))
+                continue
             self.in_flight[frozen.number] = InFlight(
                 trial_handle(self.study, frozen), params,
                 reported=dict(frozen.intermediate_values),
@@ -167,30 +172,54 @@ class JobRunner:
     def _finished(self) -> bool:
         if self.in_flight:
             return False
-        if self.cancel_requested or self.stop_asking:
-            return True
-        return self.counted >= self.config.trials
+        done = self.cancel_requested or self.stop_asking or self.counted >= self.config.trials
+        if done:
+            self._drop_ready()
+        return done
 
     # ---- dispatch --------------------------------------------------------
-    def _fill_slots(self) -> None:
-        if len(self.in_flight) >= self.config.concurrency:
-            return
+    def _accepting(self) -> bool:
         if self.config.time_limit and self.clock() - self.started_at > self.config.time_limit:
             self.stop_asking = True
         if policy.too_many_failures(self.failed, self.config.trials):
             self.stop_asking = True
+        return not (self.cancel_requested or self.stop_asking)
+
+    def _fill_slots(self, ask_ahead: bool = True) -> None:
+        """Send trials into free slots, pre-asked ones first; then ask ahead for the next.
+
+        Asking (TPE plus a storage write per parameter) is the slow part of a
+        dispatch, so it happens while the workers are busy, not when one waits.
+        """
+        accepting = self._accepting()
         slots = policy.slots_to_fill(self.counted, len(self.in_flight), self.config.trials,
-                                     self.config.concurrency,
-                                     accepting=not (self.cancel_requested or self.stop_asking))
+                                     self.config.concurrency, accepting=accepting)
         for _ in range(slots):
-            trial = self.study.ask()
-            params = self.space.resolve(self.space.suggest(trial))
-            retry_of = trial.user_attrs.get("retry_of")
-            self.in_flight[trial.number] = InFlight(trial, params)
-            self.records.upsert_trial(self.job_id, trial.number, status="queued", params=params,
-                                      queued_at=now_utc(), retry_of=retry_of,
-                                      task_id=self._task_id(trial.number))
-            self._dispatch(trial.number, params)
+            self._send(*(self.ready.pop(0) if self.ready else self._ask()))
+        if accepting and ask_ahead:
+            for _ in range(policy.asks_ahead(self.counted, len(self.in_flight), len(self.ready),
+                                             self.config.trials, self.config.concurrency)):
+                self.ready.append(self._ask())
+
+    def _ask(self) -> tuple[optuna.Trial, dict[str, Any]]:
+        trial = self.study.ask()
+        return trial, self.space.resolve(self.space.suggest(trial))
+
+    def _send(self, trial: optuna.Trial, params: dict[str, Any]) -> None:
+        self.in_flight[trial.number] = InFlight(trial, params)
+        self._dispatch(trial.number, params)  # first: a resumed runner re-sends unrecorded ones
+        self.records.upsert_trial(self.job_id, trial.number, status="queued", params=params,
+                                  queued_at=now_utc(), retry_of=trial.user_attrs.get("retry_of"),
+                                  task_id=self._task_id(trial.number))
+
+    def _drop_ready(self) -> None:
+        """Pre-asked trials that will never run: failed in the study, cancelled in the records."""
+        while self.ready:
+            trial, params = self.ready.pop(0)
+            self.study.tell(trial.number, state=TrialState.FAIL)
+            self.records.upsert_trial(self.job_id, trial.number, status="cancelled",
+                                      params=params, finished_at=now_utc(),
+                                      error="not started: the job stopped asking for trials")
 
     def _task_id(self, number: int) -> str:
         return f"{self.job_id}-{number}"
@@ -248,6 +277,9 @@ class JobRunner:
             self._lose(number, str(result.get("error") or "lost"))
             return
         flight = self.in_flight.pop(number)
+        self.counted += int(status in policy.COUNTED)
+        self.failed += int(status == "failed")
+        self._fill_slots(ask_ahead=False)  # an idle worker first, the bookkeeping after
         if status in policy.COUNTED and flight.started_at is not None:
             self.durations.append(max(0.0, self.clock() - flight.started_at))
         fields: dict[str, Any] = {"status": status, "finished_at": now_utc(),
@@ -262,8 +294,6 @@ class JobRunner:
         else:
             self.study.tell(number, state=TrialState.FAIL)
         self.records.upsert_trial(self.job_id, number, **fields)
-        self.counted += int(status in policy.COUNTED)
-        self.failed += int(status == "failed")
         if status == "completed":
             self._update_best(number, float(result["total_score"]), result.get("val_accuracy"))
         self._progress_changed = True
@@ -298,6 +328,7 @@ class JobRunner:
     def _cancel(self) -> None:
         self.cancel_requested = True
         self.control.request_stop(self.job_id, None, "cancel")
+        self._drop_ready()
         for number, flight in list(self.in_flight.items()):
             if not flight.started:
                 self.dispatcher.revoke(self._task_id(number))

@@ -56,3 +56,20 @@ def test_final_status() -> None:
 def test_unstarted_trials_are_sent_again_only_after_long() -> None:
     assert not policy.needs_redispatch(0.0, 299.0, 30.0)
     assert policy.needs_redispatch(0.0, 301.0, 30.0)
+
+
+@pytest.mark.parametrize(
+    ("counted", "in_flight", "ready", "budget", "concurrency", "expected"),
+    [
+        (0, 2, 0, 8, 2, 2),  # one spare per running trial
+        (0, 2, 2, 8, 2, 0),
+        (5, 2, 0, 8, 2, 1),  # only the open budget
+        (6, 2, 0, 8, 2, 0),
+        (0, 1, 0, 1, 4, 0),
+    ],
+)
+def test_asking_ahead_stays_inside_the_budget(counted, in_flight, ready, budget, concurrency,
+                                              expected) -> None:
+    ahead = policy.asks_ahead(counted, in_flight, ready, budget, concurrency)
+    assert ahead == expected
+    assert counted + in_flight + ready + ahead <= budget
