@@ -320,9 +320,10 @@ class JobRunner:
         self.study.tell(number, state=TrialState.FAIL)
         self.records.upsert_trial(self.job_id, number, status="lost", error=reason,
                                   finished_at=now_utc())
-        if not self.cancel_requested:
+        if not self.cancel_requested:  # the re-run goes first, ahead of trials asked earlier
             self.study.enqueue_trial(flight.params, user_attrs={"retry_of": number},
                                      skip_if_exists=False)
+            self.ready.insert(0, self._ask())
         self._progress_changed = True
 
     def _cancel(self) -> None:

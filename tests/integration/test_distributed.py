@@ -129,8 +129,9 @@ def test_cancel_stops_running_trials_and_keeps_finished_ones(
 
 def test_worker_killed_mid_trial_is_rerun(cluster: tuple[Services, list[Process]]) -> None:
     services, _ = cluster
-    job_id, runner = run_job(services, tiny_config(trials=3, concurrency=2, epochs=6,
-                                                   pruner="none"))
+    # long enough (40 epochs of 600 digits) that the kill lands mid-training
+    job_id, runner = run_job(services, tiny_config(trials=3, concurrency=2, epochs=40,
+                                                   max_train_samples=600, pruner="none"))
     watcher = EventWatcher(services.events, job_id)
     with in_thread(runner.run) as box:
         victim = watcher.wait_for(training_started)
