@@ -29,9 +29,11 @@ from onegin.job_config import OptimizationConfig
 from onegin.records import InvalidTransition, JobRecord
 from onegin.services import Services
 from orchestrator import policy
+from orchestrator.ask_pool import AskPool
 from orchestrator.study import open_study, trial_handle
 
 log = logging.getLogger(__name__)
+ASK_THREADS = 4  # asks at once: they wait on storage writes more than on TPE
 JOB_CLAIM = 1_000_000_000  # the control-store slot that the job's orchestrator holds
 BEST_PARAMS_FILE = "best_hyperparameters.yaml"
 
@@ -55,6 +57,15 @@ class InFlight:
     @property
     def started(self) -> bool:
         return self.started_at is not None
+
+
+@dataclass(frozen=True)
+class Asked:
+    """A trial asked from the study and not yet sent; ``retry_of`` marks a lost trial's re-run."""
+
+    trial: optuna.Trial
+    params: dict[str, Any]
+    retry_of: int | None = None
 
 
 class Dispatcher(Protocol):
@@ -84,7 +95,7 @@ class JobRunner:
         self.stop_asking = False
         self.cursor: str | None = None
         self.durations: list[float] = []  # seconds of each counted trial, for the ETA
-        self.ready: list[tuple[optuna.Trial, dict[str, Any]]] = []  # asked, not yet sent
+        self.ready: list[Asked] = []  # asked, not yet sent; more are on their way in self.asks
         # this runner is the only writer of the job's trials, so it keeps the tallies
         self.counted = 0
         self.failed = 0
@@ -105,6 +116,8 @@ class JobRunner:
         self.config = OptimizationConfig.from_dict(job.config)
         self.space = self.config.space()
         self.study = open_study(self.job_id, self.config, self.services.settings.database_url)
+        self.asks: AskPool[Asked] = AskPool(self._ask, threads=min(self.config.concurrency,
+                                                                    ASK_THREADS))
         self.started_at = self.clock()
         if job.status == "queued":
             try:
@@ -119,8 +132,8 @@ class JobRunner:
         self.failed = counts.get("failed", 0)
         if job.best_score is not None and job.best_trial_number is not None:
             self.best = (job.best_score, job.best_trial_number, job.best_accuracy)
-        self._resume()
         try:
+            self._resume()
             while not self._finished():
                 self._step()
         except JobBusy:
@@ -128,6 +141,8 @@ class JobRunner:
         except Exception as exc:
             log.exception("job %s failed", self.job_id)
             return self._end("failed", error=f"orchestrator error: {exc!r}")
+        finally:
+            self.asks.close()
         return self._finalize()
 
     def _resume(self) -> None:
@@ -139,7 +154,8 @@ class JobRunner:
         for frozen in self.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
             params = self.space.resolve(frozen.params)
             if frozen.number not in recorded:  # asked ahead, never sent (or not recorded)
-                self.ready.append((trial_handle(self.study, frozen), params))
+                self.ready.append(Asked(trial_handle(self.study, frozen), params,
+                                        frozen.user_attrs.get("retry_of")))
                 continue
             self.in_flight[frozen.number] = InFlight(
                 trial_handle(self.study, frozen), params,
@@ -186,39 +202,54 @@ class JobRunner:
         return not (self.cancel_requested or self.stop_asking)
 
     def _fill_slots(self, ask_ahead: bool = True) -> None:
-        """Send trials into free slots, pre-asked ones first; then ask ahead for the next.
+        """Send trials into free slots, asked-ahead ones first; then ask ahead for the next.
 
-        Asking (TPE plus a storage write per parameter) is the slow part of a
-        dispatch, so it happens while the workers are busy, not when one waits.
+        Asks run on the pool's threads while the workers are busy; only when a
+        slot is free and nothing is asked yet does the runner wait for one.
         """
         accepting = self._accepting()
+        self.ready.extend(self.asks.collect())
         slots = policy.slots_to_fill(self.counted, len(self.in_flight), self.config.trials,
                                      self.config.concurrency, accepting=accepting)
-        for _ in range(slots):
-            self._send(*(self.ready.pop(0) if self.ready else self._ask()))
+        self.asks.request(slots - len(self.ready) - self.asks.pending)
+        while slots > 0:
+            if not self.ready:
+                self.ready.extend(self.asks.collect(block=True))
+                continue
+            self._send(self._next_ready())
+            slots -= 1
         if accepting and ask_ahead:
-            for _ in range(policy.asks_ahead(self.counted, len(self.in_flight), len(self.ready),
-                                             self.config.trials, self.config.concurrency)):
-                self.ready.append(self._ask())
+            self.asks.request(policy.asks_ahead(
+                self.counted, len(self.in_flight), len(self.ready) + self.asks.pending,
+                self.config.trials, self.config.concurrency))
 
-    def _ask(self) -> tuple[optuna.Trial, dict[str, Any]]:
+    def _next_ready(self) -> Asked:
+        """A lost trial's re-run goes ahead of trials asked earlier."""
+        index = next((i for i, a in enumerate(self.ready) if a.retry_of is not None), 0)
+        return self.ready.pop(index)
+
+    def _ask(self) -> Asked:
+        """One ask (on a pool thread); Optuna hands out an enqueued re-run first."""
         trial = self.study.ask()
-        return trial, self.space.resolve(self.space.suggest(trial))
+        retry_of = trial.user_attrs.get("retry_of")
+        return Asked(trial, self.space.resolve(self.space.suggest(trial)), retry_of)
 
-    def _send(self, trial: optuna.Trial, params: dict[str, Any]) -> None:
-        self.in_flight[trial.number] = InFlight(trial, params)
-        self._dispatch(trial.number, params)  # first: a resumed runner re-sends unrecorded ones
-        self.records.upsert_trial(self.job_id, trial.number, status="queued", params=params,
-                                  queued_at=now_utc(), retry_of=trial.user_attrs.get("retry_of"),
-                                  task_id=self._task_id(trial.number))
+    def _send(self, asked: Asked) -> None:
+        number = asked.trial.number
+        self.in_flight[number] = InFlight(asked.trial, asked.params)
+        self._dispatch(number, asked.params)  # first: a resumed runner re-sends unrecorded ones
+        self.records.upsert_trial(self.job_id, number, status="queued", params=asked.params,
+                                  queued_at=now_utc(), retry_of=asked.retry_of,
+                                  task_id=self._task_id(number))
 
     def _drop_ready(self) -> None:
-        """Pre-asked trials that will never run: failed in the study, cancelled in the records."""
+        """Asked trials that will never run: failed in the study, cancelled in the records."""
+        self.ready.extend(self.asks.drain())
         while self.ready:
-            trial, params = self.ready.pop(0)
-            self.study.tell(trial.number, state=TrialState.FAIL)
-            self.records.upsert_trial(self.job_id, trial.number, status="cancelled",
-                                      params=params, finished_at=now_utc(),
+            asked = self.ready.pop(0)
+            self.study.tell(asked.trial.number, state=TrialState.FAIL)
+            self.records.upsert_trial(self.job_id, asked.trial.number, status="cancelled",
+                                      params=asked.params, finished_at=now_utc(),
                                       error="not started: the job stopped asking for trials")
 
     def _task_id(self, number: int) -> str:
@@ -245,9 +276,11 @@ class JobRunner:
             return
         kind = event["type"]
         if kind == "trial_started":
-            self.in_flight[number].started_at = float(event.get("ts") or self.clock())
+            started = float(event.get("ts") or self.clock())
+            self.in_flight[number].started_at = started
             self.records.upsert_trial(self.job_id, number, status="running",
-                                      worker=data.get("worker"), started_at=now_utc())
+                                      worker=data.get("worker"),
+                                      started_at=datetime.fromtimestamp(started, UTC))
         elif kind == "trial_progress":
             self._on_epoch(number, data)
         elif kind == "trial_finished":
@@ -320,10 +353,10 @@ class JobRunner:
         self.study.tell(number, state=TrialState.FAIL)
         self.records.upsert_trial(self.job_id, number, status="lost", error=reason,
                                   finished_at=now_utc())
-        if not self.cancel_requested:  # the re-run goes first, ahead of trials asked earlier
+        if not self.cancel_requested:  # the next ask returns it; it is sent before the others
             self.study.enqueue_trial(flight.params, user_attrs={"retry_of": number},
                                      skip_if_exists=False)
-            self.ready.insert(0, self._ask())
+            self.asks.request(1)  # keeps counted + in flight + asked within the budget
         self._progress_changed = True
 
     def _cancel(self) -> None:

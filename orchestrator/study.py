@@ -36,7 +36,9 @@ def open_study(job_id: str, config: OptimizationConfig, database_url: str) -> op
         study_name=study_name(job_id),
         storage=storage_for(database_url),
         direction="maximize",
-        sampler=optuna.samplers.TPESampler(seed=config.seed),
+        # with trials in flight, the liar keeps concurrent asks from piling onto one spot
+        sampler=optuna.samplers.TPESampler(seed=config.seed,
+                                           constant_liar=config.concurrency > 1),
         pruner=make_pruner(config.pruner, config.epochs),
         load_if_exists=True,
     )
