@@ -33,7 +33,8 @@ from orchestrator.ask_pool import AskPool
 from orchestrator.study import open_study, trial_handle
 
 log = logging.getLogger(__name__)
-ASK_THREADS = 4  # asks at once: they wait on storage writes more than on TPE
+ASK_THREADS = 8  # asks at once, at most: they wait on storage writes more than on TPE
+ASK_POLL = 0.005  # seconds between looks for a finished ask while a worker slot is free
 JOB_CLAIM = 1_000_000_000  # the control-store slot that the job's orchestrator holds
 BEST_PARAMS_FILE = "best_hyperparameters.yaml"
 
@@ -101,6 +102,7 @@ class JobRunner:
         self.failed = 0
         self.best: tuple[float, int, float | None] | None = None  # score, trial, accuracy
         self._progress_changed = False
+        self._slot_waits = False  # a slot is free and its trial is still being asked
         self._last_beat = 0.0
         self._last_check = float("-inf")
 
@@ -170,7 +172,8 @@ class JobRunner:
             self._cancel()
 
     def _step(self) -> None:
-        events, self.cursor = self.events.read(self.job_id, self.cursor, timeout=self.poll)
+        timeout = ASK_POLL if self._slot_waits else self.poll  # a free slot: look again soon
+        events, self.cursor = self.events.read(self.job_id, self.cursor, timeout=timeout)
         for event in events:
             self._on_event(event)
         now = self.clock()
@@ -204,20 +207,19 @@ class JobRunner:
     def _fill_slots(self, ask_ahead: bool = True) -> None:
         """Send trials into free slots, asked-ahead ones first; then ask ahead for the next.
 
-        Asks run on the pool's threads while the workers are busy; only when a
-        slot is free and nothing is asked yet does the runner wait for one.
+        Asks run on the pool's threads while the workers are busy; the runner never
+        waits for one: a free slot whose ask is not back yet makes the loop poll
+        events briefly (`_read_timeout`) and fill it on the next step.
         """
         accepting = self._accepting()
         self.ready.extend(self.asks.collect())
         slots = policy.slots_to_fill(self.counted, len(self.in_flight), self.config.trials,
                                      self.config.concurrency, accepting=accepting)
         self.asks.request(slots - len(self.ready) - self.asks.pending)
-        while slots > 0:
-            if not self.ready:
-                self.ready.extend(self.asks.collect(block=True))
-                continue
+        sent = min(slots, len(self.ready))
+        for _ in range(sent):
             self._send(self._next_ready())
-            slots -= 1
+        self._slot_waits = sent < slots
         if accepting and ask_ahead:
             self.asks.request(policy.asks_ahead(
                 self.counted, len(self.in_flight), len(self.ready) + self.asks.pending,
