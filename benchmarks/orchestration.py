@@ -6,6 +6,8 @@ the real worker path — claim, heartbeat, events, upload — minus training).
 1. Per-trial overhead = (orchestrator saw the result) − (trial dispatched) − sleep,
    p50/p95 around trial 10 and around trial 500 of ONE study (one worker, one at a time).
    Targets: under 50 ms, and not growing more than 2× from trial 10 to trial 500.
+   Also reported: result told -> next trial sent, the wait for Optuna's ask, which
+   runs on background threads and bounds throughput when trials are shorter than it.
 2. Parallel efficiency for 1, 2, 4, 8 worker processes: ideal time (rounds × sleep)
    over the trial phase's wall time (first dispatch to last result), with as many
    trials as rounds × workers. Target ≥ 0.95 at 8.
@@ -27,6 +29,7 @@ import time
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -118,6 +121,13 @@ def overheads(services: Services, job_id: str, sleep: float) -> list[float]:
             if t.finished_at and t.queued_at]
 
 
+def idle_gaps(services: Services, job_id: str) -> list[float]:
+    """One worker, one trial at a time: result told -> next trial sent, i.e. waiting for an ask."""
+    trials, _ = services.records.list_trials(job_id, limit=1_000_000)
+    done = sorted((t for t in trials if t.finished_at and t.queued_at), key=lambda t: t.number)
+    return [(b.queued_at - a.finished_at).total_seconds() for a, b in pairwise(done)]
+
+
 def percentiles(values: Sequence[float]) -> dict[str, float]:
     return {"p50_ms": float(np.percentile(values, 50) * 1000),
             "p95_ms": float(np.percentile(values, 95) * 1000)}
@@ -155,6 +165,8 @@ def main() -> None:
         late_at = min(500, len(spent) - 10)
         late = percentiles(spent[late_at - 5:late_at + 5])
         growth = late["p50_ms"] / early["p50_ms"]
+        gaps = idle_gaps(services, job_id)
+        gap_early, gap_late = percentiles(gaps[5:15]), percentiles(gaps[late_at - 5:late_at + 5])
 
         efficiency: dict[int, float] = {}
         for count in (1, 2, 4, 8):
@@ -176,7 +188,9 @@ def main() -> None:
         "environment": environment(), "trainer": "fixed-duration sleep (stand-in)",
         "overhead": {"trials": len(spent), "sleep_s": args.short_sleep,
                      "around_trial_10": early, f"around_trial_{late_at}": late,
-                     "growth_p50": growth, "target_ms": 50, "target_growth": 2.0},
+                     "growth_p50": growth, "target_ms": 50, "target_growth": 2.0,
+                     "idle_between_trials_around_10": gap_early,
+                     f"idle_between_trials_around_{late_at}": gap_late},
         "parallel_efficiency": {"sleep_s": args.sleep, "rounds": args.rounds,
                                 "by_workers": efficiency, "target_at_8": 0.95},
         "real_training_digits": {"seconds_1_worker_2_threads": real[1],
@@ -187,6 +201,8 @@ def main() -> None:
         ("overhead @10 p50 / p95 ms", f"{early['p50_ms']:.1f} / {early['p95_ms']:.1f}"),
         (f"overhead @{late_at} p50 / p95 ms", f"{late['p50_ms']:.1f} / {late['p95_ms']:.1f}"),
         ("overhead growth (p50)", f"{growth:.2f}× (target <= 2×)"),
+        ("told -> next sent @10 / @late p50 ms (ask-bound)",
+         f"{gap_early['p50_ms']:.1f} / {gap_late['p50_ms']:.1f}"),
         *((f"parallel efficiency, {k} workers", f"{v:.3f}") for k, v in efficiency.items()),
         ("digits, 1 worker × 2 threads, s", f"{real[1]:.1f}"),
         ("digits, 2 workers × 1 thread, s", f"{real[2]:.1f}"),
