@@ -124,8 +124,9 @@ def overheads(services: Services, job_id: str, sleep: float) -> list[float]:
 def idle_gaps(services: Services, job_id: str) -> list[float]:
     """One worker, one trial at a time: result told -> next trial sent, i.e. waiting for an ask."""
     trials, _ = services.records.list_trials(job_id, limit=1_000_000)
-    done = sorted((t for t in trials if t.finished_at and t.queued_at), key=lambda t: t.number)
-    return [(b.queued_at - a.finished_at).total_seconds() for a, b in pairwise(done)]
+    done = sorted(((t.number, t.queued_at, t.finished_at) for t in trials
+                   if t.finished_at and t.queued_at), key=lambda row: row[0])
+    return [(b[1] - a[2]).total_seconds() for a, b in pairwise(done)]
 
 
 def percentiles(values: Sequence[float]) -> dict[str, float]:
