@@ -1,4 +1,8 @@
-"""The Celery task a GPU worker runs; the work itself is in `trial_runner`."""
+"""The Celery task a GPU worker runs; the work itself is in `trial_runner`.
+
+Importing this module (the worker does, before it forks its pool) also wires
+graceful shutdown (`gpu_worker.shutdown`): SIGTERM hands a running trial back.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,9 @@ import logging
 from typing import Any
 
 from celery import shared_task
+from celery.exceptions import Reject
 
+from gpu_worker import shutdown
 from gpu_worker.trial_runner import run_trial
 from onegin.celery_app import TRAIN_TRIAL
 from onegin.events import make_event
@@ -19,10 +25,14 @@ log = logging.getLogger(__name__)
 def train_trial_task(job_id: str, number: int, spec: dict[str, Any]) -> dict[str, Any]:
     from gpu_worker.runtime import configure_tensorflow
 
+    if shutdown.requested():  # taken just as the worker stops: back to the queue, untouched
+        raise shutdown.WorkerShuttingDown()
     services = get_services()
     configure_tensorflow(services.settings.tf_threads)
     try:
         return run_trial(job_id, number, spec, services)
+    except Reject:
+        raise
     except Exception as exc:  # infrastructure: tell the orchestrator to re-run it
         log.exception("trial %s/%s lost to an infrastructure error", job_id, number)
         services.events.publish(make_event("trial_finished", job_id, trial=number,

@@ -1,14 +1,16 @@
 """What a GPU worker does with one trial: claim it, train it, upload, report.
 
 Idempotent by (job, trial number): a re-delivered task for a trial that is
-finished or held by a live worker does nothing. The worker talks only to the
-control store, the event bus and the artifact store — never the database.
-TensorFlow is imported inside, i.e. in the pool child, never before fork.
+finished, abandoned or held by a live worker does nothing. The worker talks
+only to the control store, the event bus and the artifact store — never the
+database. TensorFlow is imported inside, i.e. in the pool child, never before
+fork. On a worker that is shutting down the trial is handed back (`shutdown`).
 """
 
 from __future__ import annotations
 
 import gc
+import logging
 import os
 import socket
 import tempfile
@@ -17,16 +19,19 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from gpu_worker import shutdown
 from gpu_worker.heartbeat import Heartbeat
 from gpu_worker.trial_spec import TrialSpec
 from onegin.artifacts import put_tree, trial_prefix
 from onegin.control import ClaimOutcome, StopPoller
 from onegin.errors import TrialCancelled, TrialFailed
 from onegin.events import make_event, progress_event
+from onegin.logs import log_context
 from onegin.progress import Progress
 from onegin.scoring import ScoringWeights
 from onegin.services import Services
 
+log = logging.getLogger(__name__)
 Trainer = Callable[[TrialSpec, Path, Any], Any]  # (spec, out_dir, hooks) -> TrialResult
 
 
@@ -41,63 +46,104 @@ def spec_from_dict(data: Mapping[str, Any]) -> TrialSpec:
 
 
 def run_trial(job_id: str, number: int, spec_data: Mapping[str, Any], services: Services,
-              trainer: Trainer | None = None) -> dict[str, Any]:
+              trainer: Trainer | None = None, *,
+              shutting_down: Callable[[], bool] = shutdown.requested) -> dict[str, Any]:
     """Train one trial unless it is finished, held by a live worker, or cancelled.
 
     ``trainer`` defaults to the real `train_trial`; the orchestration benchmark
-    passes a fixed-duration sleep in its place.
+    passes a fixed-duration sleep in its place. ``shutting_down`` says whether
+    this worker is stopping (tests inject it); then a trial not yet claimed is
+    rejected back to the queue, and a running one finishes within
+    ``shutdown_grace`` or is handed back.
     """
+    with log_context(job_id=job_id, trial=number), shutdown.sigterm_hands_back():
+        return _run(job_id, number, spec_data, services, trainer, shutting_down)
+
+
+def _run(job_id: str, number: int, spec_data: Mapping[str, Any], services: Services,
+         trainer: Trainer | None, shutting_down: Callable[[], bool]) -> dict[str, Any]:
     control, events = services.control, services.events
     if control.stop_reason(job_id, number) == "cancel":
         return {"status": "skipped", "reason": "cancelled before start"}
+    if shutting_down():
+        raise shutdown.WorkerShuttingDown()
     owner = f"{worker_name()}:{uuid.uuid4().hex[:8]}"
     outcome = control.claim(job_id, number, owner, ttl=services.settings.heartbeat_timeout)
     if outcome is not ClaimOutcome.ACQUIRED:
+        log.info("trial is %s elsewhere: nothing to do", outcome.name.lower())
         return {"status": "duplicate", "outcome": outcome.name.lower()}
 
     spec = spec_from_dict(spec_data)
     events.publish(make_event("trial_started", job_id, trial=number, params=dict(spec.params),
                               worker=worker_name()))
+    log.info("trial started: %d epochs of %s", spec.epochs, spec.dataset)
     stop = StopPoller(control, job_id, number)
+    hand_back = shutdown.HandBack(services.settings.shutdown_grace, shutting_down)
 
     def report(progress: Progress) -> None:
+        hand_back.observe(progress)
+        if (progress.phase != "training" or progress.epoch == 0) and hand_back.due():
+            raise shutdown.TrialHandedBack()  # at a phase boundary: unwind the trainer
         events.publish(progress_event(job_id, number, progress))
 
     with Heartbeat(control, job_id, number, owner, services.settings.heartbeat_interval) as beat:
         summary = _train_and_upload(job_id, number, spec, services, report, stop, beat,
-                                    trainer)
+                                    hand_back, trainer)
     if beat.lost.is_set():  # the orchestrator gave this trial up and re-runs it elsewhere
+        log.warning("trial abandoned by the orchestrator: result dropped")
         return {"status": "abandoned"}
+    if summary is None:
+        return _hand_back(job_id, number, services)
     control.finish(job_id, number, summary)
     events.publish(make_event("trial_finished", job_id, trial=number, status=summary["status"],
                               result=summary, **({"error": summary["error"]}
                                                  if summary.get("error") else {})))
+    log.info("trial %s", summary["status"])
     return {"status": summary["status"]}
 
 
+def _hand_back(job_id: str, number: int, services: Services) -> dict[str, Any]:
+    """Give a stopped trial up: the claim is abandoned first, so a re-delivered message
+    finds it finished; the event makes the orchestrator re-run its parameters now
+    (without it, the heartbeat timeout would, later)."""
+    reason = f"{shutdown.HANDED_BACK} ({worker_name()})"
+    services.control.abandon(job_id, number, reason)
+    services.events.publish(make_event("trial_finished", job_id, trial=number, status="error",
+                                       result={}, error=reason))
+    log.warning("trial handed back: the worker is shutting down")
+    return {"status": "handed_back"}
+
+
 def _train_and_upload(job_id: str, number: int, spec: TrialSpec, services: Services,
-                      report: Any, stop: StopPoller, beat: Heartbeat,
-                      trainer: Trainer | None) -> dict[str, Any]:
+                      report: Callable[[Progress], None], stop: StopPoller, beat: Heartbeat,
+                      hand_back: shutdown.HandBack,
+                      trainer: Trainer | None) -> dict[str, Any] | None:
+    """The trial's summary, or None when it was handed back (nothing uploaded)."""
     from gpu_worker.trainer import TrialHooks, train_trial
 
     train = trainer or train_trial
     hooks = TrialHooks(
         on_progress=report,
-        is_cancelled=lambda: beat.lost.is_set() or stop() == "cancel",
+        is_cancelled=lambda: beat.lost.is_set() or stop() == "cancel" or hand_back.due(),
         should_prune=lambda _epoch, _value: stop() == "prune",
     )
     prefix = trial_prefix(job_id, number)
     with tempfile.TemporaryDirectory(prefix=f"onegin-{job_id}-{number}-") as tmp:
         try:
             result = train(spec, Path(tmp), hooks)
+            report(Progress("uploading", result.epochs_run, spec.epochs, 1.0))
         except TrialFailed as exc:
+            log.info("trial failed: %s", exc)
             return {"status": "failed", "error": str(exc), "worker": worker_name()}
         except TrialCancelled:
+            if hand_back.handed_back and stop.reason != "cancel":
+                return None
             return {"status": "cancelled", "worker": worker_name()}
+        except shutdown.TrialHandedBack:
+            return None
         finally:
             if trainer is None:
                 _release_memory()
-        report(Progress("uploading", result.epochs_run, spec.epochs, 1.0))
         put_tree(services.artifacts, Path(tmp), prefix)
     summary = result.to_dict()
     summary.pop("history", None)  # stays in history.json; keeps events and records small

@@ -231,8 +231,11 @@ def _run_worker(args: argparse.Namespace) -> int:
     import os
 
     from onegin.local_workers import settings_env, worker_command
+    from onegin.logs import check_log_file
 
     settings = _settings(args)
+    if settings.log_file is not None:  # fail here, naming the setting, not inside Celery
+        check_log_file(settings.log_file)
     os.environ.update(settings_env(settings))
     if args.role == "orchestrator":
         settings_records_ready(settings)
@@ -334,6 +337,42 @@ def _run_web(args: argparse.Namespace) -> int:
     return 0
 
 
+_SCALE_FLAGS = {"min": "runpod_min_pods", "max": "runpod_max_pods",
+                "idle_timeout": "runpod_idle_timeout", "interval": "runpod_interval"}
+
+
+def _scale_parser(sub: Any) -> None:
+    p = sub.add_parser("scale", help="scale GPU workers to the queue (RunPod pods)")
+    providers = p.add_subparsers(dest="provider", required=True)
+    runpod = providers.add_parser(
+        "runpod", help="create and terminate RunPod pods from the gpu queue's depth")
+    runpod.add_argument("--once", action="store_true", help="run one reconcile step and exit")
+    runpod.add_argument("--dry-run", action="store_true",
+                        help="log the decisions, create and terminate nothing")
+    runpod.add_argument("--min", type=int, help="fewest pods (default: runpod_min_pods)")
+    runpod.add_argument("--max", type=int, help="most pods (default: runpod_max_pods)")
+    runpod.add_argument("--idle-timeout", type=float, metavar="S",
+                        help="seconds idle before a pod goes (default: runpod_idle_timeout)")
+    runpod.add_argument("--interval", type=float, metavar="S",
+                        help="seconds between steps (default: runpod_interval)")
+    _add_settings_flags(runpod)
+    runpod.set_defaults(run=_run_scale_runpod)
+
+
+def _run_scale_runpod(args: argparse.Namespace) -> int:
+    given = {dest: setting for dest, setting in _SCALE_FLAGS.items()
+             if getattr(args, dest) is not None}
+    args.set = [*(args.set or []), *(f"{s}={getattr(args, d)}" for d, s in given.items())]
+    try:
+        settings = _settings(args)
+    except ConfigError as exc:  # name the flag the user typed, not the setting behind it
+        flag = {s: f"--{d.replace('_', '-')}" for d, s in given.items()}.get(exc.field)
+        raise (ConfigError(flag, exc.reason) if flag else exc) from None
+    from onegin.scaling.command import run_runpod
+
+    return run_runpod(settings, once=args.once, dry_run=args.dry_run)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="onegin", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -344,6 +383,7 @@ def build_parser() -> argparse.ArgumentParser:
     _cancel_parser(sub)
     _token_parser(sub)
     _web_parser(sub)
+    _scale_parser(sub)
     return parser
 
 

@@ -2,7 +2,9 @@
 
 Each is `celery worker -Q gpu` in its own process (prefork pool of one child,
 recycled every few trials so memory goes back), with TensorFlow pinned to its
-share of the cores so parallel workers do not thrash.
+share of the cores so parallel workers do not thrash. Each logs to its own
+size-rotated file under ``home/logs``; stopping one is what Kubernetes does to
+a container (SIGTERM to the main process, which hands its trial back).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from onegin.celery_app import GPU_QUEUE
 from onegin.settings import Settings, env_name
 
 TRIALS_PER_CHILD = 10
+WORKER_LOGGING = "onegin.logs.worker"
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
@@ -35,18 +38,26 @@ def settings_env(settings: Settings) -> dict[str, str]:
 def worker_command(name: str, queue: str = GPU_QUEUE, *, concurrency: int = 1,
                    trials_per_child: int = TRIALS_PER_CHILD,
                    module: str | None = None) -> list[str]:
-    """The command a GPU worker container runs too (see deploy/); ``module`` holds the tasks."""
+    """The command a GPU worker container runs too (see deploy/); ``module`` holds the tasks.
+
+    `onegin.logs.worker` is included so Celery leaves logging to the settings
+    (``log_*``) and tags each task's lines with its job and trial.
+    """
     module = module or ("gpu_worker.tasks" if queue == GPU_QUEUE else "orchestrator.tasks")
     return [
         sys.executable, "-m", "celery", "-A", "onegin.celery_app", "worker",
         "-Q", queue, "-n", f"{name}@%h", "--pool", "prefork", "-c", str(concurrency),
-        f"--max-tasks-per-child={trials_per_child}", "-I", module, "--loglevel", "WARNING",
+        f"--max-tasks-per-child={trials_per_child}", "-I", f"{module},{WORKER_LOGGING}",
         "--without-gossip", "--without-mingle",
     ]
 
 
 class LocalWorkers:
-    """Starts ``count`` GPU worker processes; stops them (SIGTERM, then SIGKILL) on exit."""
+    """Starts ``count`` GPU worker processes; stops them (SIGTERM, then SIGKILL) on exit.
+
+    Worker ``i`` logs to ``gpu-worker-<i>.log`` (rotated per the ``log_*`` settings);
+    what bypasses logging (TensorFlow's C++ messages, a crash) goes to ``.out``.
+    """
 
     def __init__(self, settings: Settings, count: int, *, log_dir: Path | None = None) -> None:
         self.settings = settings
@@ -62,17 +73,21 @@ class LocalWorkers:
             "ONEGIN_TF_THREADS": str(threads), "TF_CPP_MIN_LOG_LEVEL": "2",
         }
         for i in range(self.count):
-            log = (self.log_dir / f"gpu-worker-{i}.log").open("ab")
-            self.processes.append(subprocess.Popen(
-                worker_command(f"gpu{i}-{os.getpid()}"), env=env, stdout=log,
-                stderr=subprocess.STDOUT, start_new_session=True,
-            ))
+            log_file = self.log_dir / f"gpu-worker-{i}.log"
+            with (self.log_dir / f"gpu-worker-{i}.out").open("ab") as out:
+                self.processes.append(subprocess.Popen(
+                    worker_command(f"gpu{i}-{os.getpid()}"),
+                    env=env | {env_name("log_file"): str(log_file)}, stdout=out,
+                    stderr=subprocess.STDOUT, start_new_session=True,
+                ))
         return self
 
     def stop(self, timeout: float = 30.0) -> None:
+        """SIGTERM to each main process, as a container runtime does: the worker hands
+        its running trial back and exits; after ``timeout`` its whole group is killed."""
         for proc in self.processes:
             if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
+                proc.send_signal(signal.SIGTERM)
         for proc in self.processes:
             try:
                 proc.wait(timeout=timeout)

@@ -126,6 +126,16 @@ def _non_negative_int(value: Any) -> int:
     return number
 
 
+def _non_negative_float(value: Any) -> float:
+    try:
+        number = float(_number(value, float))
+    except ValueError:
+        raise ValueError(f"must be a number of 0 or more, {_got(value)}") from None
+    if not math.isfinite(number) or number < 0:
+        raise ValueError(f"must be a number of 0 or more, {_got(value)}")
+    return number
+
+
 def _port(value: Any) -> int:
     number = _positive_int(value)
     if number > 65535:
@@ -218,6 +228,26 @@ class Settings:
     heartbeat_timeout: float = field(metadata=setting(
         30.0, "Seconds without a heartbeat after which a running trial counts as lost; "
         "must exceed heartbeat_interval.", _positive_float))
+    shutdown_grace: float = field(metadata=setting(
+        10.0, "Seconds a GPU worker told to stop (SIGTERM) lets its running trial go on, "
+        "when the trial's progress says it will finish within them; otherwise, or once "
+        "they pass, training stops at the next batch and the trial is handed back to be "
+        "re-run at once. Keep it well under the platform's kill deadline (Kubernetes: 30s).",
+        _non_negative_float))
+    log_level: str = field(metadata=setting(
+        "info", "Lowest level logged: debug, info, warning, error or critical.",
+        _choice("debug", "info", "warning", "error", "critical")))
+    log_format: str = field(metadata=setting(
+        "auto", "Log lines as text or json (one object per line with ts, level, logger, "
+        "message, process, job_id, trial); auto: text on a terminal, json elsewhere.",
+        _choice("auto", "text", "json")))
+    log_file: Path | None = field(metadata=setting(
+        None, "Write logs to this file (rotated by size) instead of stderr; unset: stderr.",
+        _optional(_path)))
+    log_max_bytes: int = field(metadata=setting(
+        10_485_760, "Size in bytes at which log_file is rotated.", _positive_int))
+    log_backups: int = field(metadata=setting(
+        5, "Rotated log files kept (log_file.1 is the newest).", _positive_int))
     web_host: str = field(metadata=setting(
         "127.0.0.1", "Address `onegin web` listens on; with auth=auto it also decides whether "
         "sign-in is required (anything but loopback requires it).", _text))
@@ -246,6 +276,31 @@ class Settings:
     limit_max_concurrency: int = field(metadata=setting(
         8, "Most trials at once a web job may ask for, unless the token has its own limit.",
         _positive_int))
+    runpod_api_key: str | None = field(metadata=setting(
+        None, "RunPod API key for `onegin scale runpod` (sent as a Bearer token); needed only "
+        "by the scaler, never by a pod.", _optional(_text), secret=True))
+    runpod_api_url: str = field(metadata=setting(
+        "https://rest.runpod.io/v1", "RunPod REST API base URL (a stand-in's URL in tests).",
+        _url(http="host", https="host")))
+    runpod_pod_template: str | None = field(metadata=setting(
+        None, "JSON pod template the scaler creates GPU-worker pods from "
+        "(see deploy/runpod/pod-template.json).", _optional(_text)))
+    runpod_name_prefix: str = field(metadata=setting(
+        "onegin-gpu", "Name prefix of the pods the scaler creates (onegin-gpu-3f9c01ab7e: "
+        "prefix, dash, 10 hex digits); it counts and terminates no other pods.", _text))
+    runpod_min_pods: int = field(metadata=setting(
+        0, "Fewest GPU-worker pods the scaler keeps, busy or not.", _non_negative_int))
+    runpod_max_pods: int = field(metadata=setting(
+        4, "Most GPU-worker pods the scaler runs at once; at least runpod_min_pods.",
+        _positive_int))
+    runpod_idle_timeout: float = field(metadata=setting(
+        600.0, "Seconds a pod's worker must have been idle (no trial) before the scaler "
+        "terminates it.", _positive_float))
+    runpod_stuck_timeout: float = field(metadata=setting(
+        900.0, "Seconds a pod may go without its worker answering (never started, or hung) "
+        "before the scaler replaces it.", _positive_float))
+    runpod_interval: float = field(metadata=setting(
+        30.0, "Seconds between the scaler's reconcile steps.", _positive_float))
 
     @property
     def embedded(self) -> bool:
@@ -387,6 +442,12 @@ def load_settings(
         raise ConfigError(source, (
             f"heartbeat_timeout ({values['heartbeat_timeout']:g}s) must be greater than "
             f"heartbeat_interval ({values['heartbeat_interval']:g}s)"))
+    if values["runpod_max_pods"] < values["runpod_min_pods"]:
+        name = "runpod_max_pods" if "runpod_max_pods" in given else "runpod_min_pods"
+        source = given[name][1] if name in given else name
+        raise ConfigError(source, (
+            f"runpod_max_pods ({values['runpod_max_pods']}) must be at least "
+            f"runpod_min_pods ({values['runpod_min_pods']})"))
     return Settings(**values)
 
 

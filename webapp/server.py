@@ -17,6 +17,7 @@ from typing import Any
 
 from rich.console import Console
 
+from onegin.logs import configure_logging
 from onegin.settings import Settings
 from webapp.app import create_app, socketio_for
 from webapp.embedded import EmbeddedCluster
@@ -31,8 +32,7 @@ def _exit_on_sigterm(_signum: int, _frame: Any) -> None:
 
 def serve(settings: Settings, *, workers: int = 2) -> None:
     """Serve until interrupted, with local workers in the embedded mode."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: "
-                        "%(message)s")
+    configure_logging(settings)
     console = Console(stderr=True)
     app = create_app(settings)
     with app.app_context():
