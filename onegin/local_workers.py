@@ -25,14 +25,24 @@ WORKER_LOGGING = "onegin.logs.worker"
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
-    """The settings as ONEGIN_* variables, so a child process loads the very same."""
+    """The settings as ONEGIN_* variables, so a child process loads the very same.
+
+    Secret settings (the web's session key, the RunPod API key) are left out:
+    workers never need them, and a worker may run on a machine we trust less.
+    """
     env: dict[str, str] = {}
     for f in fields(settings):
         value = getattr(settings, f.name)
-        if value is None:
+        if value is None or f.metadata["secret"]:
             continue
         env[env_name(f.name)] = ("1" if value else "0") if isinstance(value, bool) else str(value)
     return env
+
+
+def child_environ(settings: Settings) -> dict[str, str]:
+    """This process's environment without its secret ONEGIN_* variables, plus the settings."""
+    secret = {env_name(f.name) for f in fields(settings) if f.metadata["secret"]}
+    return {k: v for k, v in os.environ.items() if k not in secret} | settings_env(settings)
 
 
 def worker_command(name: str, queue: str = GPU_QUEUE, *, concurrency: int = 1,
@@ -69,7 +79,7 @@ class LocalWorkers:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         cores = os.cpu_count() or 1
         threads = self.settings.tf_threads or max(1, cores // self.count)
-        env = os.environ | settings_env(self.settings) | {
+        env = child_environ(self.settings) | {
             "ONEGIN_TF_THREADS": str(threads), "TF_CPP_MIN_LOG_LEVEL": "2",
         }
         for i in range(self.count):

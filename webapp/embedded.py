@@ -11,7 +11,7 @@ from pathlib import Path
 from types import TracebackType
 
 from onegin.celery_app import ORCHESTRATOR_QUEUE
-from onegin.local_workers import LocalWorkers, settings_env, worker_command
+from onegin.local_workers import LocalWorkers, child_environ, worker_command
 from onegin.records.migrate import upgrade
 from onegin.settings import Settings
 
@@ -28,7 +28,7 @@ class EmbeddedCluster:
     def start(self) -> EmbeddedCluster:
         upgrade(self.settings.database_url)  # the orchestrator needs the schema
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        env = os.environ | settings_env(self.settings)
+        env = child_environ(self.settings)
         with (self.log_dir / "orchestrator.log").open("ab") as log:
             self.orchestrator = subprocess.Popen(
                 worker_command(f"orchestrator-{os.getpid()}", ORCHESTRATOR_QUEUE), env=env,
