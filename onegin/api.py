@@ -53,6 +53,7 @@ def optimize(config: OptimizationConfig, *, settings: Settings | None = None,
     from onegin.celery_app import create_celery
     from onegin.display import JobDisplay
     from onegin.local_workers import LocalWorkers
+    from onegin.logs import log_context
     from onegin.services import use_services
     from orchestrator.runner import JobRunner
     from orchestrator.tasks import CeleryDispatcher
@@ -64,7 +65,7 @@ def optimize(config: OptimizationConfig, *, settings: Settings | None = None,
     job = services.records.create_job(config.to_dict())
     count = workers if workers is not None else (config.concurrency if settings.embedded else 0)
     workers_pool = LocalWorkers(settings, count)
-    with workers_pool:
+    with workers_pool, log_context(job_id=job.id):
         runner = JobRunner(job.id, services, CeleryDispatcher(app))
         if live:
             with JobDisplay(services.events, job.id, config.trials):

@@ -11,8 +11,8 @@ import pytest
 @pytest.mark.parametrize(
     "module",
     ["onegin", "onegin.cli", "onegin.celery_app", "onegin.services", "onegin.api",
-     "orchestrator.tasks", "orchestrator.runner", "gpu_worker.tasks", "webapp", "webapp.app",
-     "webapp.server"],
+     "orchestrator.tasks", "orchestrator.runner", "gpu_worker.tasks", "gpu_worker.shutdown",
+     "onegin.logs.worker", "onegin.scaling.command", "webapp", "webapp.app", "webapp.server"],
 )
 def test_module_does_not_import_tensorflow(module: str) -> None:
     code = f"import sys, {module}; print('tensorflow' in sys.modules, 'keras' in sys.modules)"

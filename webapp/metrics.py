@@ -32,14 +32,13 @@ from prometheus_client.registry import Collector
 
 from onegin.events import EVENT_TYPES
 from onegin.queue_depth import BrokerUnavailable, queue_depth
-from onegin.records import JOB_TERMINAL, RecordError, RecordStore, TrialRecord
+from onegin.records import RecordError, RecordStore
 
 if TYPE_CHECKING:
     from webapp.state import WebState
 
 log = logging.getLogger(__name__)
 disable_created_metrics()  # the *_created series only add noise to a scrape
-JOBS_PAGE = 500
 QUEUE_DEPTH_TIMEOUT = 4.0  # seconds: a hung broker must not make the scrape time out
 
 
@@ -102,20 +101,6 @@ class _QueueDepth(Collector):
         yield family
 
 
-def running_trials(records: RecordStore) -> list[TrialRecord]:
-    """Every trial with status running, over the jobs that are not finished."""
-    found: list[TrialRecord] = []
-    offset = 0
-    while True:
-        jobs, total = records.list_jobs(offset=offset, limit=JOBS_PAGE)
-        for job in jobs:
-            if job.status not in JOB_TERMINAL:
-                found += records.list_trials(job.id, status="running", limit=1000)[0]
-        offset += len(jobs)
-        if not jobs or offset >= total:
-            return found
-
-
 class _Heartbeats(Collector):
     """How fresh the heartbeats of running trials are: a dead worker shows up here first.
 
@@ -142,7 +127,7 @@ class _Heartbeats(Collector):
             "their worker is gone and the orchestrator re-runs them.")
         try:
             _, totals = records.status_totals()
-            trials = running_trials(records) if totals.get("running") else []
+            trials = records.running_trials() if totals.get("running") else []
             beats = [(t, control.last_heartbeat(t.job_id, t.number)) for t in trials]
         except Exception as exc:  # RecordError, redis.RedisError, OSError: a backend is down
             log.warning("metrics: heartbeats left out: %s: %s", type(exc).__name__, exc)

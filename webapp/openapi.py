@@ -87,7 +87,8 @@ def _paths() -> dict[str, Schema]:
              "503": _json(_ref("NotReady"), "some backend failed; its entry holds the error")},
             public=True, tag="Health")},
         "/metrics": {"get": _op(
-            "Prometheus metrics: jobs and trials by status, requests, event relays",
+            "Prometheus metrics: jobs and trials by status, queue depth, heartbeats, "
+            "requests, event relays (see docs/operations.md)",
             {"200": {"description": "Prometheus text exposition format",
                      "content": {"text/plain": {"schema": {"type": "string"}}}}},
             public=True, tag="Health")},

@@ -192,6 +192,13 @@ class RecordStore:
             total = session.scalar(sa.select(sa.func.count()).select_from(TrialRow).where(*where))
             return [_trial(row) for row in session.scalars(query)], int(total or 0)
 
+    def running_trials(self, limit: int = 10_000) -> list[TrialRecord]:
+        """Trials with status running, across every job, in one query (for metrics)."""
+        query = (sa.select(TrialRow).where(TrialRow.status == "running")
+                 .order_by(TrialRow.job_id, TrialRow.number).limit(limit))
+        with self._session() as session:
+            return [_trial(row) for row in session.scalars(query)]
+
     def trial_counts(self, job_id: str) -> dict[str, int]:
         """Trials per status, every status present (zero when none)."""
         query = (sa.select(TrialRow.status, sa.func.count()).where(TrialRow.job_id == job_id)

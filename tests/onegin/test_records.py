@@ -414,6 +414,16 @@ def test_trial_counts(store: RecordStore) -> None:
                                                        "running": 1}
 
 
+def test_running_trials_across_jobs(store: RecordStore) -> None:
+    job, other = store.create_job(CONFIG), store.create_job(CONFIG)
+    for number, status in enumerate(["completed", "running", "queued", "running"]):
+        store.upsert_trial(job.id, number, status=status)
+    store.upsert_trial(other.id, 0, status="running")
+    running = {(t.job_id, t.number) for t in store.running_trials()}
+    assert running == {(job.id, 1), (job.id, 3), (other.id, 0)}
+    assert len(store.running_trials(limit=2)) == 2
+
+
 def test_records_are_frozen_copies_that_serialise_to_json(store: RecordStore) -> None:
     job = store.create_job({"weights": {"health": {"a": 0.5}}, "datasets": ["digits"]})
     trial = store.upsert_trial(job.id, 0, params={"units": 32})
