@@ -10,13 +10,12 @@ field without a version bump, but rejects an unknown version or type.
 from __future__ import annotations
 
 import json
-import math
-import numbers
 import re
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from onegin.json_values import plain_json
 from onegin.progress import Progress
 
 EVENT_VERSION = 1
@@ -82,7 +81,7 @@ def make_event(type: str, job_id: str, *, trial: int | None = None,
     """
     event = {
         "v": EVENT_VERSION, "type": type, "job_id": job_id, "trial": trial,
-        "ts": time.time() if ts is None else ts, "data": _finite(data),
+        "ts": time.time() if ts is None else ts, "data": plain_json(data),
     }
     _validate(event, strict=True)
     return event
@@ -181,19 +180,3 @@ def _validate(event: dict[str, Any], *, strict: bool) -> None:
     for key in ("result", "counts", "metrics", "params"):
         if key in required and not isinstance(data[key], Mapping):
             raise ValueError(f"{type_} data key {key!r} must be an object")
-
-
-def _finite(value: Any) -> Any:
-    """Plain JSON values: numpy scalars become int/float, NaN and infinities None."""
-    if isinstance(value, bool | str) or value is None:
-        return value
-    if isinstance(value, numbers.Integral):
-        return int(value)
-    if isinstance(value, numbers.Real):
-        number = float(value)
-        return number if math.isfinite(number) else None
-    if isinstance(value, Mapping):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
-    return value

@@ -15,6 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from onegin.json_values import plain_json
 from onegin.records._models import UTCDateTime
 from onegin.records.errors import InvalidField
 
@@ -69,16 +70,8 @@ def coerce_value(column: sa.Column[Any], value: Any) -> Any:
 
 
 def json_safe(name: str, value: Any) -> Any:
-    """Plain JSON data: string keys, lists, Python numbers (numpy scalars converted)."""
-    if value is None or isinstance(value, bool | str):
-        return value
-    if isinstance(value, numbers.Integral):
-        return int(value)
-    if isinstance(value, numbers.Real):
-        number = float(value)
-        return number if math.isfinite(number) else None
-    if isinstance(value, Mapping):
-        return {str(k): json_safe(name, v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_safe(name, v) for v in value]
-    raise InvalidField(name, f"holds {type(value).__name__} {value!r}, which JSON cannot")
+    """Plain JSON data (see `plain_json`); anything JSON cannot hold is refused, naming ``name``."""
+    def refuse(other: Any) -> Any:
+        raise InvalidField(name, f"holds {type(other).__name__} {other!r}, which JSON cannot")
+
+    return plain_json(value, refuse)
