@@ -12,9 +12,11 @@ import io
 import logging
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, Protocol
 
 import optuna
@@ -69,6 +71,16 @@ class Asked:
     retry_of: int | None = None
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """A trial's result, received: its worker is freed, the study and records not yet told."""
+
+    number: int
+    status: str
+    result: Mapping[str, Any]
+    finished_at: datetime
+
+
 class Dispatcher(Protocol):
     """How trials reach the GPU queue (Celery in production)."""
 
@@ -103,6 +115,8 @@ class JobRunner:
         self.best: tuple[float, int, float | None] | None = None  # score, trial, accuracy
         self._progress_changed = False
         self._slot_waits = False  # a slot is free and its trial is still being asked
+        # study and record writes still to do, oldest first (one per turn, see `_step`)
+        self.later: deque[Callable[[], Any]] = deque()
         self._last_beat = 0.0
         self._last_check = float("-inf")
 
@@ -142,6 +156,10 @@ class JobRunner:
             raise  # another orchestrator took the job over: it finishes it, not us
         except Exception as exc:
             log.exception("job %s failed", self.job_id)
+            try:
+                self._catch_up()  # record what did finish
+            except Exception:
+                log.exception("job %s: pending record writes failed too", self.job_id)
             return self._end("failed", error=f"orchestrator error: {exc!r}")
         finally:
             self.asks.close()
@@ -172,8 +190,15 @@ class JobRunner:
             self._cancel()
 
     def _step(self) -> None:
-        timeout = ASK_POLL if self._slot_waits else self.poll  # a free slot: look again soon
-        events, self.cursor = self.events.read(self.job_id, self.cursor, timeout=timeout)
+        """One turn: events in, checks, free slots filled, then ONE piece of bookkeeping.
+
+        Telling the study and writing records take milliseconds each; when many
+        workers finish together, each freed worker gets its next trial first and
+        the bookkeeping follows in order, one piece per turn, between looks for
+        events. Prune decisions do not wait: they are taken as epochs arrive.
+        """
+        events, self.cursor = self.events.read(self.job_id, self.cursor,
+                                               timeout=self._read_timeout())
         for event in events:
             self._on_event(event)
         now = self.clock()
@@ -185,11 +210,19 @@ class JobRunner:
                 self._cancel()
             self._reap_lost()
         self._fill_slots()  # dispatch first: bookkeeping can wait, idle workers cannot
-        if self._progress_changed:
+        if self.later:
+            self.later.popleft()()
+        elif self._progress_changed:  # once the burst is settled: one count, one event
             self._publish_progress()
 
+    def _read_timeout(self) -> float:
+        """No wait with results to settle; a moment when a free slot waits for its ask."""
+        if self.later:
+            return 0.0
+        return ASK_POLL if self._slot_waits else self.poll
+
     def _finished(self) -> bool:
-        if self.in_flight:
+        if self.in_flight or self.later:
             return False
         done = self.cancel_requested or self.stop_asking or self.counted >= self.config.trials
         if done:
@@ -240,12 +273,14 @@ class JobRunner:
         number = asked.trial.number
         self.in_flight[number] = InFlight(asked.trial, asked.params)
         self._dispatch(number, asked.params)  # first: a resumed runner re-sends unrecorded ones
-        self.records.upsert_trial(self.job_id, number, status="queued", params=asked.params,
-                                  queued_at=now_utc(), retry_of=asked.retry_of,
-                                  task_id=self._task_id(number))
+        self.later.append(partial(
+            self.records.upsert_trial, self.job_id, number, status="queued",
+            params=asked.params, queued_at=now_utc(), retry_of=asked.retry_of,
+            task_id=self._task_id(number)))
 
     def _drop_ready(self) -> None:
         """Asked trials that will never run: failed in the study, cancelled in the records."""
+        self._catch_up()
         self.ready.extend(self.asks.drain())
         while self.ready:
             asked = self.ready.pop(0)
@@ -280,9 +315,9 @@ class JobRunner:
         if kind == "trial_started":
             started = float(event.get("ts") or self.clock())
             self.in_flight[number].started_at = started
-            self.records.upsert_trial(self.job_id, number, status="running",
-                                      worker=data.get("worker"),
-                                      started_at=datetime.fromtimestamp(started, UTC))
+            self.later.append(partial(
+                self.records.upsert_trial, self.job_id, number, status="running",
+                worker=data.get("worker"), started_at=datetime.fromtimestamp(started, UTC)))
         elif kind == "trial_progress":
             self._on_epoch(number, data)
         elif kind == "trial_finished":
@@ -299,12 +334,16 @@ class JobRunner:
         step = int(data["epoch"])
         if step in flight.reported:
             return  # replayed after a restart
-        flight.trial.report(float(value), step)
         flight.reported[step] = float(value)
-        self.records.upsert_trial(self.job_id, number,
-                                  intermediate={str(k): v for k, v in flight.reported.items()})
-        if flight.trial.should_prune():
-            self.control.request_stop(self.job_id, number, "prune")
+        intermediate = {str(k): v for k, v in flight.reported.items()}
+        if self.config.pruner == "none":  # nobody waits on it: bookkeeping
+            self.later.append(partial(flight.trial.report, float(value), step))
+        else:  # the pruner decides now, while the trial trains on
+            flight.trial.report(float(value), step)
+            if flight.trial.should_prune():
+                self.control.request_stop(self.job_id, number, "prune")
+        self.later.append(partial(self.records.upsert_trial, self.job_id, number,
+                                  intermediate=intermediate))
 
     def _on_result(self, number: int, result: Mapping[str, Any]) -> None:
         status = policy.trial_status(str(result.get("status")))
@@ -314,10 +353,15 @@ class JobRunner:
         flight = self.in_flight.pop(number)
         self.counted += int(status in policy.COUNTED)
         self.failed += int(status == "failed")
-        self._fill_slots(ask_ahead=False)  # an idle worker first, the bookkeeping after
         if status in policy.COUNTED and flight.started_at is not None:
             self.durations.append(max(0.0, self.clock() - flight.started_at))
-        fields: dict[str, Any] = {"status": status, "finished_at": now_utc(),
+        self._fill_slots(ask_ahead=False)  # the freed worker first, the bookkeeping after
+        self.later.append(partial(self._settle, Outcome(number, status, result, now_utc())))
+
+    def _settle(self, outcome: Outcome) -> None:
+        """Tell the study and write the records for a result whose worker is busy again."""
+        number, status, result = outcome.number, outcome.status, outcome.result
+        fields: dict[str, Any] = {"status": status, "finished_at": outcome.finished_at,
                                   "error": result.get("error")}
         if status == "completed":
             score = float(result["total_score"])
@@ -350,6 +394,7 @@ class JobRunner:
 
     def _lose(self, number: int, reason: str) -> None:
         """The worker vanished: fail this trial for good and queue the same parameters again."""
+        self._catch_up()
         flight = self.in_flight.pop(number)
         self.control.abandon(self.job_id, number, reason)
         self.study.tell(number, state=TrialState.FAIL)
@@ -362,6 +407,7 @@ class JobRunner:
         self._progress_changed = True
 
     def _cancel(self) -> None:
+        self._catch_up()
         self.cancel_requested = True
         self.control.request_stop(self.job_id, None, "cancel")
         self._drop_ready()
@@ -375,6 +421,11 @@ class JobRunner:
         self._publish_status("cancelling")
 
     # ---- bookkeeping -----------------------------------------------------
+    def _catch_up(self) -> None:
+        """Do every write still pending, so a write made now lands after them."""
+        while self.later:
+            self.later.popleft()()
+
     def _beat(self) -> None:
         now = self.clock()
         if now - self._last_beat < self.services.settings.heartbeat_interval:
