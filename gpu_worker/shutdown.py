@@ -21,7 +21,6 @@ never imports TensorFlow.
 from __future__ import annotations
 
 import logging
-import mmap
 import os
 import signal
 import threading
@@ -31,30 +30,14 @@ from contextlib import contextmanager
 from typing import Any
 
 from celery.exceptions import Reject
-from celery.signals import worker_shutting_down
 
+from onegin import worker_stopping
 from onegin.progress import Progress
 
 log = logging.getLogger(__name__)
 
 HANDED_BACK = "handed back: worker shutting down"
 _BEFORE_TRAINING = frozenset({"loading_data", "building"})
-
-
-class _SharedFlag:
-    """One byte of anonymous shared memory: set in the parent, seen by children forked after."""
-
-    def __init__(self) -> None:
-        self._memory = mmap.mmap(-1, 1)  # MAP_SHARED | MAP_ANONYMOUS
-
-    def set(self) -> None:
-        self._memory[0] = 1  # a plain store: safe inside a signal handler
-
-    def clear(self) -> None:
-        self._memory[0] = 0
-
-    def is_set(self) -> bool:
-        return self._memory[0] == 1
 
 
 class _LocalFlag:
@@ -73,30 +56,23 @@ class _LocalFlag:
         return self.value
 
 
-_worker_stopping = _SharedFlag()  # set by the main process on warm/cold shutdown
 _sigterm_here = _LocalFlag()  # this pool child got SIGTERM during a trial
 
 
 def requested() -> bool:
     """True once this worker (or this pool child) has been told to stop."""
-    return _worker_stopping.is_set() or _sigterm_here.is_set()
+    return worker_stopping.stopping() or _sigterm_here.is_set()
 
 
 def request() -> None:
     """What the worker's main process does on SIGTERM (also for tests and embedding)."""
-    _worker_stopping.set()
+    worker_stopping.request_stop()
 
 
 def reset() -> None:
     """Forget a shutdown request (tests that run several in one process)."""
-    _worker_stopping.clear()
+    worker_stopping.clear()
     _sigterm_here.clear()
-
-
-@worker_shutting_down.connect(weak=False)
-def _on_worker_shutting_down(**_kwargs: Any) -> None:
-    # Runs inside the main process's signal handler: no logging, no I/O, one store.
-    request()
 
 
 class WorkerShuttingDown(Reject):
@@ -184,6 +160,6 @@ def sigterm_hands_back() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
-        if _sigterm_here.is_set() and not _worker_stopping.is_set():
+        if _sigterm_here.is_set() and not worker_stopping.stopping():
             _sigterm_here.clear()
             os.kill(os.getpid(), signal.SIGTERM)

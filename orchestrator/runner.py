@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import logging
+import sys
 import time
 import uuid
 from collections import deque
@@ -36,6 +37,11 @@ from orchestrator.study import open_study, trial_handle
 
 log = logging.getLogger(__name__)
 ASK_THREADS = 8  # asks at once, at most: they wait on storage writes more than on TPE
+# The ask threads run TPE (CPU-bound, holding the GIL); this thread mostly waits on
+# Redis and the database. Python hands the GIL over every 5 ms by default, so each
+# wake-up here could wait that long: at trial 500 that doubled the dispatch-to-told
+# overhead. 0.5 ms keeps it flat (benchmarks/orchestration.py).
+SWITCH_INTERVAL = 0.0005
 ASK_POLL = 0.005  # seconds between looks for a finished ask while a worker slot is free
 JOB_CLAIM = 1_000_000_000  # the control-store slot that the job's orchestrator holds
 BEST_PARAMS_FILE = "best_hyperparameters.yaml"
@@ -43,6 +49,14 @@ BEST_PARAMS_FILE = "best_hyperparameters.yaml"
 
 class JobBusy(Exception):
     """Another live orchestrator runs this job."""
+
+
+class JobHandedOver(Exception):
+    """This orchestrator is stopping: it released the job for the next one to resume."""
+
+
+def _never() -> bool:
+    return False
 
 
 def now_utc() -> datetime:
@@ -93,7 +107,8 @@ class JobRunner:
     """Drives one job to its end, sending trials through the dispatcher."""
 
     def __init__(self, job_id: str, services: Services, dispatcher: Dispatcher, *,
-                 poll: float = 0.5, clock: Callable[[], float] = time.time) -> None:
+                 poll: float = 0.5, clock: Callable[[], float] = time.time,
+                 stopping: Callable[[], bool] = _never) -> None:
         self.job_id = job_id
         self.services = services
         self.records = services.records
@@ -102,6 +117,7 @@ class JobRunner:
         self.dispatcher = dispatcher
         self.poll = poll
         self.clock = clock
+        self.stopping = stopping  # True once this process should hand the job over
         self.owner = f"orchestrator:{uuid.uuid4().hex[:8]}"
         self.in_flight: dict[int, InFlight] = {}
         self.cancel_requested = False
@@ -148,12 +164,14 @@ class JobRunner:
         self.failed = counts.get("failed", 0)
         if job.best_score is not None and job.best_trial_number is not None:
             self.best = (job.best_score, job.best_trial_number, job.best_accuracy)
+        switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(SWITCH_INTERVAL)
         try:
             self._resume()
             while not self._finished():
                 self._step()
-        except JobBusy:
-            raise  # another orchestrator took the job over: it finishes it, not us
+        except (JobBusy, JobHandedOver):
+            raise  # another orchestrator finishes the job, not us
         except Exception as exc:
             log.exception("job %s failed", self.job_id)
             try:
@@ -163,6 +181,7 @@ class JobRunner:
             return self._end("failed", error=f"orchestrator error: {exc!r}")
         finally:
             self.asks.close()
+            sys.setswitchinterval(switch_interval)
         return self._finalize()
 
     def _resume(self) -> None:
@@ -204,6 +223,8 @@ class JobRunner:
         now = self.clock()
         if now - self._last_check >= self.poll:  # periodic checks: not once per event batch
             self._last_check = now
+            if self.stopping():
+                self._hand_over()
             self._beat()
             if not self.cancel_requested and \
                     self.records.get_job(self.job_id).status == "cancelling":
@@ -421,6 +442,18 @@ class JobRunner:
         self._publish_status("cancelling")
 
     # ---- bookkeeping -----------------------------------------------------
+    def _hand_over(self) -> None:
+        """Stop here and let the next orchestrator resume at once: trials keep training.
+
+        Pending writes are done and the job's claim released, so the next one
+        claims it without waiting for the heartbeat timeout; everything else it
+        needs (the study, the records, the control store, the events) is shared.
+        """
+        self._catch_up()
+        self.control.release(self.job_id, JOB_CLAIM, self.owner)
+        log.info("job %s handed over: this orchestrator is stopping", self.job_id)
+        raise JobHandedOver(self.job_id)
+
     def _catch_up(self) -> None:
         """Do every write still pending, so a write made now lands after them."""
         while self.later:

@@ -8,9 +8,10 @@ from typing import Any
 from celery import Celery, current_app, shared_task
 from celery.signals import worker_ready
 
+from onegin import worker_stopping
 from onegin.celery_app import GPU_QUEUE, ORCHESTRATOR_QUEUE, RUN_JOB
 from onegin.services import get_services
-from orchestrator.runner import JobBusy, JobRunner
+from orchestrator.runner import JobBusy, JobHandedOver, JobRunner
 
 log = logging.getLogger(__name__)
 RESUMABLE = ("queued", "running", "cancelling")
@@ -32,11 +33,16 @@ class CeleryDispatcher:
 @shared_task(name=RUN_JOB, bind=True, acks_late=True, max_retries=None)
 def run_job_task(self: Any, job_id: str) -> str:
     services = get_services()
+    runner = JobRunner(job_id, services, CeleryDispatcher(current_app),
+                       stopping=worker_stopping.stopping)
     try:
-        job = JobRunner(job_id, services, CeleryDispatcher(current_app)).run()
+        job = runner.run()
     except JobBusy:
         # another orchestrator holds the job; if it died, its claim expires: try then
         raise self.retry(countdown=services.settings.heartbeat_timeout) from None
+    except JobHandedOver:
+        # this worker is stopping (SIGTERM): the next orchestrator resumes the job now
+        raise self.retry(countdown=0) from None
     return job.status
 
 

@@ -74,6 +74,14 @@ class LocalControlStore:
             if "abandoned" not in state:
                 _store(path, {**state, "abandoned": reason})
 
+    def release(self, job_id: str, number: int, owner: str) -> bool:
+        with self._locked(job_id, number) as path:
+            state = _load(path)
+            if state.get("owner") != owner or "result" in state or "abandoned" in state:
+                return False
+            _store(path, {k: v for k, v in state.items() if k not in ("owner", "hb")})
+            return True
+
     def request_stop(self, job_id: str, number: int | None, reason: str) -> None:
         check_reason(reason)
         path = self._job_dir(job_id) / "job.stop" if number is None \

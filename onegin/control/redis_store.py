@@ -47,6 +47,13 @@ redis.call('EXPIRE', KEYS[1], ARGV[3])
 return 1
 """
 
+# KEYS[1] trial hash; ARGV: owner
+_RELEASE = """
+local st = redis.call('HMGET', KEYS[1], 'result', 'abandoned', 'owner')
+if st[1] or st[2] or st[3] ~= ARGV[1] then return 0 end
+redis.call('HDEL', KEYS[1], 'owner', 'hb')
+return 1
+"""
 
 class RedisControlStore:
     """ControlStore over Redis; ``clock`` None means the Redis server's clock."""
@@ -58,6 +65,7 @@ class RedisControlStore:
         self._key_ttl = key_ttl
         self._claim = self._client.register_script(_CLAIM)
         self._heartbeat = self._client.register_script(_HEARTBEAT)
+        self._release = self._client.register_script(_RELEASE)
 
     def claim(self, job_id: str, number: int, owner: str, *, ttl: float) -> ClaimOutcome:
         outcome = self._claim(keys=[_trial_key(job_id, number)],
@@ -83,6 +91,9 @@ class RedisControlStore:
 
     def abandon(self, job_id: str, number: int, reason: str) -> None:
         self._set_once(_trial_key(job_id, number), "abandoned", check_reason(reason))
+
+    def release(self, job_id: str, number: int, owner: str) -> bool:
+        return bool(self._release(keys=[_trial_key(job_id, number)], args=[owner]))
 
     def request_stop(self, job_id: str, number: int | None, reason: str) -> None:
         key = _job_stop_key(job_id) if number is None else _trial_stop_key(job_id, number)

@@ -35,6 +35,9 @@ class ControlStore(Protocol):
     abandoned): the worker should stop. ``finish`` keeps the first result.
     ``request_stop`` with ``number=None`` stops every trial of the job (cancel),
     with a number one trial (prune); the first reason set sticks.
+    ``release`` gives up ``owner``'s live claim so another owner may claim it
+    at once (an orchestrator handing its job over on shutdown); it returns
+    False, changing nothing, when ``owner`` does not hold it.
     ``stop_reason`` returns the trial's reason, else the job's, else None, in one
     cheap look-up. ``ping`` raises ConnectionError when the backend is unreachable.
     """
@@ -50,6 +53,8 @@ class ControlStore(Protocol):
     def result(self, job_id: str, number: int) -> dict[str, Any] | None: ...
 
     def abandon(self, job_id: str, number: int, reason: str) -> None: ...
+
+    def release(self, job_id: str, number: int, owner: str) -> bool: ...
 
     def request_stop(self, job_id: str, number: int | None, reason: str) -> None: ...
 

@@ -3,6 +3,7 @@ processes (Celery prefork workers, exactly as `onegin worker gpu` starts them)."
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import subprocess
@@ -166,6 +167,29 @@ def test_orchestrator_restart_resumes_without_gaps(
         second.kill(signal.SIGTERM)
     assert services.records.get_job(job.id).status == "completed"
     assert_consistent(services, job.id, 5)
+
+
+def test_sigterm_hands_the_job_to_the_next_orchestrator_at_once(
+        cluster: tuple[Services, list[Process]], tmp_path: Path) -> None:
+    """A stopping orchestrator releases its job: the next one need not wait out its claim."""
+    services, _ = cluster
+    # a claim only expires after 120 s here: a takeover sooner proves the hand-over
+    settings = dataclasses.replace(services.settings, heartbeat_timeout=120.0)
+    job = services.records.create_job(tiny_config(trials=4, concurrency=2).to_dict())
+    watcher = EventWatcher(services.events, job.id)
+    first = Process(settings, ORCHESTRATOR_QUEUE, "orch-stop", tmp_path / "orch-stop.log")
+    submit_job(create_celery(settings), job.id)
+    watcher.wait_for(training_started)
+    first.proc.send_signal(signal.SIGTERM)  # the main process only, as Kubernetes does
+    assert first.proc.wait(timeout=30) == 0
+    assert services.records.get_job(job.id).status == "running"  # handed over, not ended
+    second = Process(settings, ORCHESTRATOR_QUEUE, "orch-next", tmp_path / "orch-next.log")
+    try:
+        watcher.wait_for(of_type("job_finished"), timeout=90)
+    finally:
+        second.kill(signal.SIGTERM)
+    assert services.records.get_job(job.id).status == "completed"
+    assert_consistent(services, job.id, 4)
 
 
 def test_pruning_stops_a_bad_trial_early(cluster: tuple[Services, list[Process]]) -> None:

@@ -88,6 +88,19 @@ def test_a_dead_owners_claim_is_taken_over(store: ControlStore, clock: FakeClock
     assert store.heartbeat(job, 0, "b") is True
 
 
+def test_release_lets_another_owner_claim_at_once(store: ControlStore, job: str) -> None:
+    assert store.claim(job, 0, "a", ttl=30) is ClaimOutcome.ACQUIRED
+    assert store.claim(job, 0, "b", ttl=30) is ClaimOutcome.HELD
+    assert not store.release(job, 0, "b")  # not b's to give up
+    assert store.claim(job, 0, "b", ttl=30) is ClaimOutcome.HELD
+    assert store.release(job, 0, "a")
+    assert not store.heartbeat(job, 0, "a")  # a no longer holds it
+    assert store.claim(job, 0, "b", ttl=30) is ClaimOutcome.ACQUIRED
+    store.finish(job, 0, {"status": "completed"})
+    assert not store.release(job, 0, "b")  # a finished trial stays finished
+    assert store.claim(job, 0, "c", ttl=30) is ClaimOutcome.FINISHED
+
+
 def test_finish_ends_the_trial_for_everyone(store: ControlStore, clock: FakeClock,
                                             job: str) -> None:
     assert store.claim(job, 3, "a", ttl=5) is ACQUIRED
