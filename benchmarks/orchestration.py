@@ -42,7 +42,7 @@ import sqlalchemy as sa
 from benchmarks.common import environment, write
 from onegin.celery_app import GPU_QUEUE, create_celery
 from onegin.job_config import OptimizationConfig
-from onegin.local_workers import settings_env, worker_command
+from onegin.local_workers import child_environ, worker_command
 from onegin.records.migrate import upgrade
 from onegin.services import Services, use_services
 from onegin.settings import Settings, load_settings
@@ -75,7 +75,7 @@ def workers(settings: Settings, count: int, module: str | None, threads: int,
     import signal
     import subprocess
 
-    env = os.environ | settings_env(settings) | {
+    env = child_environ(settings) | {
         "ONEGIN_TF_THREADS": str(threads), "SLEEP_TRAINER_SECONDS": str(sleep),
         "TF_CPP_MIN_LOG_LEVEL": "2"}
     names = [f"bench{i}-{uuid.uuid4().hex[:6]}" for i in range(count)]

@@ -62,6 +62,20 @@ def worker_command(name: str, queue: str = GPU_QUEUE, *, concurrency: int = 1,
     ]
 
 
+def stop_processes(processes: list[subprocess.Popen[bytes]], timeout: float) -> None:
+    """SIGTERM to each main process (a worker hands its task back and exits), then
+    SIGKILL to the whole group of any still running after ``timeout``."""
+    for proc in processes:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    for proc in processes:
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
 class LocalWorkers:
     """Starts ``count`` GPU worker processes; stops them (SIGTERM, then SIGKILL) on exit.
 
@@ -95,15 +109,7 @@ class LocalWorkers:
     def stop(self, timeout: float = 30.0) -> None:
         """SIGTERM to each main process, as a container runtime does: the worker hands
         its running trial back and exits; after ``timeout`` its whole group is killed."""
-        for proc in self.processes:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc in self.processes:
-            try:
-                proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+        stop_processes(self.processes, timeout)
 
     def __enter__(self) -> LocalWorkers:
         return self.start()

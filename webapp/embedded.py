@@ -5,13 +5,12 @@ runs with no servers at all. They are stopped when the web server stops."""
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 from pathlib import Path
 from types import TracebackType
 
 from onegin.celery_app import ORCHESTRATOR_QUEUE
-from onegin.local_workers import LocalWorkers, child_environ, worker_command
+from onegin.local_workers import LocalWorkers, child_environ, stop_processes, worker_command
 from onegin.records.migrate import upgrade
 from onegin.settings import Settings
 
@@ -41,16 +40,9 @@ class EmbeddedCluster:
         return self
 
     def stop(self, timeout: float = 30.0) -> None:
+        """The orchestrator hands its jobs over, the GPU workers their trials (SIGTERM)."""
         proc, self.orchestrator = self.orchestrator, None
-        if proc is not None and proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-        self.gpu.stop(timeout)
-        if proc is not None:
-            try:
-                proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+        stop_processes([*self.gpu.processes, *([proc] if proc else [])], timeout)
 
     def __enter__(self) -> EmbeddedCluster:
         return self.start()

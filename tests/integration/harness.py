@@ -14,7 +14,7 @@ from typing import Any
 
 from onegin.events import EventBus
 from onegin.job_config import OptimizationConfig
-from onegin.local_workers import settings_env, worker_command
+from onegin.local_workers import child_environ, worker_command
 from onegin.settings import Settings, load_settings
 
 #: a tiny, fast job: CNN on 300 digits, one epoch per trial
@@ -86,7 +86,7 @@ class Process:
     """A Celery worker process of ours, killable as a whole process group."""
 
     def __init__(self, settings: Settings, queue: str, name: str, log: Path) -> None:
-        env = os.environ | settings_env(settings) | {"TF_CPP_MIN_LOG_LEVEL": "2"}
+        env = child_environ(settings) | {"TF_CPP_MIN_LOG_LEVEL": "2"}
         self.log = log
         self.proc = subprocess.Popen(worker_command(name, queue), env=env,
                                      stdout=log.open("ab"), stderr=subprocess.STDOUT,

@@ -20,6 +20,7 @@ from onegin.artifacts import best_prefix, trial_prefix
 from onegin.celery_app import GPU_QUEUE, ORCHESTRATOR_QUEUE, create_celery
 from onegin.errors import ConfigErrors
 from onegin.services import Services, use_services
+from onegin.settings import Settings
 from orchestrator.runner import JobRunner
 from orchestrator.tasks import CeleryDispatcher, submit_job
 from tests.integration.harness import (
@@ -69,6 +70,18 @@ def assert_consistent(services: Services, job_id: str, budget: int) -> list[Any]
     counted = [t for t in trials if t.status in ("completed", "pruned")]
     assert len(counted) == budget
     return trials
+
+
+def next_orchestrator_finishes(services: Services, settings: Settings, watcher: EventWatcher,
+                               log: Path, *, budget: int, timeout: float) -> None:
+    """Start another orchestrator; it must finish the watched job exactly on budget."""
+    second = Process(settings, ORCHESTRATOR_QUEUE, log.stem, log)
+    try:
+        watcher.wait_for(of_type("job_finished"), timeout=timeout)
+    finally:
+        second.kill(signal.SIGTERM)
+    assert services.records.get_job(watcher.job_id).status == "completed"
+    assert_consistent(services, watcher.job_id, budget)
 
 
 def test_full_job_puts_every_artifact_in_s3(cluster: tuple[Services, list[Process]]) -> None:
@@ -160,13 +173,8 @@ def test_orchestrator_restart_resumes_without_gaps(
     submit_job(create_celery(settings), job.id)
     watcher.wait_for(of_type("trial_finished", status="completed"))
     first.kill(signal.SIGKILL)
-    second = Process(settings, ORCHESTRATOR_QUEUE, "orch-b", tmp_path / "orch-b.log")
-    try:
-        watcher.wait_for(of_type("job_finished"), timeout=240)
-    finally:
-        second.kill(signal.SIGTERM)
-    assert services.records.get_job(job.id).status == "completed"
-    assert_consistent(services, job.id, 5)
+    next_orchestrator_finishes(services, settings, watcher, tmp_path / "orch-b.log",
+                               budget=5, timeout=240)
 
 
 def test_sigterm_hands_the_job_to_the_next_orchestrator_at_once(
@@ -183,13 +191,8 @@ def test_sigterm_hands_the_job_to_the_next_orchestrator_at_once(
     first.proc.send_signal(signal.SIGTERM)  # the main process only, as Kubernetes does
     assert first.proc.wait(timeout=30) == 0
     assert services.records.get_job(job.id).status == "running"  # handed over, not ended
-    second = Process(settings, ORCHESTRATOR_QUEUE, "orch-next", tmp_path / "orch-next.log")
-    try:
-        watcher.wait_for(of_type("job_finished"), timeout=90)
-    finally:
-        second.kill(signal.SIGTERM)
-    assert services.records.get_job(job.id).status == "completed"
-    assert_consistent(services, job.id, 4)
+    next_orchestrator_finishes(services, settings, watcher, tmp_path / "orch-next.log",
+                               budget=4, timeout=90)
 
 
 def test_pruning_stops_a_bad_trial_early(cluster: tuple[Services, list[Process]]) -> None:
@@ -219,11 +222,11 @@ def test_invalid_job_configurations_name_every_field() -> None:
 def test_cli_submit_and_follow_against_the_cluster(
         cluster: tuple[Services, list[Process]], tmp_path: Path) -> None:
     services, _ = cluster
-    from onegin.local_workers import settings_env
+    from onegin.local_workers import child_environ
 
     orchestrator = Process(services.settings, ORCHESTRATOR_QUEUE, "orch-cli",
                            tmp_path / "orch.log")
-    env = os.environ | settings_env(services.settings) | {"COLUMNS": "120"}
+    env = child_environ(services.settings) | {"COLUMNS": "120"}
     try:
         done = subprocess.run(
             [sys.executable, "-m", "onegin.cli", "optimize", "--submit", "--follow",

@@ -24,7 +24,7 @@ import pytest
 
 from gpu_worker.shutdown import HANDED_BACK
 from onegin.celery_app import GPU_QUEUE, create_celery
-from onegin.local_workers import settings_env
+from onegin.local_workers import child_environ
 from onegin.queue_depth import queue_depth
 from onegin.services import Services, use_services
 from onegin.settings import Settings, load_settings
@@ -59,7 +59,7 @@ class Container:
 
     def __init__(self, settings: Settings, log: Path) -> None:
         assert ENTRYPOINT.is_file(), "deploy/entrypoint.sh is the container's command"
-        env = os.environ | settings_env(settings) | {
+        env = child_environ(settings) | {
             "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
             "TF_CPP_MIN_LOG_LEVEL": "2"}
         self.log = log

@@ -21,7 +21,7 @@ from pathlib import Path
 import redis
 from celery import Celery, shared_task
 
-from onegin.local_workers import settings_env, worker_command
+from onegin.local_workers import child_environ, worker_command
 from onegin.settings import Settings
 
 BLOCK = "tests.scaling.block"
@@ -42,7 +42,7 @@ def open_gate(broker_url: str, gate: str, count: int = 1) -> None:
 def celery_workers(settings: Settings, names: list[str], queue: str,
                    log_dir: Path) -> Iterator[list[subprocess.Popen[bytes]]]:
     """Worker processes ``<name>@<host>`` on ``queue``, each answering inspect once yielded."""
-    env = os.environ | settings_env(settings) | {"PYTHONPATH": str(REPO)}
+    env = child_environ(settings) | {"PYTHONPATH": str(REPO)}
     procs: list[subprocess.Popen[bytes]] = []
     try:
         for name in names:

@@ -2,34 +2,18 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
 from onegin.records import InvalidField, RecordNotFound, RecordStore, hash_secret
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[RecordStore]:
-    if request.param == "sqlite":
-        records = RecordStore(f"sqlite:///{tmp_path}/tokens.db", upgrade=True)
-        yield records
-        records.close()
-        return
-    base: str = request.getfixturevalue("postgres_url")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(base)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    records = RecordStore(f"{base}?options=-csearch_path%3D{schema}", upgrade=True)
+@pytest.fixture
+def store(records_db_url: str) -> Iterator[RecordStore]:
+    records = RecordStore(records_db_url, upgrade=True)
     yield records
     records.close()
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
 
 
 def test_create_find_list_revoke(store: RecordStore) -> None:
