@@ -33,6 +33,7 @@ from onegin.services import Services
 
 log = logging.getLogger(__name__)
 Trainer = Callable[[TrialSpec, Path, Any], Any]  # (spec, out_dir, hooks) -> TrialResult
+TAKEOVER_FACTOR = 2  # heartbeat timeouts without a beat before another worker may claim
 
 
 def worker_name() -> str:
@@ -68,7 +69,11 @@ def _run(job_id: str, number: int, spec_data: Mapping[str, Any], services: Servi
     if shutting_down():
         raise shutdown.WorkerShuttingDown()
     owner = f"{worker_name()}:{uuid.uuid4().hex[:8]}"
-    outcome = control.claim(job_id, number, owner, ttl=services.settings.heartbeat_timeout)
+    # A re-delivered message may take a dead worker's trial over only well after the
+    # orchestrator counts it lost (at heartbeat_timeout) and re-runs it itself: one
+    # decision, not a race between the two that either could win.
+    outcome = control.claim(job_id, number, owner,
+                            ttl=TAKEOVER_FACTOR * services.settings.heartbeat_timeout)
     if outcome is not ClaimOutcome.ACQUIRED:
         log.info("trial is %s elsewhere: nothing to do", outcome.name.lower())
         return {"status": "duplicate", "outcome": outcome.name.lower()}
