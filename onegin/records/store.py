@@ -163,16 +163,25 @@ class RecordStore:
         new = {"status": "queued", "params": {}, "intermediate": {}, "queued_at": _now(),
                **values, "job_id": job_id, "number": number}
         with self._session(write=True) as session:
-            _load_job(session, job_id)
             dialect = session.get_bind().dialect.name
             insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(
                 TrialRow).values(new)
             key = ["job_id", "number"]
+            excluded = insert.excluded  # built anew on each access
             stmt = (insert.on_conflict_do_update(
-                        index_elements=key, set_={k: insert.excluded[k] for k in values})
+                        index_elements=key, set_={k: excluded[k] for k in values})
                     if values else insert.on_conflict_do_nothing(index_elements=key))
-            session.execute(stmt)
-            return _trial(_load_trial(session, job_id, number))
+            try:  # one statement: the orchestrator writes a trial record up to four times
+                row = session.scalars(stmt.returning(TrialRow),
+                                      execution_options={"populate_existing": True}
+                                      ).one_or_none()
+            except sa.exc.IntegrityError:
+                session.rollback()
+                _load_job(session, job_id)  # the job's foreign key: name the missing job
+                raise
+            if row is None:  # nothing to merge into a trial that exists
+                row = _load_trial(session, job_id, number)
+            return _trial(row)
 
     def get_trial(self, job_id: str, number: int) -> TrialRecord:
         with self._session() as session:
