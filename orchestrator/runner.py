@@ -33,10 +33,10 @@ from onegin.records import InvalidTransition, JobRecord
 from onegin.services import Services
 from orchestrator import policy
 from orchestrator.ask_pool import AskPool
-from orchestrator.study import open_study, trial_handle
+from orchestrator.study import open_study, owned_storage, trial_handle
 
 log = logging.getLogger(__name__)
-ASK_THREADS = 8  # asks at once, at most: they wait on storage writes more than on TPE
+ASK_THREADS = 8  # asks at once, at most: a first round of asks is storage round trips
 # The ask threads run TPE (CPU-bound, holding the GIL); this thread mostly waits on
 # Redis and the database. Python hands the GIL over every 5 ms by default, so each
 # wake-up here could wait that long: at trial 500 that doubled the dispatch-to-told
@@ -133,6 +133,7 @@ class JobRunner:
         self._slot_waits = False  # a slot is free and its trial is still being asked
         # study and record writes still to do, oldest first (one per turn, see `_step`)
         self.later: deque[Callable[[], Any]] = deque()
+        self._unwritten: dict[int, dict[str, Any]] = {}  # trial -> record fields queued in later
         self._last_beat = 0.0
         self._last_check = float("-inf")
 
@@ -191,11 +192,10 @@ class JobRunner:
                           if t.status in policy.COUNTED and t.started_at and t.finished_at]
         recorded = {t.number for t in trials}
         for frozen in self.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-            params = self.space.resolve(frozen.params)
             if frozen.number not in recorded:  # asked ahead, never sent (or not recorded)
-                self.ready.append(Asked(trial_handle(self.study, frozen), params,
-                                        frozen.user_attrs.get("retry_of")))
+                self.ready.append(self._suggest(trial_handle(self.study, frozen)))
                 continue
+            params = self.space.resolve(frozen.params)
             self.in_flight[frozen.number] = InFlight(
                 trial_handle(self.study, frozen), params,
                 reported=dict(frozen.intermediate_values),
@@ -225,11 +225,14 @@ class JobRunner:
             self._last_check = now
             if self.stopping():
                 self._hand_over()
-            self._beat()
             if not self.cancel_requested and \
                     self.records.get_job(self.job_id).status == "cancelling":
                 self._cancel()
-            self._reap_lost()
+            if now - self._last_beat >= self.services.settings.heartbeat_interval:
+                # at the workers' own pace: a trial is lost only after heartbeat_timeout
+                self._last_beat = now
+                self._beat()
+                self._reap_lost()
         self._fill_slots()  # dispatch first: bookkeeping can wait, idle workers cannot
         if self.later:
             self.later.popleft()()
@@ -274,7 +277,8 @@ class JobRunner:
         for _ in range(sent):
             self._send(self._next_ready())
         self._slot_waits = sent < slots
-        if accepting and ask_ahead:
+        # asking ahead waits for a burst's bookkeeping, which it would slow (GIL, CPU)
+        if accepting and ask_ahead and not self.later:
             self.asks.request(policy.asks_ahead(
                 self.counted, len(self.in_flight), len(self.ready) + self.asks.pending,
                 self.config.trials, self.config.concurrency))
@@ -286,18 +290,21 @@ class JobRunner:
 
     def _ask(self) -> Asked:
         """One ask (on a pool thread); Optuna hands out an enqueued re-run first."""
-        trial = self.study.ask()
-        retry_of = trial.user_attrs.get("retry_of")
-        return Asked(trial, self.space.resolve(self.space.suggest(trial)), retry_of)
+        return self._suggest(self.study.ask())
+
+    def _suggest(self, trial: optuna.Trial) -> Asked:
+        """The trial's params, written in one go; those it has are kept (a killed runner's
+        ask, which wrote none of them, is completed by the runner that resumes the job)."""
+        with owned_storage(self.study).params_written_together(trial._trial_id):
+            params = self.space.suggest(trial)
+        return Asked(trial, self.space.resolve(params), trial.user_attrs.get("retry_of"))
 
     def _send(self, asked: Asked) -> None:
         number = asked.trial.number
         self.in_flight[number] = InFlight(asked.trial, asked.params)
         self._dispatch(number, asked.params)  # first: a resumed runner re-sends unrecorded ones
-        self.later.append(partial(
-            self.records.upsert_trial, self.job_id, number, status="queued",
-            params=asked.params, queued_at=now_utc(), retry_of=asked.retry_of,
-            task_id=self._task_id(number)))
+        self._record_later(number, status="queued", params=asked.params, queued_at=now_utc(),
+                           retry_of=asked.retry_of, task_id=self._task_id(number))
 
     def _drop_ready(self) -> None:
         """Asked trials that will never run: failed in the study, cancelled in the records."""
@@ -336,9 +343,8 @@ class JobRunner:
         if kind == "trial_started":
             started = float(event.get("ts") or self.clock())
             self.in_flight[number].started_at = started
-            self.later.append(partial(
-                self.records.upsert_trial, self.job_id, number, status="running",
-                worker=data.get("worker"), started_at=datetime.fromtimestamp(started, UTC)))
+            self._record_later(number, status="running", worker=data.get("worker"),
+                               started_at=datetime.fromtimestamp(started, UTC))
         elif kind == "trial_progress":
             self._on_epoch(number, data)
         elif kind == "trial_finished":
@@ -363,8 +369,7 @@ class JobRunner:
             flight.trial.report(float(value), step)
             if flight.trial.should_prune():
                 self.control.request_stop(self.job_id, number, "prune")
-        self.later.append(partial(self.records.upsert_trial, self.job_id, number,
-                                  intermediate=intermediate))
+        self._record_later(number, intermediate=intermediate)
 
     def _on_result(self, number: int, result: Mapping[str, Any]) -> None:
         status = policy.trial_status(str(result.get("status")))
@@ -393,7 +398,7 @@ class JobRunner:
             fields |= _result_fields(result)
         else:
             self.study.tell(number, state=TrialState.FAIL)
-        self.records.upsert_trial(self.job_id, number, **fields)
+        self._write_record(number, **fields)  # with any still queued, before the job's best
         if status == "completed":
             self._update_best(number, float(result["total_score"]), result.get("val_accuracy"))
         self._progress_changed = True
@@ -454,16 +459,31 @@ class JobRunner:
         log.info("job %s handed over: this orchestrator is stopping", self.job_id)
         raise JobHandedOver(self.job_id)
 
+    def _record_later(self, number: int, **fields: Any) -> None:
+        """Queue a write of the trial's record, merged into one still queued for that trial.
+
+        A burst of results leaves several writes per trial waiting (queued,
+        running, an epoch's values); merged, each trial's record costs one write.
+        The newest value of each field wins, as it would have written last.
+        """
+        waiting = self._unwritten.get(number)
+        if waiting is not None:
+            waiting.update(fields)
+            return
+        self._unwritten[number] = dict(fields)
+        self.later.append(partial(self._write_record, number))
+
+    def _write_record(self, number: int, **fields: Any) -> None:
+        merged = self._unwritten.pop(number, {}) | fields
+        if merged:
+            self.records.upsert_trial(self.job_id, number, **merged)
+
     def _catch_up(self) -> None:
         """Do every write still pending, so a write made now lands after them."""
         while self.later:
             self.later.popleft()()
 
     def _beat(self) -> None:
-        now = self.clock()
-        if now - self._last_beat < self.services.settings.heartbeat_interval:
-            return
-        self._last_beat = now
         if not self.control.heartbeat(self.job_id, JOB_CLAIM, self.owner):
             raise JobBusy(self.job_id)
         self.records.update_job(self.job_id, orchestrator_heartbeat_at=now_utc())

@@ -7,6 +7,7 @@ from typing import Any
 import optuna
 
 from onegin.job_config import OptimizationConfig
+from orchestrator.owned_storage import OwnedStudyStorage
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -31,10 +32,14 @@ def storage_for(url: str) -> optuna.storages.RDBStorage:
 
 
 def open_study(job_id: str, config: OptimizationConfig, database_url: str) -> optuna.Study:
-    """Create the job's study, or load it after an orchestrator restart."""
+    """Create the job's study, or load it after an orchestrator restart.
+
+    Only the orchestrator holding the job's claim may call this: the study's
+    trials are then kept in its memory (`OwnedStudyStorage`).
+    """
     study = optuna.create_study(
         study_name=study_name(job_id),
-        storage=storage_for(database_url),
+        storage=OwnedStudyStorage(storage_for(database_url)),
         direction="maximize",
         # with trials in flight, the liar keeps concurrent asks from piling onto one spot
         sampler=optuna.samplers.TPESampler(seed=config.seed,
@@ -46,6 +51,13 @@ def open_study(job_id: str, config: OptimizationConfig, database_url: str) -> op
         for params in config.initial_trials:
             study.enqueue_trial(dict(params))
     return study
+
+
+def owned_storage(study: optuna.Study) -> OwnedStudyStorage:
+    """The storage `open_study` gave the study."""
+    storage = study._storage
+    assert isinstance(storage, OwnedStudyStorage), type(storage)
+    return storage
 
 
 def trial_handle(study: optuna.Study, frozen: optuna.trial.FrozenTrial) -> optuna.Trial:
