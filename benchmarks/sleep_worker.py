@@ -15,7 +15,7 @@ from typing import Any
 
 from celery import shared_task
 
-from gpu_worker import warm_up  # noqa: F401  (the real worker's child start-up)
+from gpu_worker import pool_upkeep, warm_up  # noqa: F401  (the real worker's child start-up)
 from gpu_worker.trainer import TrialResult
 from gpu_worker.trial_runner import run_trial
 from gpu_worker.trial_spec import TrialSpec

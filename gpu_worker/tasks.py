@@ -12,7 +12,7 @@ from typing import Any
 from celery import shared_task
 from celery.exceptions import Reject
 
-from gpu_worker import shutdown, warm_up  # noqa: F401  (warm_up: connects its signal)
+from gpu_worker import pool_upkeep, shutdown, warm_up  # noqa: F401  (applied on import)
 from gpu_worker.trial_runner import run_trial
 from onegin.celery_app import TRAIN_TRIAL
 from onegin.events import make_event
