@@ -46,10 +46,6 @@ class OwnedStudyStorage(BaseStorage):
         self._directions: dict[int, list[StudyDirection]] = {}
         self._batches: dict[int, list[Param]] = {}  # trial id -> params not written yet
 
-    @property
-    def backend(self) -> RDBStorage:
-        return self._backend
-
     # ---- memory ------------------------------------------------------------
     def _study(self, study_id: int) -> dict[int, FrozenTrial]:
         """The study's trials, loaded from the database on first use."""
