@@ -251,7 +251,7 @@ def run_script(arm: str, dataset: str, budget: int, seed: int, bench: Bench) -> 
     from gpu_worker.builder import build_model
     from gpu_worker.runtime import configure_tensorflow, seed_everything
 
-    configure_tensorflow()  # no thread pinning: TensorFlow uses every core
+    configure_tensorflow(os.cpu_count())  # every core, whatever ONEGIN_TF_THREADS says
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     data = _data(dataset, bench, seed)
     space, space_label = default_space(data)
@@ -453,6 +453,9 @@ def main() -> None:
             "verdict_1": f"median time to target of onegin <= {SPEEDUP} x optuna-tpe's "
                          "and median best of onegin >= optuna-tpe's",
             "verdict_2": "near-chance onegin trials <= 1/12 of its scored trials (seeds pooled)",
+            "arm_fields": ARM_FIELDS,
+            "splits": "scripts: load_dataset(seed=seed); Onegin trial n: seed + n (its worker's "
+                      "split), so its holdout is that trial's; chance from seed's val labels",
         },
         "summary": summary,
         "runs": [asdict(r) for r in runs],
