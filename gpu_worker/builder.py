@@ -13,10 +13,9 @@ from typing import Any
 
 from gpu_worker.architecture import describe_model
 from gpu_worker.runtime import distribution_scope
-from onegin.search_space import space_for
+from onegin.search_space import MIN_POOLED_SIDE, conv_filters, space_for
 
-MIN_POOLED_SIDE = 4  # pool only while both sides are at least this, keeping >= 2×2 maps
-MAX_FILTERS = 256
+ADAMW_WEIGHT_DECAY = 1e-4  # decoupled decay; Keras' default 4e-3 is tuned for long runs
 BN_MOMENTUM = 0.9  # Keras' 0.99 lags far behind in the few hundred steps of a search trial
 
 
@@ -32,10 +31,14 @@ def _optimizer(name: str, learning_rate: float) -> Any:
 
     if name == "adam":
         return keras.optimizers.Adam(learning_rate)
+    if name == "adamw":
+        return keras.optimizers.AdamW(learning_rate, weight_decay=ADAMW_WEIGHT_DECAY)
     if name == "rmsprop":
         return keras.optimizers.RMSprop(learning_rate)
     if name == "sgd":
         return keras.optimizers.SGD(learning_rate, momentum=0.9, nesterov=True)
+    if name == "sgd_plain":
+        return keras.optimizers.SGD(learning_rate)
     raise ValueError(f"unknown optimizer {name!r}")
 
 
@@ -56,7 +59,7 @@ def _image_body(inputs: Any, p: Mapping[str, Any]) -> Any:
     x = inputs
     height, width = inputs.shape[1], inputs.shape[2]
     for i in range(1, p["conv_layers"] + 1):
-        filters = min(p["filters"] * 2 ** (i - 1), MAX_FILTERS)
+        filters = conv_filters(p, i)  # doubling per layer, capped by max_filters
         x = layers.Conv2D(
             filters, p["kernel_size"], padding="same", use_bias=not p["batch_norm"],
             name=f"conv_{i}",
@@ -96,7 +99,9 @@ def build_model(
     num_classes: int,
     vocab_size: int | None = None,
 ) -> BuiltModel:
-    """Build and compile; ``params`` is validated against the modality's space first."""
+    """Build and compile; ``params`` is checked against the legal bounds first, so a
+    configuration from any named space builds (``onegin.search_space.estimate_cost``
+    mirrors these layers: change both together)."""
     import keras
 
     p = space_for(modality).resolve(params)

@@ -13,7 +13,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from onegin.errors import ConfigError, DatasetUnavailable
-from onegin.search_space import Modality
+from onegin.search_space import DataFacts, Modality
 
 VOCAB_CAP = 20_000
 """Most token ids a text model sees (padding 0 and OOV included)."""
@@ -27,6 +27,9 @@ SEQUENCE_LENGTHS: Mapping[str, int] = MappingProxyType(
 
 DEFAULT_DATASET = "digits"
 
+TRAIN_SHARE = 0.6
+"""Share of a dataset's examples in its training split (gpu_worker.datasets.splits)."""
+
 
 @dataclass(frozen=True)
 class DatasetSpec:
@@ -39,6 +42,8 @@ class DatasetSpec:
     input_shape: tuple[int, ...]
     url: str
     description: str
+    samples: int | None = None
+    """Labelled examples in all splits together (None: unknown); sizes the search space."""
 
 
 def _spec(
@@ -49,38 +54,46 @@ def _spec(
     input_shape: tuple[int, ...],
     url: str,
     description: str,
+    samples: int,
 ) -> tuple[str, DatasetSpec]:
-    return name, DatasetSpec(name, title, modality, num_classes, input_shape, url, description)
+    return name, DatasetSpec(name, title, modality, num_classes, input_shape, url, description,
+                             samples)
 
 
 DATASETS: Mapping[str, DatasetSpec] = MappingProxyType(dict([
     _spec("digits", "Digits (scikit-learn 8x8)", "image", 10, (8, 8, 1),
           "https://scikit-learn.org/stable/modules/generated/sklearn.datasets.load_digits.html",
-          "1,797 tiny 8x8 handwritten digits bundled with scikit-learn: always available."),
+          "1,797 tiny 8x8 handwritten digits bundled with scikit-learn: always available.",
+          1797),
     _spec("mnist", "MNIST handwritten digits", "image", 10, (28, 28, 1),
           "https://yann.lecun.com/exdb/mnist/",
-          "70,000 28x28 grayscale handwritten digits, the classic first benchmark."),
+          "70,000 28x28 grayscale handwritten digits, the classic first benchmark.", 70_000),
     _spec("fashion_mnist", "Fashion-MNIST clothing", "image", 10, (28, 28, 1),
           "https://github.com/zalandoresearch/fashion-mnist",
-          "70,000 28x28 grayscale photos of clothing in 10 categories; harder than MNIST."),
+          "70,000 28x28 grayscale photos of clothing in 10 categories; harder than MNIST.",
+          70_000),
     _spec("cifar10", "CIFAR-10 tiny images", "image", 10, (32, 32, 3),
           "https://www.cs.toronto.edu/~kriz/cifar.html",
-          "60,000 32x32 colour photos of 10 object classes such as planes, cats and trucks."),
+          "60,000 32x32 colour photos of 10 object classes such as planes, cats and trucks.",
+          60_000),
     _spec("cifar100", "CIFAR-100 tiny images", "image", 100, (32, 32, 3),
           "https://www.cs.toronto.edu/~kriz/cifar.html",
-          "60,000 32x32 colour photos of 100 fine-grained object classes."),
+          "60,000 32x32 colour photos of 100 fine-grained object classes.", 60_000),
     _spec("gtsrb", "GTSRB German traffic signs", "image", 43, (IMAGE_SIZE, IMAGE_SIZE, 3),
           "https://benchmark.ini.rub.de/gtsrb_dataset.html",
-          "About 50,000 photos of 43 kinds of German traffic signs, resized to 32x32."),
+          "About 50,000 photos of 43 kinds of German traffic signs, resized to 32x32.",
+          51_839),
     _spec("imdb", "IMDB movie reviews", "text", 2, (SEQUENCE_LENGTHS["imdb"],),
           "https://ai.stanford.edu/~amaas/data/sentiment/",
-          "50,000 movie reviews labelled positive or negative, as word-id sequences."),
+          "50,000 movie reviews labelled positive or negative, as word-id sequences.",
+          50_000),
     _spec("reuters", "Reuters newswire topics", "text", 46, (SEQUENCE_LENGTHS["reuters"],),
           "https://archive.ics.uci.edu/dataset/137/reuters+21578+text+categorization+collection",
-          "11,228 Reuters newswires labelled with 46 topics, as word-id sequences."),
+          "11,228 Reuters newswires labelled with 46 topics, as word-id sequences.",
+          11_228),
     _spec("sms_spam", "SMS Spam Collection", "text", 2, (SEQUENCE_LENGTHS["sms_spam"],),
           "https://archive.ics.uci.edu/dataset/228/sms+spam+collection",
-          "5,574 English SMS messages labelled ham or spam."),
+          "5,574 English SMS messages labelled ham or spam.", 5_574),
 ]))
 
 
@@ -132,10 +145,13 @@ def custom_spec(kind: str, raw_path: str) -> DatasetSpec:
             input_shape=(SEQUENCE_LENGTHS["tsv"],),
             url=path.as_uri(),
             description=f"{len(labels):,} labelled texts from {path}.",
+            samples=len(labels),
         )
-    from gpu_worker.datasets.offline import image_folder_classes
+    from gpu_worker.datasets.offline import IMAGE_EXTENSIONS, image_folder_classes
 
     classes = image_folder_classes(path)
+    samples = sum(1 for c in classes for f in (path / c).rglob("*")
+                  if f.suffix.lower() in IMAGE_EXTENSIONS and f.is_file())
     return DatasetSpec(
         name=f"images:{path}",
         title=f"Image folder {path.name}",
@@ -144,4 +160,18 @@ def custom_spec(kind: str, raw_path: str) -> DatasetSpec:
         input_shape=(IMAGE_SIZE, IMAGE_SIZE, 3),
         url=path.as_uri(),
         description=f"Images in {len(classes)} class folders under {path}, resized to 32x32.",
+        samples=samples,
     )
+
+
+def facts_for(dataset_name: str, max_train_samples: int | None = None) -> DataFacts:
+    """What the default search space is sized by: input shape, classes, training examples.
+
+    The training count is the training share of the dataset, or the job's
+    ``max_train_samples`` cap when that is smaller.
+    """
+    spec = get_spec(dataset_name)
+    train = int(spec.samples * TRAIN_SHARE) if spec.samples is not None else None
+    if max_train_samples is not None:
+        train = max_train_samples if train is None else min(train, max_train_samples)
+    return DataFacts(spec.input_shape, train, spec.num_classes)

@@ -1,22 +1,37 @@
-"""The search space as data: one table per modality, defaults in one place.
+"""The search space as data: two named spaces per modality, legal bounds in one place.
 
-A parameter knows its legal range, its default, how to narrow or fix itself, and
-how to ask an Optuna-like trial for a value. Per-job overrides narrow or fix
-parameters and are validated here, naming the parameter at fault. Pure logic.
+A parameter has *legal bounds* (what the builder accepts: the worker validates every
+trial against them, whichever space asked) and a *search range* inside them (what the
+sampler explores). The ``default`` space searches a practitioner's priors sized to the
+data and a compute budget; the ``wide`` space is the original, wide space, kept so a
+benchmark can reproduce it. Per-job overrides narrow or fix any parameter within its
+legal bounds and are validated here, naming the parameter at fault. Pure logic: no
+TensorFlow, no Optuna (the trial is duck-typed).
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Protocol
 
 from onegin.errors import ConfigError
 
 Modality = Literal["image", "text"]
 MODALITIES: tuple[Modality, ...] = ("image", "text")
+SPACE_NAMES: tuple[str, ...] = ("default", "wide")
+
+MIN_POOLED_SIDE = 4
+"""The builder pools only while both sides are at least this, keeping >= 2x2 maps."""
+
+MAX_PARAMS = 4_000_000
+"""Most parameters the largest model of the default space may have (see docs/search.md)."""
+
+MAX_MACS = 60_000_000
+"""Most multiply-accumulates per example of the default space's largest forward pass."""
 
 
 class TrialLike(Protocol):
@@ -29,35 +44,71 @@ class TrialLike(Protocol):
     def suggest_categorical(self, name: str, choices: Sequence[Any]) -> Any: ...
 
 
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return (isinstance(value, int | float) and not isinstance(value, bool)
+            and math.isfinite(value))
+
+
+def _clip(value: Any, low: Any, high: Any) -> Any:
+    return min(max(value, low), high)
+
+
 @dataclass(frozen=True)
 class IntParam:
+    """An integer searched in ``[low, high]``; ``bounds`` are its legal limits."""
+
     name: str
     low: int
     high: int
     default: int
     log: bool = False
+    bounds: tuple[int, int] | None = None
+
+    def __post_init__(self) -> None:
+        if self.bounds is None:
+            object.__setattr__(self, "bounds", (self.low, self.high))
+
+    @property
+    def legal_range(self) -> tuple[int, int]:
+        return self.bounds if self.bounds is not None else (self.low, self.high)
+
+    @property
+    def fixed(self) -> bool:
+        return self.low == self.high
 
     def contains(self, value: Any) -> bool:
-        return isinstance(value, int) and not isinstance(value, bool) and (
-            self.low <= value <= self.high
-        )
+        return _is_int(value) and self.low <= value <= self.high
+
+    def legal(self, value: Any) -> bool:
+        return _is_int(value) and self.legal_range[0] <= value <= self.legal_range[1]
 
     def narrow(self, spec: Mapping[str, Any]) -> IntParam:
-        low, high = _bounds(self, spec, int)
-        return replace(self, low=low, high=high, default=min(max(self.default, low), high))
+        low, high = _bounds(self, spec)
+        return replace(self, low=low, high=high, default=_clip(self.default, low, high))
 
-    def suggest(self, trial: TrialLike) -> int:
-        if self.low == self.high:
+    def fix(self, value: Any) -> IntParam:
+        _check_legal(self, value)
+        return replace(self, low=value, high=value, default=value)
+
+    def suggest(self, trial: TrialLike, config: Mapping[str, Any]) -> int:
+        if self.fixed:
             return self.low
         return trial.suggest_int(self.name, self.low, self.high, log=self.log)
 
-    def sample(self, rng: random.Random) -> int:
-        if self.low == self.high:
+    def sample(self, rng: random.Random, config: Mapping[str, Any]) -> int:
+        if self.fixed:
             return self.low
         if self.log:
             value = math.exp(rng.uniform(math.log(self.low), math.log(self.high)))
-            return min(self.high, max(self.low, round(value)))
+            return _clip(round(value), self.low, self.high)
         return rng.randint(self.low, self.high)
+
+    def project(self, value: Any, config: Mapping[str, Any]) -> int:
+        return _clip(value, self.low, self.high) if _is_number(value) else self.default
 
     def parse(self, text: str) -> int:
         try:
@@ -67,56 +118,89 @@ class IntParam:
 
     def describe(self) -> dict[str, Any]:
         return {"type": "int", "low": self.low, "high": self.high, "log": self.log,
-                "default": self.default}
+                "default": self.default, "bounds": list(self.legal_range)}
 
 
 @dataclass(frozen=True)
 class FloatParam:
+    """A float searched in ``[low, high]``; ``bounds`` are its legal limits."""
+
     name: str
     low: float
     high: float
     default: float
     log: bool = False
+    bounds: tuple[float, float] | None = None
+
+    def __post_init__(self) -> None:
+        if self.bounds is None:
+            object.__setattr__(self, "bounds", (self.low, self.high))
+
+    @property
+    def legal_range(self) -> tuple[float, float]:
+        return self.bounds if self.bounds is not None else (self.low, self.high)
+
+    @property
+    def fixed(self) -> bool:
+        return self.low == self.high
 
     def contains(self, value: Any) -> bool:
-        return (isinstance(value, int | float) and not isinstance(value, bool)
-                and math.isfinite(value) and self.low <= value <= self.high)
+        return _is_number(value) and self.low <= value <= self.high
+
+    def legal(self, value: Any) -> bool:
+        return _is_number(value) and self.legal_range[0] <= value <= self.legal_range[1]
 
     def narrow(self, spec: Mapping[str, Any]) -> FloatParam:
-        low, high = _bounds(self, spec, float)
-        return replace(self, low=low, high=high, default=min(max(self.default, low), high))
+        low, high = _bounds(self, spec)
+        return replace(self, low=float(low), high=float(high),
+                       default=_clip(self.default, low, high))
 
-    def suggest(self, trial: TrialLike) -> float:
-        if self.low == self.high:
+    def fix(self, value: Any) -> FloatParam:
+        value = float(value) if _is_int(value) else value
+        _check_legal(self, value)
+        return replace(self, low=value, high=value, default=value)
+
+    def suggest(self, trial: TrialLike, config: Mapping[str, Any]) -> float:
+        if self.fixed:
             return self.low
         return trial.suggest_float(self.name, self.low, self.high, log=self.log)
 
-    def sample(self, rng: random.Random) -> float:
-        if self.low == self.high:
-            return self.low
-        if self.log:
-            return math.exp(rng.uniform(math.log(self.low), math.log(self.high)))
-        return rng.uniform(self.low, self.high)
+    def sample(self, rng: random.Random, config: Mapping[str, Any]) -> float:
+        return _sample_float(rng, self.low, self.high, self.log)
+
+    def project(self, value: Any, config: Mapping[str, Any]) -> float:
+        return float(_clip(value, self.low, self.high)) if _is_number(value) else self.default
 
     def parse(self, text: str) -> float:
-        try:
-            return float(text)
-        except ValueError:
-            raise ConfigError(f"params.{self.name}", f"must be a number, got {text!r}") from None
+        return _parse_float(self.name, text)
 
     def describe(self) -> dict[str, Any]:
         return {"type": "float", "low": self.low, "high": self.high, "log": self.log,
-                "default": self.default}
+                "default": self.default, "bounds": list(self.legal_range)}
 
 
 @dataclass(frozen=True)
 class CategoricalParam:
+    """One of ``choices`` (searched); ``allowed`` are all legal values (default: the choices)."""
+
     name: str
     choices: tuple[Any, ...]
     default: Any
+    allowed: tuple[Any, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.allowed:
+            object.__setattr__(self, "allowed", self.choices)
+
+    @property
+    def fixed(self) -> bool:
+        return len(self.choices) == 1
 
     def contains(self, value: Any) -> bool:
-        return any(type(value) is type(c) and value == c for c in self.choices)
+        return _member(value, self.choices)
+
+    def legal(self, value: Any) -> bool:
+        return _member(value, self.allowed)
 
     def narrow(self, spec: Mapping[str, Any]) -> CategoricalParam:
         if set(spec) != {"choices"}:
@@ -125,90 +209,195 @@ class CategoricalParam:
         if not isinstance(chosen, list | tuple) or not chosen:
             raise ConfigError(f"params.{self.name}", "choices must be a non-empty list")
         for value in chosen:
-            if not self.contains(value):
-                raise ConfigError(
-                    f"params.{self.name}", f"{value!r} is not one of {list(self.choices)}"
-                )
-        default = self.default if self.default in chosen else chosen[0]
-        return replace(self, choices=tuple(chosen), default=default)
+            _check_legal(self, value)
+        default = self.default if _member(self.default, chosen) else chosen[0]
+        return replace(self, choices=tuple(dict.fromkeys(chosen)), default=default)
 
-    def suggest(self, trial: TrialLike) -> Any:
-        if len(self.choices) == 1:
+    def fix(self, value: Any) -> CategoricalParam:
+        _check_legal(self, value)
+        return replace(self, choices=(value,), default=value)
+
+    def suggest(self, trial: TrialLike, config: Mapping[str, Any]) -> Any:
+        if self.fixed:
             return self.choices[0]
         return trial.suggest_categorical(self.name, list(self.choices))
 
-    def sample(self, rng: random.Random) -> Any:
+    def sample(self, rng: random.Random, config: Mapping[str, Any]) -> Any:
         return rng.choice(self.choices)
 
+    def project(self, value: Any, config: Mapping[str, Any]) -> Any:
+        return value if self.contains(value) else self.default
+
     def parse(self, text: str) -> Any:
-        for choice in self.choices:
+        for choice in self.allowed:
             if str(choice).lower() == text.strip().lower():
                 return choice
-        raise ConfigError(f"params.{self.name}", f"{text!r} is not one of {list(self.choices)}")
+        raise ConfigError(f"params.{self.name}", f"{text!r} is not one of {list(self.allowed)}")
 
     def describe(self) -> dict[str, Any]:
-        return {"type": "categorical", "choices": list(self.choices), "default": self.default}
+        return {"type": "categorical", "choices": list(self.choices), "default": self.default,
+                "allowed": list(self.allowed)}
 
 
-Param = IntParam | FloatParam | CategoricalParam
+@dataclass(frozen=True)
+class ConditionalFloatParam:
+    """A float whose search range depends on another categorical (``on``).
+
+    Optuna sees one distinct parameter per branch, ``<name>_<branch>`` (its documented
+    pattern for conditional spaces), so TPE never models Adam's and SGD's learning
+    rates as one distribution; the configuration always carries plain ``<name>``.
+    """
+
+    name: str
+    on: str
+    ranges: Mapping[str, tuple[float, float]]
+    defaults: Mapping[str, float] = field(default_factory=dict)
+    log: bool = False
+    bounds: tuple[float, float] = (1e-6, 1.0)
+
+    @property
+    def legal_range(self) -> tuple[float, float]:
+        return self.bounds
+
+    @property
+    def fixed(self) -> bool:
+        return False
+
+    def range_for(self, branch: Any) -> tuple[float, float]:
+        """The search range when ``on`` is ``branch`` (the legal bounds for an unknown one)."""
+        return self.ranges.get(branch, self.bounds)
+
+    def default_for(self, branch: Any) -> float:
+        low, high = self.range_for(branch)
+        default = self.defaults.get(branch, math.sqrt(low * high) if self.log else (low + high) / 2)
+        return float(_clip(default, low, high))
+
+    def study_name(self, branch: Any) -> str:
+        return f"{self.name}_{branch}"
+
+    def contains(self, value: Any) -> bool:
+        return _is_number(value) and any(lo <= value <= hi for lo, hi in self.ranges.values())
+
+    def legal(self, value: Any) -> bool:
+        return _is_number(value) and self.bounds[0] <= value <= self.bounds[1]
+
+    def narrow_within(self, spec: Mapping[str, Any],
+                      searched: Sequence[Any]) -> ConditionalFloatParam:
+        """Intersect every branch with ``[low, high]``; a searched branch must stay non-empty.
+
+        A branch that is allowed but not searched and falls outside collapses onto the
+        nearest end of the window, so fixing that optimizer later still gets a legal rate.
+        """
+        low, high = _bounds(self, spec)
+        ranges: dict[str, tuple[float, float]] = {}
+        for branch, (lo, hi) in self.ranges.items():
+            new_lo, new_hi = max(lo, low), min(hi, high)
+            if new_lo > new_hi:
+                if branch in searched:
+                    raise ConfigError(
+                        f"params.{self.name}",
+                        f"[{low}, {high}] leaves no {self.name} for {self.on} {branch!r} "
+                        f"(its range is [{lo}, {hi}])",
+                    )
+                new_lo = new_hi = float(low if hi < low else high)
+            ranges[branch] = (float(new_lo), float(new_hi))
+        return replace(self, ranges=ranges)
+
+    def fix(self, value: Any) -> FloatParam:
+        """A fixed rate holds for every branch: it becomes a plain, fixed float."""
+        value = float(value) if _is_int(value) else value
+        _check_legal(self, value)
+        return FloatParam(self.name, value, value, value, self.log, self.bounds)
+
+    def suggest(self, trial: TrialLike, config: Mapping[str, Any]) -> float:
+        branch = config[self.on]
+        low, high = self.range_for(branch)
+        if low == high:
+            return low
+        return trial.suggest_float(self.study_name(branch), low, high, log=self.log)
+
+    def sample(self, rng: random.Random, config: Mapping[str, Any]) -> float:
+        return _sample_float(rng, *self.range_for(config[self.on]), self.log)
+
+    def project(self, value: Any, config: Mapping[str, Any]) -> float:
+        branch = config[self.on]
+        if not _is_number(value):
+            return self.default_for(branch)
+        return float(_clip(value, *self.range_for(branch)))
+
+    def parse(self, text: str) -> float:
+        return _parse_float(self.name, text)
+
+    def describe(self) -> dict[str, Any]:
+        return {"type": "conditional_float", "on": self.on, "log": self.log,
+                "ranges": {k: list(v) for k, v in self.ranges.items()},
+                "defaults": {k: self.default_for(k) for k in self.ranges},
+                "bounds": list(self.bounds)}
 
 
-def _bounds(param: IntParam | FloatParam, spec: Mapping[str, Any], kind: type) -> tuple[Any, Any]:
-    field = f"params.{param.name}"
+Param = IntParam | FloatParam | CategoricalParam | ConditionalFloatParam
+
+
+def _member(value: Any, options: Iterable[Any]) -> bool:
+    return any(type(value) is type(c) and value == c for c in options)
+
+
+def _describe_legal(param: Param) -> str:
+    if isinstance(param, CategoricalParam):
+        return f"one of {list(param.allowed)}"
+    low, high = param.legal_range
+    kind = "an integer" if isinstance(param, IntParam) else "a number"
+    return f"{kind} within [{low}, {high}]"
+
+
+def _check_legal(param: Param, value: Any) -> None:
+    if not param.legal(value):
+        raise ConfigError(f"params.{param.name}", f"{value!r} is not {_describe_legal(param)}")
+
+
+def _bounds(param: IntParam | FloatParam | ConditionalFloatParam,
+            spec: Mapping[str, Any]) -> tuple[Any, Any]:
+    field_name = f"params.{param.name}"
     extra = set(spec) - {"low", "high"}
     if extra:
-        raise ConfigError(field, f"unknown range key {sorted(extra)[0]!r}; use low and high")
-    low, high = spec.get("low", param.low), spec.get("high", param.high)
+        raise ConfigError(field_name, f"unknown range key {sorted(extra)[0]!r}; use low and high")
+    if isinstance(param, ConditionalFloatParam):
+        current = (min(lo for lo, _ in param.ranges.values()),
+                   max(hi for _, hi in param.ranges.values()))
+    else:
+        current = (param.low, param.high)
+    low, high = spec.get("low", current[0]), spec.get("high", current[1])
     for bound_name, bound in (("low", low), ("high", high)):
-        if not param.contains(bound):
-            raise ConfigError(
-                f"{field}.{bound_name}",
-                f"must be a {kind.__name__} within [{param.low}, {param.high}], got {bound!r}",
-            )
+        if not param.legal(bound):
+            raise ConfigError(f"{field_name}.{bound_name}",
+                              f"must be {_describe_legal(param)}, got {bound!r}")
     if low > high:
-        raise ConfigError(field, f"empty range: low {low} is above high {high}")
+        raise ConfigError(field_name, f"empty range: low {low} is above high {high}")
     return low, high
 
 
-_OPTIMIZERS = ("adam", "rmsprop", "sgd")
-_BATCH_SIZES = (32, 64, 128, 256)
-_SHARED: tuple[Param, ...] = (
-    FloatParam("dropout", 0.0, 0.5, 0.2),
-    CategoricalParam("optimizer", _OPTIMIZERS, "adam"),
-    FloatParam("learning_rate", 1e-5, 1e-1, 1e-3, log=True),
-    CategoricalParam("batch_size", _BATCH_SIZES, 64),
-)
+def _sample_float(rng: random.Random, low: float, high: float, log: bool) -> float:
+    if low == high:
+        return low
+    if log:
+        return math.exp(rng.uniform(math.log(low), math.log(high)))
+    return rng.uniform(low, high)
 
-IMAGE_PARAMS: tuple[Param, ...] = (
-    IntParam("conv_layers", 1, 4, 2),
-    IntParam("filters", 16, 256, 32, log=True),
-    CategoricalParam("kernel_size", (3, 5), 3),
-    CategoricalParam("activation", ("relu", "leaky_relu", "elu", "swish", "tanh"), "relu"),
-    CategoricalParam("batch_norm", (True, False), True),
-    CategoricalParam("pooling", ("global", "flatten"), "flatten"),
-    IntParam("dense_layers", 0, 4, 1),
-    IntParam("dense_units", 64, 1024, 128, log=True),
-    *_SHARED,
-)
 
-TEXT_PARAMS: tuple[Param, ...] = (
-    IntParam("embedding_dim", 16, 256, 64, log=True),
-    IntParam("lstm_units", 16, 256, 64, log=True),
-    IntParam("lstm_layers", 1, 3, 1),
-    CategoricalParam("bidirectional", (True, False), False),
-    FloatParam("recurrent_dropout", 0.0, 0.5, 0.0),
-    IntParam("dense_layers", 0, 2, 1),
-    IntParam("dense_units", 32, 512, 64, log=True),
-    *_SHARED,
-)
+def _parse_float(name: str, text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise ConfigError(f"params.{name}", f"must be a number, got {text!r}") from None
 
 
 @dataclass(frozen=True)
 class SearchSpace:
-    """An ordered, immutable set of parameters for one modality."""
+    """An ordered, immutable set of parameters for one modality (``on`` params come first)."""
 
     modality: Modality
     params: tuple[Param, ...]
+    name: str = "default"
 
     def __getitem__(self, name: str) -> Param:
         for param in self.params:
@@ -223,38 +412,127 @@ class SearchSpace:
         return [p.name for p in self.params]
 
     def defaults(self) -> dict[str, Any]:
-        return {p.name: p.default for p in self.params}
+        values: dict[str, Any] = {}
+        for p in self.params:
+            values[p.name] = (p.default_for(values[p.on]) if isinstance(p, ConditionalFloatParam)
+                              else p.default)
+        return values
 
     def with_overrides(self, overrides: Mapping[str, Any] | None) -> SearchSpace:
-        """Fix (plain value) or narrow (``{"low","high"}`` / ``{"choices"}``) parameters."""
+        """Fix (plain value) or narrow (``{"low","high"}`` / ``{"choices"}``) parameters.
+
+        Applied in the space's order, so an optimizer is narrowed before its learning rate.
+        """
         if not overrides:
             return self
         if not isinstance(overrides, Mapping):
             raise ConfigError("params", "must be a mapping of parameter name to value or range")
+        for name in overrides:
+            self[name]  # unknown names first, with the list of known ones
         updated = {p.name: p for p in self.params}
-        for name, spec in overrides.items():
-            param = self[name]
-            if isinstance(spec, Mapping):
-                updated[name] = param.narrow(spec)
+        for name in self.names():
+            if name not in overrides:
+                continue
+            param, spec = updated[name], overrides[name]
+            if not isinstance(spec, Mapping):
+                updated[name] = param.fix(spec)
+            elif isinstance(param, ConditionalFloatParam):
+                on = updated[param.on]
+                searched = on.choices if isinstance(on, CategoricalParam) else ()
+                updated[name] = param.narrow_within(spec, searched)
             else:
-                updated[name] = _fix(param, spec)
-        return replace(self, params=tuple(updated[p.name] for p in self.params))
+                updated[name] = param.narrow(spec)
+        return replace(self, params=tuple(updated[n] for n in self.names()))
 
     def suggest(self, trial: TrialLike) -> dict[str, Any]:
-        return {p.name: p.suggest(trial) for p in self.params}
+        """Ask a trial for a configuration (configuration names, Optuna names inside)."""
+        config: dict[str, Any] = {}
+        for p in self.params:
+            config[p.name] = p.suggest(trial, config)
+        return config
 
     def sample(self, rng: random.Random) -> dict[str, Any]:
-        return {p.name: p.sample(rng) for p in self.params}
+        config: dict[str, Any] = {}
+        for p in self.params:
+            config[p.name] = p.sample(rng, config)
+        return config
 
     def resolve(self, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        """A full configuration: the given values (validated) over the defaults."""
+        """A full configuration: the given values, checked against the *legal* bounds,
+        over the defaults (a conditional default follows the resolved ``on`` value)."""
+        given = dict(params or {})
         values = self.defaults()
-        for name, value in (params or {}).items():
+        for name, value in given.items():
             param = self[name]
-            if not param.contains(value):
-                raise ConfigError(f"params.{name}", f"{value!r} is outside {param.describe()}")
+            if isinstance(param, FloatParam | ConditionalFloatParam) and _is_int(value):
+                value = float(value)
+            _check_legal(param, value)
             values[name] = value
+        for p in self.params:
+            if isinstance(p, ConditionalFloatParam) and p.name not in given:
+                values[p.name] = p.default_for(values[p.on])
         return values
+
+    def check(self, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Like `resolve`, but every given value must also lie inside this space's search
+        range (a user's initial trial in a narrowed job, say); names the field that does not."""
+        resolved = self.resolve(params)
+        for name in params or {}:
+            param, value = self[name], resolved[name]
+            if isinstance(param, ConditionalFloatParam):
+                low, high = param.range_for(resolved[param.on])
+                inside = low <= value <= high
+                searched = f"[{low}, {high}] for {param.on} {resolved[param.on]!r}"
+            else:
+                inside = param.contains(value)
+                searched = (f"{list(param.choices)}" if isinstance(param, CategoricalParam)
+                            else f"[{param.low}, {param.high}]")
+            if not inside:
+                raise ConfigError(f"params.{name}", f"{value!r} is outside the searched {searched}")
+        return resolved
+
+    def to_study(self, config: Mapping[str, Any]) -> dict[str, Any]:
+        """The resolved configuration under Optuna's names (for ``study.enqueue_trial``)."""
+        resolved = self.resolve(config)
+        return {self._study_name(p, resolved): resolved[p.name] for p in self.params}
+
+    def from_study(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """Optuna's parameter names and values back to a full, resolved configuration."""
+        config: dict[str, Any] = {}
+        branches: dict[str, Any] = {}
+        for key, value in params.items():
+            name, branch = self._config_name(key)
+            if name in config:
+                raise ConfigError(f"params.{name}", f"given twice (as {key!r})")
+            config[name] = value
+            if branch is not None:
+                branches[name] = branch
+        resolved = self.resolve(config)
+        for name, branch in branches.items():
+            param = self[name]
+            assert isinstance(param, ConditionalFloatParam)
+            on = param.on
+            if resolved[on] != branch:
+                raise ConfigError(f"params.{name}",
+                                  f"suggested for {on} {branch!r}, but {on} is {resolved[on]!r}")
+        return resolved
+
+    def project(self, config: Mapping[str, Any]) -> dict[str, Any]:
+        """The nearest configuration inside the search ranges: values clipped into ranges,
+        choices outside a categorical's replaced by its default, fixed values imposed."""
+        values: dict[str, Any] = {}
+        for p in self.params:
+            values[p.name] = p.project(config.get(p.name), values)
+        return self.resolve(values)
+
+    def warm_starts(self) -> list[dict[str, Any]]:
+        """The first models a practitioner writes for this modality, projected, de-duplicated."""
+        starts: list[dict[str, Any]] = []
+        for seed in WARM_STARTS[self.modality]:
+            config = self.project(seed)
+            if config not in starts:
+                starts.append(config)
+        return starts
 
     def parse_assignments(self, assignments: Sequence[str]) -> dict[str, Any]:
         """Parse CLI ``name=value`` strings into typed values."""
@@ -269,23 +547,338 @@ class SearchSpace:
     def describe(self) -> dict[str, Any]:
         return {p.name: p.describe() for p in self.params}
 
+    def _study_name(self, param: Param, config: Mapping[str, Any]) -> str:
+        if isinstance(param, ConditionalFloatParam):
+            return param.study_name(config[param.on])
+        return param.name
 
-def _fix(param: Param, value: Any) -> Param:
-    if isinstance(param, FloatParam) and isinstance(value, int) and not isinstance(value, bool):
-        value = float(value)
-    if not param.contains(value):
-        raise ConfigError(f"params.{param.name}", f"{value!r} is outside {param.describe()}")
-    if isinstance(param, CategoricalParam):
-        return replace(param, choices=(value,), default=value)
-    return replace(param, low=value, high=value, default=value)
+    def _config_name(self, key: str) -> tuple[str, Any]:
+        for p in self.params:
+            if isinstance(p, ConditionalFloatParam) and key.startswith(p.name + "_"):
+                on = self[p.on]
+                options = on.allowed if isinstance(on, CategoricalParam) else tuple(p.ranges)
+                for branch in options:
+                    if key == p.study_name(branch):
+                        return p.name, branch
+        return key, None
 
 
-def space_for(modality: str, overrides: Mapping[str, Any] | None = None) -> SearchSpace:
-    """The default space for a modality, with per-job overrides applied."""
+# --- the tables ---------------------------------------------------------------------
+
+OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop", "sgd_plain")
+"""Every optimizer the builder knows; ``sgd`` has Nesterov momentum 0.9, ``sgd_plain`` none."""
+
+LEARNING_RATE_RANGES: Mapping[str, tuple[float, float]] = {
+    "adam": (1e-4, 3e-3),
+    "adamw": (1e-4, 3e-3),
+    "rmsprop": (1e-4, 2e-3),
+    "sgd": (5e-3, 1e-1),
+    "sgd_plain": (1e-2, 2e-1),
+}
+LEARNING_RATE_DEFAULTS: Mapping[str, float] = {
+    "adam": 1e-3, "adamw": 1e-3, "rmsprop": 1e-3, "sgd": 1e-2, "sgd_plain": 5e-2,
+}
+ACTIVATIONS = ("relu", "elu", "swish", "leaky_relu", "tanh")
+BATCH_SIZES = (32, 64, 128, 256)
+LR_BOUNDS = (1e-6, 1.0)
+
+
+def _wide_tables() -> dict[Modality, tuple[Param, ...]]:
+    """The original space, unchanged in what it searches; legal bounds as in the default."""
+    shared: tuple[Param, ...] = (
+        FloatParam("dropout", 0.0, 0.5, 0.2, bounds=(0.0, 0.8)),
+        CategoricalParam("optimizer", ("adam", "rmsprop", "sgd"), "adam", OPTIMIZERS),
+        FloatParam("learning_rate", 1e-5, 1e-1, 1e-3, log=True, bounds=LR_BOUNDS),
+        CategoricalParam("batch_size", BATCH_SIZES, 64),
+    )
+    image: tuple[Param, ...] = (
+        IntParam("conv_layers", 1, 4, 2, bounds=(1, 4)),
+        IntParam("filters", 16, 256, 32, log=True, bounds=(8, 256)),
+        CategoricalParam("kernel_size", (3, 5), 3),
+        CategoricalParam("activation", ("relu", "leaky_relu", "elu", "swish", "tanh"), "relu"),
+        CategoricalParam("batch_norm", (True, False), True),
+        CategoricalParam("pooling", ("global", "flatten"), "flatten"),
+        IntParam("dense_layers", 0, 4, 1, bounds=(0, 4)),
+        IntParam("dense_units", 64, 1024, 128, log=True, bounds=(16, 2048)),
+        IntParam("max_filters", 256, 256, 256, bounds=(16, 256)),
+        *shared,
+    )
+    text: tuple[Param, ...] = (
+        IntParam("embedding_dim", 16, 256, 64, log=True, bounds=(8, 512)),
+        IntParam("lstm_units", 16, 256, 64, log=True, bounds=(8, 512)),
+        IntParam("lstm_layers", 1, 3, 1, bounds=(1, 3)),
+        CategoricalParam("bidirectional", (True, False), False),
+        FloatParam("recurrent_dropout", 0.0, 0.5, 0.0, bounds=(0.0, 0.5)),
+        IntParam("dense_layers", 0, 2, 1, bounds=(0, 4)),
+        IntParam("dense_units", 32, 512, 64, log=True, bounds=(16, 2048)),
+        *shared,
+    )
+    return {"image": image, "text": text}
+
+
+def _default_tables() -> dict[Modality, tuple[Param, ...]]:
+    """A practitioner's priors; every bound is legal in the wide space too (docs/search.md)."""
+    shared: tuple[Param, ...] = (
+        FloatParam("dropout", 0.0, 0.5, 0.25, bounds=(0.0, 0.8)),
+        CategoricalParam("optimizer", ("adam", "adamw", "sgd", "rmsprop"), "adam", OPTIMIZERS),
+        ConditionalFloatParam("learning_rate", on="optimizer", ranges=LEARNING_RATE_RANGES,
+                              defaults=LEARNING_RATE_DEFAULTS, log=True, bounds=LR_BOUNDS),
+        CategoricalParam("batch_size", (32, 64, 128), 64, BATCH_SIZES),
+    )
+    image: tuple[Param, ...] = (
+        IntParam("conv_layers", 1, 3, 2, bounds=(1, 4)),
+        IntParam("filters", 16, 64, 32, log=True, bounds=(8, 256)),
+        CategoricalParam("kernel_size", (3,), 3, (3, 5)),
+        CategoricalParam("activation", ACTIVATIONS[:4], "relu", ACTIVATIONS),
+        CategoricalParam("batch_norm", (True, False), True),
+        CategoricalParam("pooling", ("global", "flatten"), "flatten"),
+        IntParam("dense_layers", 0, 2, 1, bounds=(0, 4)),
+        IntParam("dense_units", 32, 512, 128, log=True, bounds=(16, 2048)),
+        IntParam("max_filters", 128, 128, 128, bounds=(16, 256)),
+        *shared,
+    )
+    text: tuple[Param, ...] = (
+        IntParam("embedding_dim", 32, 128, 64, log=True, bounds=(8, 512)),
+        IntParam("lstm_units", 32, 128, 64, log=True, bounds=(8, 512)),
+        IntParam("lstm_layers", 1, 2, 1, bounds=(1, 3)),
+        CategoricalParam("bidirectional", (True, False), True),
+        FloatParam("recurrent_dropout", 0.0, 0.0, 0.0, bounds=(0.0, 0.5)),
+        IntParam("dense_layers", 0, 1, 0, bounds=(0, 4)),
+        IntParam("dense_units", 32, 256, 64, log=True, bounds=(16, 2048)),
+        *shared,
+    )
+    return {"image": image, "text": text}
+
+
+TABLES: Mapping[str, Mapping[Modality, tuple[Param, ...]]] = {
+    "default": _default_tables(),
+    "wide": _wide_tables(),
+}
+
+WARM_STARTS: Mapping[Modality, tuple[Mapping[str, Any], ...]] = {
+    "image": (
+        # the Keras-tutorial CNN: two 3x3 conv blocks, flatten, one dense layer
+        {"conv_layers": 2, "filters": 32, "kernel_size": 3, "activation": "relu",
+         "batch_norm": True, "pooling": "flatten", "dense_layers": 1, "dense_units": 128,
+         "dropout": 0.25, "optimizer": "adam", "learning_rate": 1e-3, "batch_size": 64,
+         "max_filters": 128},
+        # a deeper all-conv variant: global average pooling instead of a big flatten
+        {"conv_layers": 3, "filters": 32, "kernel_size": 3, "activation": "relu",
+         "batch_norm": True, "pooling": "global", "dense_layers": 1, "dense_units": 128,
+         "dropout": 0.3, "optimizer": "adamw", "learning_rate": 2e-3, "batch_size": 128,
+         "max_filters": 128},
+    ),
+    "text": (
+        {"embedding_dim": 64, "lstm_units": 64, "lstm_layers": 1, "bidirectional": True,
+         "recurrent_dropout": 0.0, "dense_layers": 0, "dense_units": 64, "dropout": 0.25,
+         "optimizer": "adam", "learning_rate": 2e-3, "batch_size": 64},
+        {"embedding_dim": 128, "lstm_units": 64, "lstm_layers": 1, "bidirectional": False,
+         "recurrent_dropout": 0.0, "dense_layers": 1, "dense_units": 64, "dropout": 0.3,
+         "optimizer": "rmsprop", "learning_rate": 1e-3, "batch_size": 32},
+    ),
+}
+
+
+# --- sizing to the data and the compute budget ----------------------------------------
+
+@dataclass(frozen=True)
+class DataFacts:
+    """What the default space needs to know about the data to size its models."""
+
+    input_shape: tuple[int, ...]
+    train_samples: int | None = None
+    num_classes: int = 10
+
+
+@dataclass(frozen=True)
+class Cost:
+    """Parameters (as keras ``count_params()``) and multiply-accumulates per example."""
+
+    params: int
+    macs: int
+
+
+def estimate_cost(
+    config: Mapping[str, Any],
+    modality: str,
+    input_shape: Sequence[int],
+    num_classes: int = 10,
+    vocab_size: int | None = None,
+) -> Cost:
+    """Mirror the builder's layers to count a model without building it.
+
+    ``vocab_size`` defaults to the loaders' cap (``onegin.datasets.VOCAB_CAP``).
+    """
     if modality == "image":
-        base = SearchSpace("image", IMAGE_PARAMS)
-    elif modality == "text":
-        base = SearchSpace("text", TEXT_PARAMS)
+        params, macs, features = _image_cost(config, input_shape)
     else:
+        if vocab_size is None:
+            from onegin.datasets import VOCAB_CAP
+
+            vocab_size = VOCAB_CAP
+        params, macs, features = _text_cost(config, input_shape, vocab_size)
+    for _ in range(config["dense_layers"]):
+        units = config["dense_units"]
+        params += features * units + units
+        macs += features * units
+        features = units
+    params += features * num_classes + num_classes
+    macs += features * num_classes
+    return Cost(params=params, macs=macs)
+
+
+def conv_filters(config: Mapping[str, Any], layer: int) -> int:
+    """Filters of conv layer ``layer`` (1-based): doubling, capped by ``max_filters``
+    (the cap never cuts below the first layer's own width)."""
+    cap = max(config["filters"], config.get("max_filters", 256))
+    return int(min(config["filters"] * 2 ** (layer - 1), cap))
+
+
+def _image_cost(config: Mapping[str, Any], input_shape: Sequence[int]) -> tuple[int, int, int]:
+    height, width, channels = input_shape
+    kernel, batch_norm = config["kernel_size"], config["batch_norm"]
+    params = macs = 0
+    for layer in range(1, config["conv_layers"] + 1):
+        filters = conv_filters(config, layer)
+        params += kernel * kernel * channels * filters + (4 * filters if batch_norm else filters)
+        macs += height * width * kernel * kernel * channels * filters
+        channels = filters
+        if min(height, width) >= MIN_POOLED_SIDE:
+            height, width = height // 2, width // 2
+    features = channels if config["pooling"] == "global" else height * width * channels
+    return params, macs, features
+
+
+def _text_cost(config: Mapping[str, Any], input_shape: Sequence[int],
+               vocab_size: int) -> tuple[int, int, int]:
+    steps, features = input_shape[0], config["embedding_dim"]
+    units, directions = config["lstm_units"], 2 if config["bidirectional"] else 1
+    params, macs = vocab_size * features, 0
+    for _ in range(config["lstm_layers"]):
+        params += directions * 4 * ((features + units) * units + units)
+        macs += directions * steps * 4 * (features + units) * units
+        features = directions * units
+    return params, macs, features
+
+
+_STRUCTURAL = {"conv_layers", "dense_layers", "lstm_layers"}  # cost is not monotone in these
+_COST_CHOICES = {"kernel_size", "batch_norm", "pooling", "bidirectional"}
+
+
+def largest_cost(space: SearchSpace, facts: DataFacts) -> Cost:
+    """The most parameters and the most MACs any configuration of ``space`` can reach.
+
+    Widths are monotone (their ``high`` is the worst case); depths and a few choices are
+    not (one conv layer before a flatten has the biggest dense layer), so those are
+    enumerated: a few dozen cheap evaluations.
+    """
+    options: list[list[Any]] = []
+    defaults = space.defaults()
+    for p in space.params:
+        if isinstance(p, IntParam):
+            options.append(list(range(p.low, p.high + 1)) if p.name in _STRUCTURAL else [p.high])
+        elif isinstance(p, CategoricalParam) and p.name in _COST_CHOICES:
+            options.append(list(p.choices))
+        else:
+            options.append([defaults[p.name]])
+    names, most_params, most_macs = space.names(), 0, 0
+    for values in itertools.product(*options):
+        cost = estimate_cost(dict(zip(names, values, strict=True)), space.modality,
+                             facts.input_shape, facts.num_classes)
+        most_params, most_macs = max(most_params, cost.params), max(most_macs, cost.macs)
+    return Cost(params=most_params, macs=most_macs)
+
+
+_SHRINK_ORDER: Mapping[tuple[str, str], tuple[str, ...]] = {
+    ("image", "params"): ("dense_units", "filters"),
+    ("image", "macs"): ("filters",),
+    ("text", "params"): ("embedding_dim", "dense_units", "lstm_units"),
+    ("text", "macs"): ("lstm_units", "embedding_dim"),
+}
+
+
+def fit_budget(space: SearchSpace, facts: DataFacts, keep: Iterable[str] = ()) -> SearchSpace:
+    """Lower the highs of the width parameters until the largest model fits the budget.
+
+    Parameters in ``keep`` (the user's own) are never touched; if the rest cannot
+    shrink further, the space is returned as small as it got.
+    """
+    kept = set(keep)
+    for _ in range(200):
+        cost = largest_cost(space, facts)
+        over = [r for r, used, cap in (("params", cost.params, MAX_PARAMS),
+                                        ("macs", cost.macs, MAX_MACS)) if used > cap]
+        if not over:
+            return space
+        candidates = [n for r in over for n in _SHRINK_ORDER[(space.modality, r)]]
+        for name in candidates:
+            param = space[name]
+            if name not in kept and isinstance(param, IntParam) and param.high > param.low:
+                space = _replace_param(space, _shrunk(param))
+                break
+        else:
+            return space
+    return space
+
+
+def _shrunk(param: IntParam) -> IntParam:
+    """About 15% lower, on a multiple of 8 where the range allows it."""
+    high = int(param.high * 0.85) // 8 * 8 or int(param.high * 0.85)
+    high = max(param.low, min(param.high - 1, high))
+    return replace(param, high=high, default=_clip(param.default, param.low, high))
+
+
+def _replace_param(space: SearchSpace, new: Param) -> SearchSpace:
+    return replace(space, params=tuple(new if p.name == new.name else p for p in space.params))
+
+
+def dense_units_cap(train_samples: int | None) -> int:
+    """Widest dense layer worth searching for this many training examples."""
+    if train_samples is None or train_samples >= 10_000:
+        return 512
+    return 128 if train_samples < 1_000 else 256
+
+
+def fit_data(space: SearchSpace, facts: DataFacts) -> SearchSpace:
+    """Cap depth by the input's side and dense width by the number of training examples."""
+    names = space.names()
+    if space.modality == "image" and "conv_layers" in names:
+        conv = space["conv_layers"]
+        assert isinstance(conv, IntParam)
+        high = max(conv.low, min(conv.high, 2 if min(facts.input_shape[:2]) <= 8 else 3))
+        space = _replace_param(space, replace(conv, high=high,
+                                              default=_clip(conv.default, conv.low, high)))
+    if "dense_units" in names:
+        units = space["dense_units"]
+        assert isinstance(units, IntParam)
+        high = max(units.low, min(units.high, dense_units_cap(facts.train_samples)))
+        space = _replace_param(space, replace(units, high=high,
+                                              default=_clip(units.default, units.low, high)))
+    return space
+
+
+def space_for(
+    modality: str,
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    name: str = "default",
+    facts: DataFacts | None = None,
+) -> SearchSpace:
+    """A named space for a modality, sized to ``facts`` (default space only), then the
+    user's overrides (which may leave the priors, within legal bounds), then the budget
+    (which never touches what the user set). Without ``facts`` nothing is sized."""
+    if modality not in MODALITIES:
         raise ConfigError("modality", f"must be one of {', '.join(MODALITIES)}, got {modality!r}")
-    return base.with_overrides(overrides)
+    if name not in SPACE_NAMES:
+        raise ConfigError("space", f"must be one of {', '.join(SPACE_NAMES)}, got {name!r}")
+    chosen: Modality = "image" if modality == "image" else "text"
+    space = SearchSpace(chosen, TABLES[name][chosen], name)
+    sized = name == "default" and facts is not None
+    if sized:
+        assert facts is not None
+        space = fit_data(space, facts)
+    space = space.with_overrides(overrides)
+    if sized:
+        assert facts is not None
+        space = fit_budget(space, facts, keep=overrides or ())
+    return space

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import math
 import random
+from typing import Any
 
 import numpy as np
 import pytest
@@ -8,9 +10,17 @@ import pytest
 from gpu_worker.architecture import summarize
 from gpu_worker.builder import build_model
 from onegin.errors import ConfigError
-from onegin.search_space import space_for
+from onegin.search_space import (
+    CategoricalParam,
+    ConditionalFloatParam,
+    DataFacts,
+    SearchSpace,
+    estimate_cost,
+    space_for,
+)
 
 IMAGE_SHAPES = [(8, 8, 1), (28, 28, 1), (32, 32, 3)]
+SPACES = ("default", "wide")
 
 
 def _check(built, input_shape, num_classes, x) -> None:
@@ -31,8 +41,9 @@ def _check(built, input_shape, num_classes, x) -> None:
 
 @pytest.mark.parametrize("index", range(18))
 def test_sampled_image_configurations_build_and_run(index: int) -> None:
+    """Configurations of either named space build: the worker validates with the default."""
     shape = IMAGE_SHAPES[index % len(IMAGE_SHAPES)]
-    params = space_for("image").sample(random.Random(index))
+    params = space_for("image", name=SPACES[index % 2]).sample(random.Random(index))
     built = build_model(params, modality="image", input_shape=shape, num_classes=10)
     _check(built, shape, 10, np.random.default_rng(index).random((2, *shape), dtype=np.float32))
     assert built.params == params
@@ -40,7 +51,7 @@ def test_sampled_image_configurations_build_and_run(index: int) -> None:
 
 @pytest.mark.parametrize("index", range(8))
 def test_sampled_text_configurations_build_and_run(index: int) -> None:
-    params = space_for("text").sample(random.Random(100 + index))
+    params = space_for("text", name=SPACES[index % 2]).sample(random.Random(100 + index))
     built = build_model(params, modality="text", input_shape=(20,), num_classes=3,
                         vocab_size=50)
     x = np.random.default_rng(index).integers(1, 50, size=(2, 20)).astype("int32")
@@ -48,13 +59,16 @@ def test_sampled_text_configurations_build_and_run(index: int) -> None:
     _check(built, (20,), 3, x)
 
 
-def test_deepest_configuration_on_a_tiny_image_stops_pooling() -> None:
-    built = build_model({"conv_layers": 4, "pooling": "flatten", "kernel_size": 5},
+@pytest.mark.parametrize(("max_filters", "last"), [(128, 128), (256, 256)])
+def test_deepest_configuration_on_a_tiny_image_stops_pooling(max_filters: int, last: int) -> None:
+    built = build_model({"conv_layers": 4, "pooling": "flatten", "kernel_size": 5,
+                         "filters": 32, "max_filters": max_filters},
                         modality="image", input_shape=(8, 8, 1), num_classes=10)
     pools = [lay for lay in built.architecture["layers"] if lay["type"] == "MaxPooling2D"]
     assert len(pools) == 2  # 8 → 4 → 2, then no more pooling
-    flatten = next(lay for lay in built.architecture["layers"] if lay["type"] == "Flatten")
-    assert flatten["output_shape"] == [None, 2 * 2 * 256]
+    layers = {lay["name"]: lay for lay in built.architecture["layers"]}
+    assert [layers[f"conv_{i}"]["filters"] for i in (1, 2, 3, 4)] == [32, 64, 128, last]
+    assert layers["flatten"]["output_shape"] == [None, 2 * 2 * last]
 
 
 def test_architecture_describes_layers_for_the_ui() -> None:
@@ -78,16 +92,98 @@ def test_bidirectional_lstm_is_described() -> None:
     assert lstm["output_shape"] == [None, 10, 32]
 
 
-def test_optimizer_and_learning_rate_are_applied() -> None:
-    built = build_model({"optimizer": "sgd", "learning_rate": 0.05}, modality="image",
+@pytest.mark.parametrize(
+    ("name", "cls", "momentum", "decay"),
+    [("sgd", "SGD", 0.9, None), ("sgd_plain", "SGD", 0.0, None), ("adam", "Adam", None, None),
+     ("adamw", "AdamW", None, 1e-4), ("rmsprop", "RMSprop", None, None)],
+)
+def test_optimizer_and_learning_rate_are_applied(
+        name: str, cls: str, momentum: float | None, decay: float | None) -> None:
+    built = build_model({"optimizer": name, "learning_rate": 0.05}, modality="image",
                         input_shape=(8, 8, 1), num_classes=10)
     optimizer = built.model.optimizer
-    assert optimizer.__class__.__name__ == "SGD"
+    assert optimizer.__class__.__name__ == cls
     assert float(optimizer.learning_rate) == pytest.approx(0.05)
-    assert optimizer.momentum == pytest.approx(0.9)
+    if momentum is not None:
+        assert optimizer.momentum == pytest.approx(momentum)
+        assert optimizer.nesterov is (momentum > 0)
+    if decay is not None:
+        assert optimizer.weight_decay == pytest.approx(decay)
 
 
 def test_illegal_configuration_is_rejected_before_building() -> None:
     with pytest.raises(ConfigError) as err:
         build_model({"conv_layers": 9}, modality="image", input_shape=(8, 8, 1), num_classes=10)
     assert err.value.field == "params.conv_layers"
+
+
+# --- every corner of the default space builds and trains ------------------------------
+
+CORNER_CASES: dict[str, tuple[str, DataFacts]] = {
+    "digits": ("image", DataFacts((8, 8, 1), 1078)),
+    "mnist": ("image", DataFacts((28, 28, 1), 42_000)),
+    "cifar": ("image", DataFacts((32, 32, 3), 36_000)),
+    "text": ("text", DataFacts((64,), 3_344, 2)),
+}
+VOCAB = 500
+
+
+def corner_configs(space: SearchSpace, rng: random.Random) -> list[dict[str, Any]]:
+    """Configurations at the corners of the space, covering every end of every range and
+    every choice at least once (each parameter cycles through its corners in a random
+    order), so a handful of builds reach every corner value."""
+    corners: dict[str, list[Any]] = {}
+    for p in space.params:
+        if isinstance(p, CategoricalParam):
+            corners[p.name] = list(p.choices)
+        elif isinstance(p, ConditionalFloatParam):
+            corners[p.name] = [0, 1]  # the low or the high end of the optimizer's range
+        else:
+            corners[p.name] = sorted({p.low, p.high})
+        rng.shuffle(corners[p.name])
+    configs = []
+    for i in range(max(len(c) for c in corners.values())):
+        config: dict[str, Any] = {}
+        for p in space.params:
+            pick = corners[p.name][i % len(corners[p.name])]
+            if isinstance(p, ConditionalFloatParam):
+                pick = p.range_for(config[p.on])[pick]
+            config[p.name] = pick
+        configs.append(space.resolve(config))
+    return configs
+
+
+def _train_one_batch(config: dict[str, Any], modality: str, facts: DataFacts) -> None:
+    rng = np.random.default_rng(0)
+    num_classes = facts.num_classes
+    if modality == "image":
+        x = rng.random((8, *facts.input_shape), dtype=np.float32)
+        built = build_model(config, modality="image", input_shape=facts.input_shape,
+                            num_classes=num_classes)
+        expected = estimate_cost(config, "image", facts.input_shape, num_classes)
+    else:
+        x = rng.integers(1, VOCAB, size=(8, *facts.input_shape)).astype("int32")
+        x[:, 40:] = 0
+        built = build_model(config, modality="text", input_shape=facts.input_shape,
+                            num_classes=num_classes, vocab_size=VOCAB)
+        expected = estimate_cost(config, "text", facts.input_shape, num_classes, VOCAB)
+    assert built.model.count_params() == expected.params  # the estimate mirrors the builder
+    y = rng.integers(0, num_classes, size=8)
+    loss = built.model.train_on_batch(x, y, return_dict=True)["loss"]
+    assert math.isfinite(float(loss))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", sorted(CORNER_CASES))
+def test_default_space_corners_and_warm_starts_build_and_train(case: str) -> None:
+    modality, facts = CORNER_CASES[case]
+    space = space_for(modality, facts=facts)
+    configs = corner_configs(space, random.Random(case)) + space.warm_starts()
+    seen = {(key, config[key]) for config in configs for key in config}
+    for p in space.params:  # every choice and both ends of every range were reached
+        if isinstance(p, CategoricalParam):
+            assert {(p.name, c) for c in p.choices} <= seen
+        elif not isinstance(p, ConditionalFloatParam):
+            assert {(p.name, p.low), (p.name, p.high)} <= seen
+    for config in configs:
+        _train_one_batch(config, modality, facts)
