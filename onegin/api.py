@@ -55,6 +55,7 @@ def optimize(config: OptimizationConfig, *, settings: Settings | None = None,
     from onegin.local_workers import LocalWorkers
     from onegin.logs import log_context
     from onegin.services import use_services
+    from onegin.submission import create_job
     from orchestrator.runner import JobRunner
     from orchestrator.tasks import CeleryDispatcher
 
@@ -62,7 +63,7 @@ def optimize(config: OptimizationConfig, *, settings: Settings | None = None,
     services = Services(settings)
     use_services(services)
     app = create_celery(settings)
-    job = services.records.create_job(config.to_dict())
+    job = create_job(services.records, config)
     count = workers if workers is not None else (config.concurrency if settings.embedded else 0)
     workers_pool = LocalWorkers(settings, count)
     with workers_pool, log_context(job_id=job.id):

@@ -25,7 +25,9 @@ from onegin.errors import (
     TrialCancelled,
     TrialFailed,
 )
+from onegin.job_config import PRUNERS
 from onegin.scoring import HEALTH_COMPONENTS, OBJECTIVES
+from onegin.search_space import SPACE_NAMES
 
 console = Console(stderr=True)
 
@@ -126,8 +128,17 @@ def _optimize_parser(sub: Any) -> None:
     p.add_argument("--concurrency", type=int)
     p.add_argument("--epochs", type=int)
     p.add_argument("--objective", choices=OBJECTIVES)
-    p.add_argument("--pruner", choices=("none", "median", "hyperband"))
-    p.add_argument("--seed", type=int)
+    p.add_argument("--pruner", choices=PRUNERS)
+    p.add_argument("--seed", type=int, help="reproduce a job's parameter sequence "
+                   "(default: a fresh seed, printed and recorded)")
+    p.add_argument("--space", choices=SPACE_NAMES,
+                   help="default: a practitioner's priors; wide: every option, wide ranges")
+    p.add_argument("--no-warm-start", dest="warm_start", action="store_false", default=None,
+                   help="start with TPE's random trials, not the known-good configurations")
+    p.add_argument("--no-hopeless-stop", dest="hopeless_stop", action="store_false",
+                   default=None, help="train diverged, chance-level and very slow trials on")
+    p.add_argument("--continue-from", metavar="JOB_ID",
+                   help="add a finished job's trials to this job's study (not re-run)")
     p.add_argument("--plots", dest="plot_mode", choices=("all", "best", "none"))
     p.add_argument("--max-train-samples", type=int)
     p.add_argument("--max-eval-samples", type=int)
@@ -151,14 +162,16 @@ def _job_config(args: argparse.Namespace) -> Any:
 
     data: dict[str, Any] = yaml.safe_load(args.job.read_text()) if args.job else {}
     for key in ("dataset", "trials", "concurrency", "epochs", "objective", "pruner", "seed",
-                "plot_mode", "max_train_samples", "max_eval_samples", "time_limit"):
+                "plot_mode", "max_train_samples", "max_eval_samples", "time_limit", "space",
+                "warm_start", "hopeless_stop", "continue_from"):
         if getattr(args, key) is not None:
             data[key] = getattr(args, key)
     errors: list[ConfigError] = []
     if args.param:
         params = dict(data.get("params") or {})
         try:
-            space = space_for(get_spec(data.get("dataset", "digits")).modality)
+            space = space_for(get_spec(data.get("dataset", "digits")).modality,
+                              name=data.get("space", "default"))
         except ConfigError:
             pass  # the dataset error is reported with the others below
         else:
@@ -184,6 +197,7 @@ def _run_optimize(args: argparse.Namespace) -> int:
         return _submit(settings, config, follow=args.follow)
     from onegin.api import optimize
 
+    console.print(f"seed {config.seed} (--seed {config.seed} replays this job's parameters)")
     result = optimize(config, settings=settings, workers=args.workers, live=True)
     console.print(f"job {result.job_id}: {result.status}" +
                   (f" ({result.error})" if result.error else ""))
@@ -202,12 +216,14 @@ def _submit(settings: Any, config: Any, *, follow: bool) -> int:
     from onegin.celery_app import create_celery
     from onegin.display import JobDisplay
     from onegin.services import Services
+    from onegin.submission import create_job
     from orchestrator.tasks import submit_job
 
     services = Services(settings)
-    job = services.records.create_job(config.to_dict())
+    job = create_job(services.records, config)
     submit_job(create_celery(settings), job.id)
     print(job.id, flush=True)
+    console.print(f"seed {config.seed}")
     if follow:
         with JobDisplay(services.events, job.id, config.trials) as display:
             display.wait()

@@ -6,20 +6,29 @@ consults is static data.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 from onegin.errors import ConfigError, ConfigErrors
 from onegin.scoring import Objective, ScoringWeights, validate_objective
-from onegin.search_space import SearchSpace, space_for
+from onegin.search_space import SPACE_NAMES, SearchSpace, space_for
 
-Pruner = Literal["none", "median", "hyperband"]
-PRUNERS: tuple[Pruner, ...] = ("none", "median", "hyperband")
+Pruner = Literal["none", "median", "successive_halving", "hyperband"]
+PRUNERS: tuple[Pruner, ...] = ("none", "median", "successive_halving", "hyperband")
 PLOT_MODES = ("all", "best", "none")
 MAX_TRIALS = 10_000
 MAX_EPOCHS = 1000
 MAX_CONCURRENCY = 256
+MAX_INITIAL = 100  # starting configurations a job may give
+SEED_LIMIT = 2**31 - 1  # numpy's and TensorFlow's seeds take 32-bit values
+
+
+def fresh_seed() -> int:
+    """A job without a seed gets one of its own, recorded with it, so repeated jobs
+    explore differently and any one of them can be replayed."""
+    return secrets.randbelow(SEED_LIMIT)
 
 
 @dataclass(frozen=True)
@@ -33,9 +42,13 @@ class OptimizationConfig:
     objective: Objective = "health"
     weights: ScoringWeights = field(default_factory=ScoringWeights)
     params: Mapping[str, Any] = field(default_factory=dict)
-    initial_trials: tuple[Mapping[str, Any], ...] = ()
+    space_name: str = "default"
+    warm_start: bool = True
+    initial_params: tuple[Mapping[str, Any], ...] = ()
+    continue_from: str | None = None
+    hopeless_stop: bool = True
     pruner: Pruner = "median"
-    seed: int = 0
+    seed: int = field(default_factory=fresh_seed)
     plot_mode: str = "best"
     max_train_samples: int | None = None
     max_eval_samples: int | None = None
@@ -43,21 +56,32 @@ class OptimizationConfig:
     name: str = ""
 
     def space(self) -> SearchSpace:
-        from onegin.datasets import get_spec
-
-        return space_for(get_spec(self.dataset).modality, self.params)
+        return _space(self.dataset, self.params, self.space_name, self.max_train_samples)
 
     def to_dict(self) -> dict[str, Any]:
-        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data = {_FIELD_NAMES.get(f.name, f.name): getattr(self, f.name) for f in fields(self)}
         data["weights"] = self.weights.to_dict()
         data["params"] = dict(self.params)
-        data["initial_trials"] = [dict(p) for p in self.initial_trials]
+        data["initial_params"] = [dict(p) for p in self.initial_params]
         return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> OptimizationConfig:
         """Validate user input; raises `ConfigErrors` listing every bad field."""
         return validate_config(data)
+
+
+def _space(dataset: str, params: Mapping[str, Any] | None, name: str,
+           max_train_samples: int | None) -> SearchSpace:
+    from onegin.datasets import facts_for, get_spec
+
+    return space_for(get_spec(dataset).modality, params, name=name,
+                     facts=facts_for(dataset, max_train_samples))
+
+
+# the request's word for a field, where the attribute needs another (``space`` is a method)
+_FIELD_NAMES = {"space_name": "space"}
+LEGACY_FIELDS = {"initial_trials": "initial_params"}  # stored jobs from before the rename
 
 
 def _int(name: str, low: int, high: int | None = None) -> Callable[[Any], int]:
@@ -89,6 +113,20 @@ def _time_limit(value: Any) -> float:
     return float(value)
 
 
+def _bool(name: str) -> Callable[[Any], bool]:
+    def check(value: Any) -> bool:
+        if not isinstance(value, bool):
+            raise ConfigError(name, f"must be true or false, got {value!r}")
+        return value
+    return check
+
+
+def _job_id(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip() or len(value) > 32:
+        raise ConfigError("continue_from", f"must be the id of an earlier job, got {value!r}")
+    return value.strip()
+
+
 def _name(value: Any) -> str:
     if not isinstance(value, str) or len(value) > 200:
         raise ConfigError("name", "must be a string of at most 200 characters")
@@ -111,8 +149,12 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "epochs": _int("epochs", 1, MAX_EPOCHS),
     "objective": validate_objective,
     "weights": lambda v: v if isinstance(v, ScoringWeights) else ScoringWeights.from_mapping(v),
+    "space": _choice("space", SPACE_NAMES),
+    "warm_start": _bool("warm_start"),
+    "continue_from": _optional(_job_id),
+    "hopeless_stop": _bool("hopeless_stop"),
     "pruner": _choice("pruner", PRUNERS),
-    "seed": _int("seed", 0),
+    "seed": _int("seed", 0, SEED_LIMIT),
     "plot_mode": _choice("plot_mode", PLOT_MODES),
     "max_train_samples": _optional(_int("max_train_samples", 1)),
     "max_eval_samples": _optional(_int("max_eval_samples", 1)),
@@ -125,7 +167,8 @@ def validate_config(data: Mapping[str, Any]) -> OptimizationConfig:
     """Check every field, collect every error, then build the frozen config."""
     if not isinstance(data, Mapping):
         raise ConfigErrors([ConfigError("body", "must be a JSON object")])
-    known = {f.name for f in fields(OptimizationConfig)}
+    data = {LEGACY_FIELDS.get(k, k): v for k, v in data.items()}
+    known = {_FIELD_NAMES.get(f.name, f.name) for f in fields(OptimizationConfig)}
     errors = [ConfigError(k, "unknown field") for k in sorted(set(data) - known)]
     values: dict[str, Any] = {}
     for name, check in _CHECKS.items():
@@ -134,37 +177,38 @@ def validate_config(data: Mapping[str, Any]) -> OptimizationConfig:
                 values[name] = check(data[name])
             except ConfigError as exc:
                 errors.append(exc)
-    dataset_ok = not any(e.field == "dataset" for e in errors)
-    if dataset_ok:
+    if not any(e.field in ("dataset", "space") for e in errors):
         _check_space(data, values, errors)
     if errors:
         raise ConfigErrors(errors)
-    return OptimizationConfig(**values)
+    attributes = {k: v for k, v in values.items() if k not in _FIELD_NAMES.values()}
+    if "space" in values:
+        attributes["space_name"] = values["space"]
+    return OptimizationConfig(**attributes)
 
 
 def _check_space(data: Mapping[str, Any], values: dict[str, Any],
                  errors: list[ConfigError]) -> None:
-    from onegin.datasets import get_spec
-
-    modality = get_spec(values.get("dataset", "digits")).modality
+    """The params narrow the job's space; every starting configuration must lie in it."""
     try:
-        space = space_for(modality, data.get("params") or {})
+        space = _space(values.get("dataset", "digits"), data.get("params") or {},
+                       values.get("space", "default"), values.get("max_train_samples"))
         values["params"] = dict(data.get("params") or {})
     except ConfigError as exc:
         errors.append(exc)
         return
-    initial = data.get("initial_trials") or []
-    if not isinstance(initial, list | tuple):
-        errors.append(ConfigError("initial_trials", "must be a list of parameter mappings"))
+    initial = data.get("initial_params") or []
+    if not isinstance(initial, list | tuple) or len(initial) > MAX_INITIAL:
+        errors.append(ConfigError(
+            "initial_params", f"must be a list of at most {MAX_INITIAL} parameter mappings"))
         return
     checked = []
     for i, params in enumerate(initial):
         try:
             if not isinstance(params, Mapping):
-                raise ConfigError("", "must be a mapping")
-            space.resolve(params)
-            checked.append(dict(params))
+                raise ConfigError("", "must be a mapping of parameter name to value")
+            checked.append(space.check(params))
         except ConfigError as exc:
-            errors.append(ConfigError(f"initial_trials[{i}].{exc.field}".rstrip("."),
+            errors.append(ConfigError(f"initial_params[{i}].{exc.field}".rstrip("."),
                                       exc.reason))
-    values["initial_trials"] = tuple(checked)
+    values["initial_params"] = tuple(checked)

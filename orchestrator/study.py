@@ -1,24 +1,62 @@
-"""Optuna study per job in the RDB storage: seeded TPE, the job's pruner, resumable."""
+"""Optuna study per job in the RDB storage: seeded TPE, the job's pruner, resumable.
+
+A new study starts from what is already known: the finished trials of the job it
+continues (added, not re-run, their scores recomputed for this job's objective),
+then the user's starting configurations or the modality's warm starts (enqueued,
+so they are the first trials asked), then TPE.
+"""
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import optuna
+from optuna.trial import FrozenTrial, TrialState
 
 from onegin.job_config import OptimizationConfig
+from onegin.records import TrialRecord
+from onegin.scoring import total_score
 from orchestrator.owned_storage import OwnedStudyStorage
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
+# multivariate TPE is marked experimental, yet it is the documented choice for
+# conditional spaces such as a learning rate per optimizer
+warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+
+ORIGIN = "origin"  # the user attribute that says why a configuration ran
+CONTINUED = "continued_from"  # the user attribute naming an added trial's job and number
+MAX_STARTUP = 10  # Optuna's default number of random trials before TPE models the space
 
 
 def study_name(job_id: str) -> str:
     return f"job-{job_id}"
 
 
+def startup_trials(budget: int) -> int:
+    """Random trials before TPE: a fifth of the budget, 3 to 10.
+
+    Optuna's default of 10 turns a 12-trial job into a random search; the warm
+    starts already cover the region a practitioner would try first.
+    """
+    return max(3, min(MAX_STARTUP, budget // 5))
+
+
+def make_sampler(config: OptimizationConfig) -> optuna.samplers.BaseSampler:
+    return optuna.samplers.TPESampler(
+        seed=config.seed, n_startup_trials=startup_trials(config.trials),
+        multivariate=True, group=True,  # learning rates live in per-optimizer branches
+        # with trials in flight, the liar keeps concurrent asks from piling onto one spot
+        constant_liar=config.concurrency > 1,
+    )
+
+
 def make_pruner(name: str, epochs: int) -> optuna.pruners.BasePruner:
     if name == "median":
         return optuna.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=0)
+    if name == "successive_halving":
+        return optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=3)
     if name == "hyperband":
         return optuna.pruners.HyperbandPruner(min_resource=1, max_resource=max(epochs, 1))
     return optuna.pruners.NopPruner()
@@ -31,9 +69,11 @@ def storage_for(url: str) -> optuna.storages.RDBStorage:
     return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs)
 
 
-def open_study(job_id: str, config: OptimizationConfig, database_url: str) -> optuna.Study:
+def open_study(job_id: str, config: OptimizationConfig, database_url: str,
+               earlier: Iterable[TrialRecord] = ()) -> optuna.Study:
     """Create the job's study, or load it after an orchestrator restart.
 
+    ``earlier``: the records of the job named by ``config.continue_from``.
     Only the orchestrator holding the job's claim may call this: the study's
     trials are then kept in its memory (`OwnedStudyStorage`).
     """
@@ -41,16 +81,59 @@ def open_study(job_id: str, config: OptimizationConfig, database_url: str) -> op
         study_name=study_name(job_id),
         storage=OwnedStudyStorage(storage_for(database_url)),
         direction="maximize",
-        # with trials in flight, the liar keeps concurrent asks from piling onto one spot
-        sampler=optuna.samplers.TPESampler(seed=config.seed,
-                                           constant_liar=config.concurrency > 1),
+        sampler=make_sampler(config),
         pruner=make_pruner(config.pruner, config.epochs),
         load_if_exists=True,
     )
     if not study.trials:
-        for params in config.initial_trials:
-            study.enqueue_trial(dict(params))
+        if config.continue_from is not None:
+            study.add_trials(continued_trials(
+                optuna.load_study(study_name=study_name(config.continue_from),
+                                  storage=storage_for(database_url)).trials,
+                {t.number: t for t in earlier}, config))
+        for origin, params in starting_configurations(config):
+            study.enqueue_trial(config.space().to_study(params), user_attrs={ORIGIN: origin})
     return study
+
+
+def starting_configurations(config: OptimizationConfig) -> list[tuple[str, dict[str, Any]]]:
+    """(origin, configuration) to run first: the user's own, else the warm starts."""
+    if config.initial_params:
+        return [("initial", dict(p)) for p in config.initial_params]
+    if not config.warm_start:
+        return []
+    return [("warm_start", p) for p in config.space().warm_starts()[:config.trials]]
+
+
+def continued_trials(trials: Iterable[FrozenTrial], records: Mapping[int, TrialRecord],
+                     config: OptimizationConfig) -> list[FrozenTrial]:
+    """The earlier job's finished trials as this study's history, never re-run.
+
+    Completed trials are scored again with this job's objective and weights from
+    their recorded accuracy and health; pruned ones keep their learning curves.
+    Trials whose score cannot be recomputed (no health measured) are left out.
+    """
+    added = []
+    for trial in trials:
+        record = records.get(trial.number)
+        if record is None or trial.state not in (TrialState.COMPLETE, TrialState.PRUNED):
+            continue
+        value = None
+        if trial.state == TrialState.COMPLETE:
+            if record.val_accuracy is None:
+                continue
+            try:
+                value = total_score(config.objective, record.val_accuracy, record.health,
+                                    config.weights)
+            except ValueError:
+                continue
+        added.append(optuna.trial.create_trial(
+            state=trial.state, value=value, params=trial.params,
+            distributions=trial.distributions,
+            intermediate_values=trial.intermediate_values,
+            user_attrs={CONTINUED: f"{config.continue_from}#{trial.number}"},
+        ))
+    return added
 
 
 def owned_storage(study: optuna.Study) -> OwnedStudyStorage:

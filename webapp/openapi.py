@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from onegin.job_config import PLOT_MODES, PRUNERS
+from onegin.job_config import MAX_INITIAL, PLOT_MODES, PRUNERS, SEED_LIMIT
 from onegin.records import JOB_STATUSES, TRIAL_STATUSES
 from onegin.scoring import HEALTH_COMPONENTS, OBJECTIVES
+from onegin.search_space import SPACE_NAMES
 from webapp.pagination import DEFAULT_PER_PAGE, MAX_PER_PAGE
 
 API = "/api/v1"
@@ -256,9 +257,21 @@ def _schemas() -> dict[str, Schema]:
             "weights": _object({"accuracy": number, "health": health_weights}),
             "params": {"type": "object", "description": "parameter -> fixed value, "
                        "{low, high} or {choices}"},
-            "initial_trials": {"type": "array", "items": {"type": "object"}},
+            "space": {"enum": list(SPACE_NAMES),
+                      "description": "default: a practitioner's priors; wide: every option"},
+            "warm_start": {"type": "boolean",
+                           "description": "run known-good configurations first (default true)"},
+            "initial_params": {"type": "array", "maxItems": MAX_INITIAL,
+                               "items": {"type": "object"},
+                               "description": "configurations to run first, instead of the "
+                               "warm starts"},
+            "continue_from": _nullable("string", description="a finished job on the same "
+                                       "dataset and space whose trials seed this study"),
+            "hopeless_stop": {"type": "boolean", "description": "stop diverged, chance-level "
+                              "and far-too-slow trials early (default true)"},
             "pruner": {"enum": list(PRUNERS)},
-            "seed": {"type": "integer", "minimum": 0},
+            "seed": {"type": "integer", "minimum": 0, "maximum": SEED_LIMIT,
+                     "description": "default: a fresh random seed, recorded with the job"},
             "plot_mode": {"enum": list(PLOT_MODES)},
             "max_train_samples": _nullable("integer", minimum=1),
             "max_eval_samples": _nullable("integer", minimum=1),
@@ -287,6 +300,8 @@ def _schemas() -> dict[str, Schema]:
             "finished_at": when, "heartbeat_at": when,
             "artifact_prefix": _nullable("string"), "error": _nullable("string"),
             "retry_of": _nullable("integer"),
+            "origin": _nullable("string", description="warm_start, initial or retry; null: "
+                                "the sampler proposed it"),
             "intermediate": {"type": "object", "additionalProperties": number,
                              "description": "epoch -> validation accuracy"},
         }, required=["job_id", "number", "status", "params", "queued_at", "intermediate"]),

@@ -87,6 +87,8 @@ class TrialRow(Base):
     artifact_prefix: Mapped[str | None] = mapped_column(sa.Text)
     error: Mapped[str | None] = mapped_column(sa.Text)
     retry_of: Mapped[int | None]
+    # why this configuration ran: warm_start, initial (the user's), retry; None: the sampler
+    origin: Mapped[str | None] = mapped_column(sa.String(16))
     intermediate: Mapped[dict[str, Any]]
 
 

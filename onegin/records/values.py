@@ -76,6 +76,7 @@ class TrialRecord(_Record):
     artifact_prefix: str | None
     error: str | None
     retry_of: int | None
+    origin: str | None
     intermediate: dict[str, Any]
 
     @property

@@ -15,7 +15,7 @@ def test_defaults_are_a_valid_job() -> None:
 
 def test_round_trip_through_a_dict() -> None:
     data = {"dataset": "sms_spam", "trials": 3, "params": {"lstm_units": {"low": 16, "high": 32}},
-            "weights": {"accuracy": 0.5}, "initial_trials": [{"lstm_units": 16}],
+            "weights": {"accuracy": 0.5}, "initial_params": [{"lstm_units": 16}],
             "time_limit": 60}
     config = OptimizationConfig.from_dict(data)
     again = OptimizationConfig.from_dict(config.to_dict())
@@ -37,13 +37,45 @@ def test_every_bad_field_is_named_at_once() -> None:
     }
 
 
-def test_initial_trials_are_checked_against_the_narrowed_space() -> None:
+def test_initial_params_are_checked_against_the_narrowed_space() -> None:
     with pytest.raises(ConfigErrors) as err:
         OptimizationConfig.from_dict({"params": {"conv_layers": {"low": 1, "high": 2}},
-                                      "initial_trials": [{"conv_layers": 2},
-                                                         {"conv_layers": 3}, "x"]})
-    assert set(err.value.as_dict()) == {"initial_trials[1].params.conv_layers",
-                                        "initial_trials[2]"}
+                                      "initial_params": [{"conv_layers": 2},
+                                                         {"conv_layers": 3}, "x",
+                                                         {"optimizer": "adagrad"}]})
+    assert set(err.value.as_dict()) == {"initial_params[1].params.conv_layers",
+                                        "initial_params[2]", "initial_params[3].params.optimizer"}
+
+
+def test_initial_params_are_stored_whole_and_the_old_name_still_reads() -> None:
+    config = OptimizationConfig.from_dict({"initial_trials": [{"conv_layers": 1}]})
+    (first,) = config.initial_params
+    assert first["conv_layers"] == 1 and first["learning_rate"] > 0  # defaults filled in
+    assert "initial_trials" not in config.to_dict()
+
+
+def test_new_search_fields_are_validated_by_name() -> None:
+    with pytest.raises(ConfigErrors) as err:
+        OptimizationConfig.from_dict({"space": "narrow", "warm_start": "yes",
+                                      "hopeless_stop": 1, "continue_from": "",
+                                      "seed": 2**40, "pruner": "sometimes"})
+    assert set(err.value.as_dict()) == {"space", "warm_start", "hopeless_stop",
+                                        "continue_from", "seed", "pruner"}
+
+
+def test_a_job_without_a_seed_gets_a_fresh_one_that_is_kept() -> None:
+    seeds = {OptimizationConfig.from_dict({}).seed for _ in range(5)}
+    assert len(seeds) > 1  # five draws from 2**31 values
+    config = OptimizationConfig.from_dict({})
+    assert OptimizationConfig.from_dict(config.to_dict()).seed == config.seed
+    assert OptimizationConfig.from_dict({"seed": 7}).seed == 7
+
+
+def test_the_space_is_named_in_requests_and_records() -> None:
+    config = OptimizationConfig.from_dict({"space": "wide", "pruner": "successive_halving"})
+    assert config.space_name == "wide" and config.to_dict()["space"] == "wide"
+    assert "tanh" in config.space()["activation"].describe()["choices"]
+    assert OptimizationConfig.from_dict(config.to_dict()) == config
 
 
 def test_unknown_dataset_skips_space_checks() -> None:

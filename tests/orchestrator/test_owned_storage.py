@@ -17,7 +17,14 @@ from optuna.trial import FrozenTrial, TrialState
 
 from onegin.job_config import OptimizationConfig
 from onegin.search_space import SearchSpace
-from orchestrator.study import open_study, owned_storage, storage_for, study_name, trial_handle
+from orchestrator.study import (
+    make_sampler,
+    open_study,
+    owned_storage,
+    storage_for,
+    study_name,
+    trial_handle,
+)
 
 
 def config(**fields: Any) -> OptimizationConfig:
@@ -68,7 +75,7 @@ def ask(study: optuna.Study, space: SearchSpace) -> tuple[optuna.Trial, dict[str
 def test_memory_and_database_agree_after_every_write(
         records_db_url: str, reader: optuna.storages.RDBStorage) -> None:
     study, space = start("agree", records_db_url, concurrency=2,
-                         initial_trials=[{"conv_layers": 1}])
+                         initial_params=[{"conv_layers": 1}])
     assert_agree(study, reader, "agree")  # the enqueued initial trial: WAITING
 
     first, params = ask(study, space)
@@ -159,7 +166,9 @@ def test_asks_on_many_threads_keep_every_trial_whole(
         numbers = list(pool.map(ask_together, range(8)))
     assert sorted(numbers) == list(range(12, 20))
     stored = in_database(reader, "threads")
-    assert stored[0].params and all(t.params.keys() == stored[0].params.keys() for t in stored)
+    names = set(space.names())  # a whole trial: every parameter, its learning rate included
+    assert all(set(space.from_study(t.params)) == names for t in stored)
+    assert all(len(t.params) == len(stored[0].params) for t in stored)
     assert_agree(study, reader, "threads")
 
 
@@ -178,10 +187,10 @@ def test_a_resumed_orchestrator_reads_what_the_first_wrote(
 
 def test_tpe_proposes_what_it_proposes_over_optunas_own_storage(records_db_url: str) -> None:
     """Same seed, same history: the sampler sees the same study through either storage."""
-    ours, space = start("same", records_db_url, concurrency=1)
+    ours, space = start("same", records_db_url, concurrency=1, warm_start=False)
     plain = optuna.create_study(
         study_name="plain", storage=storage_for(records_db_url), direction="maximize",
-        sampler=optuna.samplers.TPESampler(seed=config().seed), pruner=optuna.pruners.NopPruner())
+        sampler=make_sampler(config(concurrency=1)), pruner=optuna.pruners.NopPruner())
 
     def score(params: dict[str, Any]) -> float:
         return sum(hash(str(v)) % 97 for v in params.values()) / 1000
@@ -212,7 +221,7 @@ def test_an_ask_cut_short_is_completed_by_the_next_orchestrator(
     with owned_storage(again).params_written_together(frozen._trial_id):
         params = space.suggest(handle)
     stored = in_database(reader, "cut")[0]
-    assert stored.params and space.resolve(stored.params) == space.resolve(params)
+    assert stored.params and space.from_study(stored.params) == space.resolve(params)
     with owned_storage(again).params_written_together(frozen._trial_id):
         assert space.suggest(trial_handle(again, stored)) == params  # kept, not re-drawn
     assert_agree(again, reader, "cut")

@@ -15,9 +15,10 @@ from flask import Blueprint, Response, jsonify, request, url_for
 
 from onegin.artifacts import job_prefix
 from onegin.datasets import DATASETS
-from onegin.errors import ConfigErrors
+from onegin.errors import ConfigError, ConfigErrors
 from onegin.job_config import OptimizationConfig
-from onegin.records import InvalidTransition
+from onegin.records import InvalidTransition, RecordNotFound
+from onegin.submission import create_job as create_job_record
 from webapp.api.common import job_payload, json_object, load_job
 from webapp.auth import Principal, current_principal, require_principal
 from webapp.errors import ApiError, validation_failed
@@ -56,6 +57,18 @@ def validate_job(data: Mapping[str, Any], principal: Principal
     return (None if fields else config), fields, exceeded
 
 
+def _check_visible_continuation(config: OptimizationConfig, principal: Principal) -> None:
+    """Continue only from a job this caller may see: another's is as unknown as a missing one."""
+    if config.continue_from is None:
+        return
+    try:
+        earlier = state().services.records.get_job(config.continue_from)
+    except RecordNotFound:
+        return  # create_job_record names it
+    if not principal.can_see(earlier):
+        raise validation_failed({"continue_from": f"no job {config.continue_from!r}"})
+
+
 @bp.post("/jobs")
 def create_job() -> tuple[Response, int, dict[str, str]]:
     principal = current_principal()
@@ -64,7 +77,11 @@ def create_job() -> tuple[Response, int, dict[str, str]]:
         raise validation_failed(fields, **({"limits": exceeded} if exceeded else {}))
     web = state()
     records = web.services.records
-    job = records.create_job(config.to_dict(), owner=principal.owner)
+    _check_visible_continuation(config, principal)
+    try:
+        job = create_job_record(records, config, owner=principal.owner)
+    except ConfigError as exc:
+        raise validation_failed({exc.field: exc.reason}) from exc
     from orchestrator.tasks import submit_job
 
     try:
