@@ -18,6 +18,7 @@ import numpy as np
 DIVERGENCE_FACTOR = 100.0  # a loss 100x a uniform guess's (ln K) has blown up, not just stalled
 CHANCE_MARGIN = 0.01  # accuracy at most one point above the majority share has learned no rule
 PRIOR_LOSS_RATIO = 0.97  # a loss 3% under the class-prior guess's has learned something already
+MIN_CHANCE_STEPS = 10  # under 10 optimizer steps a sound model may not have moved off chance yet
 TOO_SLOW_FACTOR = 3.0  # 3x the median finished trial: the time of three trials for one
 MIN_SLOW_FRACTION = 0.05  # before 5% of training, start-up (tracing, first batches) skews pace
 MIN_SLOW_SECONDS = 5.0  # nor in the first seconds, when one slow batch is most of the time
@@ -51,22 +52,45 @@ def prior_loss(labels: Sequence[int] | np.ndarray) -> float:
 
 def diverged(loss: float, num_classes: int) -> bool:
     """The loss is not finite or far above a uniform guess's (ln K): training blew up."""
-    return not math.isfinite(loss) or loss > DIVERGENCE_FACTOR * math.log(max(num_classes, 2))
+    return not math.isfinite(loss) or loss > DIVERGENCE_FACTOR * uniform_loss(num_classes)
+
+
+def uniform_loss(num_classes: int) -> float:
+    """Cross-entropy (nats) of a uniform guess, ln K: roughly where a fresh model starts."""
+    return math.log(max(num_classes, 2))
 
 
 def at_chance(val_accuracy: float | None, val_loss: float | None, chance: float,
-              prior: float) -> bool:
+              prior: float, start: float | None = None) -> bool:
     """No better than the majority class, and the loss no better than the class prior.
 
     The loss test spares a model that learns slowly (an LSTM on imbalanced text): its
     argmax may still be the majority class while its loss is already under the
-    prior's. Non-finite metrics say nothing here (`diverged` judges those).
+    prior's. Early in training pass ``start`` (`uniform_loss`): on imbalanced data a
+    learning model first descends from ln K towards the prior, so early only a loss
+    no better than both shows that nothing is being learned. Non-finite metrics say
+    nothing here (`diverged` judges those).
     """
     if val_accuracy is None or val_loss is None:
         return False
     if not (math.isfinite(val_accuracy) and math.isfinite(val_loss)):
         return False
-    return val_accuracy <= chance + CHANCE_MARGIN and val_loss >= PRIOR_LOSS_RATIO * prior
+    reference = prior if start is None else max(prior, start)
+    return val_accuracy <= chance + CHANCE_MARGIN and val_loss >= PRIOR_LOSS_RATIO * reference
+
+
+def chance_check_due(epoch: int, epochs: int,
+                     steps_per_epoch: int) -> Literal["early", "last"] | None:
+    """Whether and how `at_chance` is judged after ``epoch`` (1-based) of ``epochs``.
+
+    "last" after the last epoch; "early" once before it: after the first epoch that
+    ends with at least `MIN_CHANCE_STEPS` optimizer steps done (epoch 1 unless
+    epochs are tiny); else None.
+    """
+    if epoch == epochs:
+        return "last"
+    first = max(1, math.ceil(MIN_CHANCE_STEPS / max(1, steps_per_epoch)))
+    return "early" if epoch == first else None
 
 
 def predicted_too_slow(elapsed: float, fraction_done: float, median_seconds: float | None,

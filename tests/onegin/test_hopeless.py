@@ -8,12 +8,14 @@ import pytest
 from onegin.hopeless import (
     CHANCE_MARGIN,
     DIVERGENCE_FACTOR,
+    MIN_CHANCE_STEPS,
     MIN_SLOW_FRACTION,
     MIN_SLOW_SECONDS,
     PRIOR_LOSS_RATIO,
     PRUNE_REASONS,
     TOO_SLOW_FACTOR,
     at_chance,
+    chance_check_due,
     chance_level,
     diverged,
     loss_evidence,
@@ -21,6 +23,7 @@ from onegin.hopeless import (
     prior_loss,
     prune_reason_for_stop,
     slow_evidence,
+    uniform_loss,
 )
 
 SPAM = np.array([0] * 866 + [1] * 134)  # SMS spam's ham/spam shares
@@ -61,6 +64,29 @@ def test_at_chance_needs_both_chance_accuracy_and_no_better_than_prior_loss() ->
     assert not at_chance(0.866, float("nan"), chance, prior)
     assert not at_chance(None, prior, chance, prior)
     assert not at_chance(0.866, None, chance, prior)
+
+
+def test_early_at_chance_needs_no_progress_from_a_uniform_guess_either() -> None:
+    chance, prior, start = chance_level(SPAM), prior_loss(SPAM), uniform_loss(2)
+    # an LSTM after epoch 1 on spam: argmax still "ham", loss on its way from ln 2 to the
+    # prior's 0.39; by the end of its budget the same numbers would be at chance
+    assert at_chance(0.866, 0.57, chance, prior)
+    assert not at_chance(0.866, 0.57, chance, prior, start)
+    assert at_chance(0.866, 0.69, chance, prior, start)  # nothing learned at all
+    balanced = np.repeat(np.arange(10), 3)  # there the prior is the uniform guess
+    assert uniform_loss(10) == pytest.approx(prior_loss(balanced))
+    assert at_chance(0.1, 2.3, 0.1, prior_loss(balanced), uniform_loss(10))
+    assert uniform_loss(1) == pytest.approx(math.log(2))
+
+
+def test_chance_is_judged_after_the_first_epoch_with_enough_steps_and_the_last() -> None:
+    steps = MIN_CHANCE_STEPS
+    assert [chance_check_due(e, 5, steps) for e in range(1, 6)] == [
+        "early", None, None, None, "last"]
+    assert [e for e in range(1, 6) if chance_check_due(e, 5, steps * 10)] == [1, 5]
+    assert [e for e in range(1, 6) if chance_check_due(e, 5, steps // 2)] == [2, 5]
+    assert [e for e in range(1, 4) if chance_check_due(e, 3, 1)] == [3]
+    assert chance_check_due(1, 1, 1) == "last" and chance_check_due(1, 1, 0) == "last"
 
 
 def test_predicted_too_slow_edge_cases() -> None:
