@@ -70,7 +70,7 @@ def main() -> None:
         events[0] += 1
 
     hooks = TrialHooks(on_progress=count, is_cancelled=stop.is_set,
-                       should_prune=lambda _epoch, _value: False)
+                       should_prune=lambda: None)
 
     def plain() -> float:
         seed_everything(0)

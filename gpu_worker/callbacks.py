@@ -1,17 +1,23 @@
-"""Keras callbacks that connect training to the outside: progress, cancel, pruning.
+"""Keras callbacks that connect training to the outside: progress, cancel, pruning,
+and the stop of a hopeless trial.
 
-Each takes a plain callable, so the same callbacks serve the CLI (a progress
+Each takes plain callables or numbers, so the same callbacks serve the CLI (a progress
 bar, Ctrl-C), tests (a list, a flag) and the Celery worker (events, a stop flag).
+A callback that stops training early leaves a `Stop` saying why and where; Keras 3
+then ends the epoch at once, still scores it on validation and calls
+``on_epoch_end``, so a stopped trial's history has its (partial) last epoch.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import keras
 
+from onegin.hopeless import at_chance, chance_check_due, diverged, loss_evidence, uniform_loss
 from onegin.progress import Progress, Throttle
 
 ProgressSink = Callable[[Progress], None]
@@ -60,20 +66,105 @@ class CancelCallback(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
-class PruningCallback(keras.callbacks.Callback):
-    """Reports the monitored metric each epoch; stops when ``should_prune`` says so."""
+@dataclass(frozen=True)
+class Stop:
+    """Why and in which (1-based) epoch a callback pruned the trial, with the evidence."""
 
-    def __init__(self, should_prune: Callable[[int, float], bool],
-                 monitor: str = "val_accuracy") -> None:
+    reason: str
+    epoch: int
+    evidence: dict[str, Any]
+
+
+class _Stopper(keras.callbacks.Callback):
+    """Tracks the epoch and records the first stop; a stop already asked for wins."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.epoch = 0
+        self.stopped: Stop | None = None
+
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        self.epoch = epoch + 1
+
+    def _may_stop(self) -> bool:
+        return self.stopped is None and not self.model.stop_training
+
+    def _stop(self, reason: str, evidence: dict[str, Any]) -> None:
+        self.stopped = Stop(reason, self.epoch, evidence)
+        self.model.stop_training = True
+
+
+class PruningCallback(_Stopper):
+    """Stops training once ``should_prune()`` names a prune reason.
+
+    It asks after every batch, so a stop flag acts within the epoch rather than one
+    epoch late (the worker's `StopPoller` keeps that cheap); ``per_batch=False``
+    asks only at epoch ends, as before hopeless stops existed.
+    """
+
+    def __init__(self, should_prune: Callable[[], str | None], per_batch: bool = True) -> None:
         super().__init__()
         self._should_prune = should_prune
-        self._monitor = monitor
-        self.pruned_at_epoch: int | None = None
+        self._per_batch = per_batch
+
+    def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+        if self._per_batch:
+            self._check({"epoch": self.epoch, "batch": batch + 1})
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        value = (logs or {}).get(self._monitor)
-        if value is None or not math.isfinite(float(value)):
+        if not self._per_batch:
+            self._check({"epoch": self.epoch})
+
+    def _check(self, evidence: dict[str, Any]) -> None:
+        if self._may_stop() and (reason := self._should_prune()):
+            self._stop(reason, evidence)
+
+
+class HopelessCallback(_Stopper):
+    """Stops a hopeless trial at once instead of after its whole budget.
+
+    After every batch: a non-finite or blown-up loss (`diverged`; it replaces
+    Keras' ``TerminateOnNaN``). After the first epoch (the first with enough steps,
+    `chance_check_due`; there the loss must not have left a uniform guess's either)
+    and the last: validation accuracy and loss no better than the majority class and
+    the class prior (`at_chance`), so a chance-level model is recorded pruned, never
+    completed.
+    Evidence batches are 1-based within their epoch.
+    """
+
+    def __init__(self, num_classes: int, chance: float, prior: float, epochs: int,
+                 steps_per_epoch: int) -> None:
+        super().__init__()
+        self._num_classes = num_classes
+        self._chance = chance
+        self._prior = prior
+        self._epochs = epochs
+        self._steps = steps_per_epoch
+
+    def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+        loss = (logs or {}).get("loss")
+        if loss is None or not self._may_stop():
             return
-        if self._should_prune(epoch + 1, float(value)):
-            self.pruned_at_epoch = epoch + 1
-            self.model.stop_training = True
+        value = float(loss)
+        if diverged(value, self._num_classes):
+            self._stop("diverged", {"loss": loss_evidence(value), "epoch": self.epoch,
+                                    "batch": batch + 1})
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        due = chance_check_due(self.epoch, self._epochs, self._steps)
+        if due is None or not self._may_stop():
+            return
+        val_accuracy = _finite((logs or {}).get("val_accuracy"))
+        val_loss = _finite((logs or {}).get("val_loss"))
+        start = uniform_loss(self._num_classes) if due == "early" else None
+        if at_chance(val_accuracy, val_loss, self._chance, self._prior, start):
+            self._stop("chance", {"val_accuracy": val_accuracy, "chance": self._chance,
+                                  "val_loss": val_loss, "prior_loss": self._prior,
+                                  "epoch": self.epoch})
+
+
+def _finite(value: Any) -> float | None:
+    if value is None:
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None

@@ -4,6 +4,11 @@ The Celery task and the CLI both call `train_trial`; it loads the (cached)
 dataset, builds the model, trains with progress/cancel/pruning callbacks,
 measures health, renders plots and saves `model.keras`, `history.json`,
 `metrics.json`, `architecture.json`, `plots/*.png` and TensorBoard logs.
+
+A hopeless trial (its loss blew up, or it is at chance after its first or last
+epoch; see `onegin.hopeless`) and a trial the stop flag prunes end at once as
+``pruned`` with a ``prune_reason`` and its evidence; only ``architecture.json``,
+``history.json`` and ``metrics.json`` are kept for them.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import numpy as np
 
 from gpu_worker.trial_spec import TrialSpec
 from onegin.errors import TrialCancelled, TrialFailed
+from onegin.hopeless import chance_level, diverged, prior_loss
 from onegin.progress import Phase, Progress
 from onegin.scoring import health_score, total_score
 
@@ -28,30 +34,38 @@ if TYPE_CHECKING:
     from gpu_worker.datasets import PreparedData
 
 PROBE_SAMPLES = 256
-DIVERGENCE_FACTOR = 100.0  # a loss 100× a uniform guess's has blown up, not just stalled
 PROGRESSION_SAMPLES = 128
 TrialStatus = Literal["completed", "pruned"]
 
 
 @dataclass
 class TrialHooks:
-    """How the outside world watches and steers a trial (all optional)."""
+    """How the outside world watches and steers a trial (all optional).
+
+    ``should_prune`` is asked after every batch (at epoch ends only when the spec's
+    ``hopeless_stop`` is off) and returns a prune reason (`onegin.hopeless.PRUNE_REASONS`)
+    or None; the worker maps its stop flag with `prune_reason_for_stop`.
+    """
 
     on_progress: Callable[[Progress], None] | None = None
     is_cancelled: Callable[[], bool] | None = None
-    should_prune: Callable[[int, float], bool] | None = None
+    should_prune: Callable[[], str | None] | None = None
 
 
 @dataclass(frozen=True)
 class TrialResult:
-    """The small JSON summary a trial returns; artifacts stay on disk."""
+    """The small JSON summary a trial returns; artifacts stay on disk.
+
+    Validation metrics are None when not finite (a diverged trial): JSON has no NaN.
+    A pruned trial has a ``prune_reason`` and ``prune_evidence``.
+    """
 
     status: TrialStatus
     params: dict[str, Any]
     dataset: dict[str, Any]
     epochs_run: int
-    val_accuracy: float
-    val_loss: float
+    val_accuracy: float | None
+    val_loss: float | None
     test_accuracy: float | None
     test_loss: float | None
     health: dict[str, float] | None
@@ -64,7 +78,9 @@ class TrialResult:
     plots: list[str]
     artifacts: list[str]
     pruned_at_epoch: int | None = None
-    history: dict[str, list[float]] = field(default_factory=dict)
+    history: dict[str, list[float | None]] = field(default_factory=dict)
+    prune_reason: str | None = None
+    prune_evidence: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -96,11 +112,24 @@ def _history(raw: dict[str, list[Any]]) -> dict[str, list[float]]:
     return {key: [float(v) for v in values] for key, values in raw.items()}
 
 
+def _finite(value: float) -> float | None:
+    return value if math.isfinite(value) else None
+
+
+def _json_history(history: dict[str, list[float]]) -> dict[str, list[float | None]]:
+    """The history as JSON can hold it: a diverged epoch's NaN becomes None."""
+    return {key: [_finite(v) for v in values] for key, values in history.items()}
+
+
+def _last(history: dict[str, list[float]], key: str) -> float | None:
+    values = history.get(key)
+    return _finite(values[-1]) if values else None
+
+
 def _diverged(history: dict[str, list[float]], num_classes: int) -> int | None:
-    """First epoch whose loss is non-finite or far above a uniform guess's loss (ln K)."""
-    ceiling = DIVERGENCE_FACTOR * math.log(max(num_classes, 2))
+    """First epoch whose loss `diverged` (checked after fit when hopeless stops are off)."""
     for i, loss in enumerate(history.get("loss", []), start=1):
-        if not math.isfinite(loss) or loss > ceiling:
+        if diverged(loss, num_classes):
             return i
     return None
 
@@ -111,8 +140,10 @@ def train_trial(
     hooks: TrialHooks | None = None,
     data: PreparedData | None = None,
 ) -> TrialResult:
-    """Run one trial; raises `TrialFailed` (bad model, divergence) or `TrialCancelled`.
+    """Run one trial; raises `TrialFailed` (bad model) or `TrialCancelled`.
 
+    A diverged trial is pruned at the batch its loss blew up; with the spec's
+    ``hopeless_stop`` off it trains on and raises `TrialFailed` after fit, as before.
     ``data`` replaces loading ``spec.dataset`` (in-memory data from Python, benchmarks).
     """
     import keras
@@ -120,7 +151,12 @@ def train_trial(
     from gpu_worker.activation_progress import ActivationProgressRecorder
     from gpu_worker.architecture import summarize
     from gpu_worker.builder import build_model
-    from gpu_worker.callbacks import CancelCallback, ProgressCallback, PruningCallback
+    from gpu_worker.callbacks import (
+        CancelCallback,
+        HopelessCallback,
+        ProgressCallback,
+        PruningCallback,
+    )
     from gpu_worker.datasets import load_dataset
     from gpu_worker.health import BatchLossRecorder, compute_health
     from gpu_worker.plots import PlotInputs, render_plots
@@ -154,15 +190,22 @@ def train_trial(
     x_probe, y_probe = data.x_val[:PROBE_SAMPLES], data.y_val[:PROBE_SAMPLES]
 
     cancel = CancelCallback(hooks.is_cancelled) if hooks.is_cancelled else None
-    pruning = PruningCallback(hooks.should_prune) if hooks.should_prune else None
+    hopeless = (
+        HopelessCallback(data.num_classes, chance_level(data.y_val), prior_loss(data.y_val),
+                         spec.epochs, steps)
+        if spec.hopeless_stop else None
+    )
+    pruning = (PruningCallback(hooks.should_prune, per_batch=spec.hopeless_stop)
+               if hooks.should_prune else None)
     losses = BatchLossRecorder() if spec.health else None
     progression = (
         ActivationProgressRecorder(data.x_val[:PROGRESSION_SAMPLES])
         if spec.plot_mode != "none" else None
     )
     callbacks: list[Any] = [
-        c for c in (ProgressCallback(report, spec.epochs, steps), cancel, pruning, losses,
-                    progression, keras.callbacks.TerminateOnNaN())
+        c for c in (ProgressCallback(report, spec.epochs, steps), cancel, hopeless, pruning,
+                    losses, progression,
+                    None if spec.hopeless_stop else keras.callbacks.TerminateOnNaN())
         if c is not None
     ]
     if spec.tensorboard:
@@ -179,7 +222,8 @@ def train_trial(
     history = _history(fit.history)
     if cancel is not None and cancel.cancelled:
         raise TrialCancelled("training stopped: the job was cancelled")
-    bad_epoch = _diverged(history, data.num_classes)
+    stop = next((c.stopped for c in (hopeless, pruning) if c is not None and c.stopped), None)
+    bad_epoch = None if spec.hopeless_stop else _diverged(history, data.num_classes)
     if bad_epoch is not None:
         raise TrialFailed(
             f"training diverged: the loss blew up to {history['loss'][bad_epoch - 1]:.3g} "
@@ -189,19 +233,22 @@ def train_trial(
     base: dict[str, Any] = {
         "params": params, "dataset": data.summary(), "epochs_run": epochs_run,
         "objective": spec.objective, "param_count": int(model.count_params()),
-        "architecture_summary": summarize(built.architecture), "history": history,
+        "architecture_summary": summarize(built.architecture),
+        "history": _json_history(history),
     }
     _write_json(out / "architecture.json", built.architecture)
-    _write_json(out / "history.json", history)
+    _write_json(out / "history.json", base["history"])
 
-    if pruning is not None and pruning.pruned_at_epoch is not None:
-        val_acc, val_loss = history["val_accuracy"][-1], history["val_loss"][-1]
+    if stop is not None:
+        pruned_acc = _last(history, "val_accuracy")
         result = TrialResult(
-            status="pruned", **base, val_accuracy=val_acc, val_loss=val_loss,
-            test_accuracy=None, test_loss=None, health=None, health_score=None,
-            total_score=val_acc, timings=timer.seconds, plots=[],
+            status="pruned", **base, val_accuracy=pruned_acc,
+            val_loss=_last(history, "val_loss"), test_accuracy=None, test_loss=None,
+            health=None, health_score=None,
+            total_score=pruned_acc if pruned_acc is not None else 0.0,
+            timings=timer.seconds, plots=[],
             artifacts=["architecture.json", "history.json", "metrics.json"],
-            pruned_at_epoch=pruning.pruned_at_epoch,
+            pruned_at_epoch=stop.epoch, prune_reason=stop.reason, prune_evidence=stop.evidence,
         )
         _write_json(out / "metrics.json", _metrics(result))
         report(Progress("done", epochs_run, spec.epochs, 1.0))
@@ -211,7 +258,7 @@ def train_trial(
     with timer.phase("evaluating"):
         # fit already scored the final weights on validation; predict only when
         # health or plots need the predictions themselves
-        val_acc, val_loss = history["val_accuracy"][-1], history["val_loss"][-1]
+        val_acc, val_loss = history["val_accuracy"][-1], _last(history, "val_loss")
         # without health the objective is simple, so the score is val_acc already
         needs_predictions = spec.health or spec.renders_plots(val_acc)
         y_val_pred = (

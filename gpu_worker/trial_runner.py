@@ -26,6 +26,7 @@ from onegin.artifacts import put_tree, trial_prefix
 from onegin.control import ClaimOutcome, StopPoller
 from onegin.errors import TrialCancelled, TrialFailed
 from onegin.events import make_event, progress_event
+from onegin.hopeless import prune_reason_for_stop
 from onegin.logs import log_context
 from onegin.progress import Progress
 from onegin.scoring import ScoringWeights
@@ -103,7 +104,8 @@ def _run(job_id: str, number: int, spec_data: Mapping[str, Any], services: Servi
     events.publish(make_event("trial_finished", job_id, trial=number, status=summary["status"],
                               result=summary, **({"error": summary["error"]}
                                                  if summary.get("error") else {})))
-    log.info("trial %s", summary["status"])
+    log.info("trial %s%s", summary["status"],
+             f" ({summary['prune_reason']})" if summary.get("prune_reason") else "")
     return {"status": summary["status"]}
 
 
@@ -123,14 +125,17 @@ def _train_and_upload(job_id: str, number: int, spec: TrialSpec, services: Servi
                       report: Callable[[Progress], None], stop: StopPoller, beat: Heartbeat,
                       hand_back: shutdown.HandBack,
                       trainer: Trainer | None) -> dict[str, Any] | None:
-    """The trial's summary, or None when it was handed back (nothing uploaded)."""
+    """The trial's summary, or None when it was handed back (nothing uploaded).
+
+    A pruned trial's summary carries ``prune_reason`` and ``prune_evidence``.
+    """
     from gpu_worker.trainer import TrialHooks, train_trial
 
     train = trainer or train_trial
     hooks = TrialHooks(
         on_progress=report,
         is_cancelled=lambda: beat.lost.is_set() or stop() == "cancel" or hand_back.due(),
-        should_prune=lambda _epoch, _value: stop() == "prune",
+        should_prune=lambda: prune_reason_for_stop(stop()),  # "prune" or "too_slow"
     )
     prefix = trial_prefix(job_id, number)
     with tempfile.TemporaryDirectory(prefix=f"onegin-{job_id}-{number}-") as tmp:

@@ -30,6 +30,9 @@ class TrialSpec:
     ``plot_mode="best"`` renders plots only when the trial's total score reaches
     ``plot_threshold`` (the job's best score when the trial was sent), so the
     final best trial always has plots without rendering them for every trial.
+    ``hopeless_stop`` prunes a diverged or chance-level trial at once and lets the
+    stop flag act after any batch; off, a trial behaves as before those stops existed
+    (divergence fails it after fit, the flag is read at epoch ends) for benchmark arms.
     """
 
     dataset: str = "digits"
@@ -45,6 +48,7 @@ class TrialSpec:
     plot_threshold: float | None = None
     tensorboard: bool = True
     data_dir: str | None = None
+    hopeless_stop: bool = True
 
     def __post_init__(self) -> None:
         if not isinstance(self.dataset, str) or not self.dataset:
@@ -60,6 +64,8 @@ class TrialSpec:
             raise ConfigError("weights", "must be ScoringWeights")
         if self.objective == "health" and not self.health:
             raise ConfigError("health", "cannot be off when the objective is 'health'")
+        if not isinstance(self.hopeless_stop, bool):
+            raise ConfigError("hopeless_stop", f"must be true or false, got {self.hopeless_stop!r}")
         if self.plot_mode not in PLOT_MODES:
             raise ConfigError("plot_mode", f"must be one of {', '.join(PLOT_MODES)}")
         if not isinstance(self.params, Mapping):
