@@ -171,7 +171,8 @@ def train_trial(
 
     with timer.phase("loading_data"):
         data = data or load_dataset(
-            spec.dataset, data_dir=spec.data_dir, seed=spec.seed,
+            spec.dataset, data_dir=spec.data_dir,
+            seed=spec.seed if spec.data_seed is None else spec.data_seed,
             max_train_samples=spec.max_train_samples, max_eval_samples=spec.max_eval_samples,
         )
     with timer.phase("building"):

@@ -39,6 +39,9 @@ class TrialSpec:
     params: Mapping[str, Any] = field(default_factory=dict)
     epochs: int = 3
     seed: int = 0
+    # the split's seed: one per job, so every trial is scored on the same validation set
+    # (and a worker's cached dataset serves them all); None: ``seed``
+    data_seed: int | None = None
     max_train_samples: int | None = None
     max_eval_samples: int | None = None
     objective: Objective = "health"
@@ -54,8 +57,12 @@ class TrialSpec:
         if not isinstance(self.dataset, str) or not self.dataset:
             raise ConfigError("dataset", "must be a dataset name")
         _positive_int("epochs", self.epochs, MAX_EPOCHS)
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise ConfigError("seed", f"must be a non-negative integer, got {self.seed!r}")
+        for name in ("seed", "data_seed"):
+            value = getattr(self, name)
+            if value is None and name == "data_seed":
+                continue
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ConfigError(name, f"must be a non-negative integer, got {value!r}")
         for name in ("max_train_samples", "max_eval_samples"):
             if getattr(self, name) is not None:
                 _positive_int(name, getattr(self, name))

@@ -89,4 +89,8 @@ def _finished_line(number: int, data: Mapping[str, Any]) -> str:
     if status == "completed":
         return (f"trial {number}: completed  score {result.get('total_score', 0):.4f}  "
                 f"val acc {result.get('val_accuracy', 0):.4f}")
+    if status == "pruned":
+        accuracy = result.get("val_accuracy")
+        return (f"trial {number}: pruned ({result.get('prune_reason') or 'pruner'})" +
+                (f"  val acc {accuracy:.4f}" if accuracy is not None else ""))
     return f"trial {number}: {status}" + (f" ({data['error']})" if data.get("error") else "")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import logging
+import statistics
 import sys
 import time
 import uuid
@@ -28,12 +29,13 @@ from onegin.artifacts import best_prefix, trial_prefix
 from onegin.celery_app import TRAIN_TRIAL
 from onegin.control import ClaimOutcome
 from onegin.events import job_progress_data, make_event
+from onegin.hopeless import predicted_too_slow, slow_evidence
 from onegin.job_config import OptimizationConfig
 from onegin.records import InvalidTransition, JobRecord
 from onegin.services import Services
 from orchestrator import policy
 from orchestrator.ask_pool import AskPool
-from orchestrator.study import open_study, owned_storage, trial_handle
+from orchestrator.study import ORIGIN, open_study, owned_storage, trial_handle
 
 log = logging.getLogger(__name__)
 ASK_THREADS = 8  # asks at once, at most: a first round of asks is storage round trips
@@ -43,6 +45,7 @@ ASK_THREADS = 8  # asks at once, at most: a first round of asks is storage round
 # overhead. 0.5 ms keeps it flat (benchmarks/orchestration.py).
 SWITCH_INTERVAL = 0.0005
 ASK_POLL = 0.005  # seconds between looks for a finished ask while a worker slot is free
+MIN_PEERS = 2  # completed trials before a pace is judged against their median
 JOB_CLAIM = 1_000_000_000  # the control-store slot that the job's orchestrator holds
 BEST_PARAMS_FILE = "best_hyperparameters.yaml"
 
@@ -70,6 +73,7 @@ class InFlight:
     dispatched_at: float = 0.0
     started_at: float | None = None  # when its worker began (event time)
     reported: dict[int, float] = field(default_factory=dict)  # epoch -> intermediate value
+    too_slow: dict[str, Any] | None = None  # the evidence, once this runner stopped it for pace
 
     @property
     def started(self) -> bool:
@@ -83,6 +87,7 @@ class Asked:
     trial: optuna.Trial
     params: dict[str, Any]
     retry_of: int | None = None
+    origin: str | None = None  # warm_start, initial, retry; None: the sampler's proposal
 
 
 @dataclass(frozen=True)
@@ -124,6 +129,7 @@ class JobRunner:
         self.stop_asking = False
         self.cursor: str | None = None
         self.durations: list[float] = []  # seconds of each counted trial, for the ETA
+        self.peer_seconds: list[float] = []  # seconds of each completed trial: the pace to keep
         self.ready: list[Asked] = []  # asked, not yet sent; more are on their way in self.asks
         # this runner is the only writer of the job's trials, so it keeps the tallies
         self.counted = 0
@@ -148,7 +154,10 @@ class JobRunner:
             raise JobBusy(self.job_id)
         self.config = OptimizationConfig.from_dict(job.config)
         self.space = self.config.space()
-        self.study = open_study(self.job_id, self.config, self.services.settings.database_url)
+        earlier = (self.records.list_trials(self.config.continue_from, limit=1_000_000)[0]
+                   if self.config.continue_from else [])
+        self.study = open_study(self.job_id, self.config, self.services.settings.database_url,
+                                earlier)
         self.asks: AskPool[Asked] = AskPool(self._ask, threads=min(self.config.concurrency,
                                                                     ASK_THREADS))
         self.started_at = self.clock()
@@ -188,14 +197,16 @@ class JobRunner:
     def _resume(self) -> None:
         """Adopt trials left RUNNING by a previous orchestrator; re-send them (idempotent)."""
         trials, _ = self.records.list_trials(self.job_id, limit=1_000_000)
-        self.durations = [(t.finished_at - t.started_at).total_seconds() for t in trials
-                          if t.status in policy.COUNTED and t.started_at and t.finished_at]
+        timed = [(t.status, (t.finished_at - t.started_at).total_seconds()) for t in trials
+                 if t.status in policy.COUNTED and t.started_at and t.finished_at]
+        self.durations = [seconds for _, seconds in timed]
+        self.peer_seconds = [seconds for status, seconds in timed if status == "completed"]
         recorded = {t.number for t in trials}
         for frozen in self.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
             if frozen.number not in recorded:  # asked ahead, never sent (or not recorded)
                 self.ready.append(self._suggest(trial_handle(self.study, frozen)))
                 continue
-            params = self.space.resolve(frozen.params)
+            params = self.space.from_study(frozen.params)
             self.in_flight[frozen.number] = InFlight(
                 trial_handle(self.study, frozen), params,
                 reported=dict(frozen.intermediate_values),
@@ -297,14 +308,16 @@ class JobRunner:
         ask, which wrote none of them, is completed by the runner that resumes the job)."""
         with owned_storage(self.study).params_written_together(trial._trial_id):
             params = self.space.suggest(trial)
-        return Asked(trial, self.space.resolve(params), trial.user_attrs.get("retry_of"))
+        return Asked(trial, self.space.resolve(params), trial.user_attrs.get("retry_of"),
+                     trial.user_attrs.get(ORIGIN))
 
     def _send(self, asked: Asked) -> None:
         number = asked.trial.number
         self.in_flight[number] = InFlight(asked.trial, asked.params)
         self._dispatch(number, asked.params)  # first: a resumed runner re-sends unrecorded ones
         self._record_later(number, status="queued", params=asked.params, queued_at=now_utc(),
-                           retry_of=asked.retry_of, task_id=self._task_id(number))
+                           retry_of=asked.retry_of, origin=asked.origin,
+                           task_id=self._task_id(number))
 
     def _drop_ready(self) -> None:
         """Asked trials that will never run: failed in the study, cancelled in the records."""
@@ -325,10 +338,12 @@ class JobRunner:
         best = self.best[0] if self.best else None
         spec = {
             "dataset": self.config.dataset, "params": params, "epochs": self.config.epochs,
-            "seed": self.config.seed + number, "objective": self.config.objective,
+            "seed": self.config.seed + number, "data_seed": self.config.seed,
+            "objective": self.config.objective,
             "weights": self.config.weights.to_dict(), "plot_mode": self.config.plot_mode,
             "plot_threshold": best, "max_train_samples": self.config.max_train_samples,
             "max_eval_samples": self.config.max_eval_samples,
+            "hopeless_stop": self.config.hopeless_stop,
             "data_dir": self.services.settings.data_dir,
         }
         self.dispatcher.send(self._task_id(number), TRAIN_TRIAL,
@@ -346,6 +361,7 @@ class JobRunner:
             self._record_later(number, status="running", worker=data.get("worker"),
                                started_at=datetime.fromtimestamp(started, UTC))
         elif kind == "trial_progress":
+            self._check_pace(number, event, data)
             self._on_epoch(number, data)
         elif kind == "trial_finished":
             if data.get("status") == "error":
@@ -371,6 +387,21 @@ class JobRunner:
                 self.control.request_stop(self.job_id, number, "prune")
         self._record_later(number, intermediate=intermediate)
 
+    def _check_pace(self, number: int, event: Mapping[str, Any],
+                    data: Mapping[str, Any]) -> None:
+        """Stop a trial whose pace predicts far more than the median completed trial."""
+        flight = self.in_flight[number]
+        if (not self.config.hopeless_stop or flight.too_slow is not None
+                or flight.started_at is None or data.get("phase") != "training"
+                or len(self.peer_seconds) < MIN_PEERS):
+            return
+        elapsed = float(event.get("ts") or self.clock()) - flight.started_at
+        fraction = float(data.get("fraction") or 0.0)
+        median = statistics.median(self.peer_seconds)
+        if predicted_too_slow(elapsed, fraction, median):
+            flight.too_slow = slow_evidence(elapsed, fraction, median)
+            self.control.request_stop(self.job_id, number, "too_slow")
+
     def _on_result(self, number: int, result: Mapping[str, Any]) -> None:
         status = policy.trial_status(str(result.get("status")))
         if status == "lost":
@@ -380,7 +411,12 @@ class JobRunner:
         self.counted += int(status in policy.COUNTED)
         self.failed += int(status == "failed")
         if status in policy.COUNTED and flight.started_at is not None:
-            self.durations.append(max(0.0, self.clock() - flight.started_at))
+            seconds = max(0.0, self.clock() - flight.started_at)
+            self.durations.append(seconds)
+            if status == "completed":
+                self.peer_seconds.append(seconds)
+        if result.get("prune_reason") == "too_slow" and flight.too_slow is not None:
+            result = {**result, "prune_evidence": flight.too_slow}  # the pace this runner saw
         self._fill_slots(ask_ahead=False)  # the freed worker first, the bookkeeping after
         self.later.append(partial(self._settle, Outcome(number, status, result, now_utc())))
 
@@ -427,7 +463,8 @@ class JobRunner:
         self.records.upsert_trial(self.job_id, number, status="lost", error=reason,
                                   finished_at=now_utc())
         if not self.cancel_requested:  # the next ask returns it; it is sent before the others
-            self.study.enqueue_trial(flight.params, user_attrs={"retry_of": number},
+            self.study.enqueue_trial(self.space.to_study(flight.params),
+                                     user_attrs={"retry_of": number, ORIGIN: "retry"},
                                      skip_if_exists=False)
             self.asks.request(1)  # keeps counted + in flight + asked within the budget
         self._progress_changed = True
@@ -550,7 +587,8 @@ class JobRunner:
 
 def _result_fields(result: Mapping[str, Any]) -> dict[str, Any]:
     metric_keys = ("val_loss", "test_accuracy", "test_loss", "epochs_run", "param_count",
-                   "timings", "plots", "pruned_at_epoch", "dataset")
+                   "timings", "plots", "pruned_at_epoch", "prune_reason", "prune_evidence",
+                   "dataset")
     return {
         "val_accuracy": result.get("val_accuracy"),
         "total_score": result.get("total_score"),

@@ -85,10 +85,11 @@ def training_started(event: Mapping[str, Any]) -> bool:
 class Process:
     """A Celery worker process of ours, killable as a whole process group."""
 
-    def __init__(self, settings: Settings, queue: str, name: str, log: Path) -> None:
+    def __init__(self, settings: Settings, queue: str, name: str, log: Path,
+                 module: str | None = None) -> None:
         env = child_environ(settings) | {"TF_CPP_MIN_LOG_LEVEL": "2"}
         self.log = log
-        self.proc = subprocess.Popen(worker_command(name, queue), env=env,
+        self.proc = subprocess.Popen(worker_command(name, queue, module=module), env=env,
                                      stdout=log.open("ab"), stderr=subprocess.STDOUT,
                                      start_new_session=True)
 

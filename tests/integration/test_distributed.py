@@ -200,7 +200,7 @@ def test_pruning_stops_a_bad_trial_early(cluster: tuple[Services, list[Process]]
     good = {"learning_rate": 0.01, "optimizer": "adam"}
     bad = {"learning_rate": 1e-5, "optimizer": "sgd"}
     config = tiny_config(trials=3, concurrency=1, epochs=5, pruner="median",
-                         initial_trials=[good, good, bad])
+                         initial_params=[good, good, bad])
     job_id, runner = run_job(services, config)
     assert runner.run().status == "completed"
     trials = assert_consistent(services, job_id, 3)
@@ -243,14 +243,32 @@ def test_cli_submit_and_follow_against_the_cluster(
     assert_consistent(services, job_id, 2)
 
 
-def test_a_diverging_trial_fails_for_good_and_does_not_count(
+DIVERGING = {"optimizer": "rmsprop", "learning_rate": 0.1, "batch_norm": False,
+             "activation": "elu", "dense_layers": 4, "dense_units": 1024, "filters": 256,
+             "conv_layers": 2, "pooling": "flatten", "dropout": 0.0}
+
+
+def test_a_diverging_trial_is_stopped_as_hopeless_and_never_rerun(
         cluster: tuple[Services, list[Process]]) -> None:
     services, _ = cluster
-    diverging = {"optimizer": "rmsprop", "learning_rate": 0.1, "batch_norm": False,
-                 "activation": "elu", "dense_layers": 4, "dense_units": 1024, "filters": 256,
-                 "conv_layers": 2, "pooling": "flatten", "dropout": 0.0}
     config = tiny_config(trials=2, concurrency=1, epochs=3, pruner="none", params={},
-                         initial_trials=[diverging])
+                         space="wide", initial_params=[DIVERGING])
+    job_id, runner = run_job(services, config)
+    assert runner.run().status == "completed"
+    trials, total = services.records.list_trials(job_id)
+    assert total == 2
+    assert trials[0].status == "pruned" and trials[0].origin == "initial"
+    assert trials[0].metrics["prune_reason"] == "diverged"
+    assert trials[0].metrics["epochs_run"] == 1  # stopped within its first epoch
+    assert trials[1].status == "completed"
+    assert not any(t.retry_of is not None for t in trials)
+
+
+def test_without_the_hopeless_stop_a_diverging_trial_fails_for_good(
+        cluster: tuple[Services, list[Process]]) -> None:
+    services, _ = cluster
+    config = tiny_config(trials=2, concurrency=1, epochs=3, pruner="none", params={},
+                         space="wide", hopeless_stop=False, initial_params=[DIVERGING])
     job_id, runner = run_job(services, config)
     assert runner.run().status == "completed"
     trials, total = services.records.list_trials(job_id)

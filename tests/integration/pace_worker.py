@@ -1,0 +1,57 @@
+"""A GPU-worker task module whose trainer is a PACED STAND-IN (named so): no model, a clock.
+
+It registers the real task name and runs the real worker path (claim, heartbeat,
+events, stop flag, upload, result), so the orchestrator's pace rule is tested on
+trials whose length the test chooses: an epoch takes ``dropout × 100`` ticks.
+Accuracy is fixed well above chance.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from celery import shared_task
+
+from gpu_worker import pool_upkeep, warm_up  # noqa: F401  (the real worker's child start-up)
+from gpu_worker.trainer import TrialHooks, TrialResult
+from gpu_worker.trial_runner import run_trial
+from gpu_worker.trial_spec import TrialSpec
+from onegin.celery_app import TRAIN_TRIAL
+from onegin.progress import Progress
+from onegin.services import get_services
+
+TICK = 0.05  # seconds between progress reports (and stop-flag looks)
+ACCURACY = 0.9
+
+
+def paced_trainer(spec: TrialSpec, out: Path, hooks: TrialHooks) -> TrialResult:
+    ticks = round(float(spec.params["dropout"]) * 100)  # per epoch
+    report = hooks.on_progress or (lambda _progress: None)
+    epochs_run, reason = 0, None
+    for epoch in range(1, spec.epochs + 1):
+        epochs_run = epoch
+        for tick in range(1, ticks + 1):
+            time.sleep(TICK)
+            report(Progress("training", epoch, spec.epochs, tick / ticks))
+            reason = hooks.should_prune() if hooks.should_prune else None
+            if reason:
+                break
+        report(Progress("training", epoch, spec.epochs, 1.0, {"val_accuracy": ACCURACY}))
+        if reason:
+            break
+    (out / "metrics.json").write_text("{}")
+    return TrialResult(
+        status="pruned" if reason else "completed", params=dict(spec.params), dataset={},
+        epochs_run=epochs_run, val_accuracy=ACCURACY, val_loss=0.3, test_accuracy=None,
+        test_loss=None, health=None, health_score=None, total_score=ACCURACY,
+        objective="simple", param_count=0, architecture_summary="paced stand-in",
+        timings={"training": epochs_run * ticks * TICK}, plots=[], artifacts=["metrics.json"],
+        prune_reason=reason, pruned_at_epoch=epochs_run if reason else None,
+    )
+
+
+@shared_task(name=TRAIN_TRIAL, acks_late=True, reject_on_worker_lost=True)
+def paced_trial_task(job_id: str, number: int, spec: dict[str, Any]) -> dict[str, Any]:
+    return run_trial(job_id, number, spec, get_services(), trainer=paced_trainer)
