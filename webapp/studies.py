@@ -13,12 +13,14 @@ import logging
 import math
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import optuna
 import sqlalchemy as sa
 
+from onegin.job_config import OptimizationConfig
+from onegin.search_space import ConditionalFloatParam, SearchSpace
 from orchestrator.study import study_name
 
 log = logging.getLogger(__name__)
@@ -46,6 +48,36 @@ def history(trials: Iterable[optuna.trial.FrozenTrial]) -> list[dict[str, Any]]:
     return out
 
 
+def merged_branches(trials: Iterable[optuna.trial.FrozenTrial],
+                    space: SearchSpace) -> list[optuna.trial.FrozenTrial]:
+    """Completed trials with each conditional parameter's branches as one parameter.
+
+    The study asks ``learning_rate_adam``, ``learning_rate_sgd``…; fANOVA only ranks
+    parameters that every trial has, so it would never rank the learning rate. Here
+    it is one parameter again, over the span of all its branches.
+    """
+    merged_name: dict[str, str] = {}
+    spans: dict[str, optuna.distributions.FloatDistribution] = {}
+    for param in space.params:
+        if isinstance(param, ConditionalFloatParam):
+            lows, highs = zip(*param.ranges.values(), strict=True)
+            spans[param.name] = optuna.distributions.FloatDistribution(
+                min(lows), max(highs), log=param.log)
+            merged_name |= {param.study_name(branch): param.name for branch in param.ranges}
+    out = []
+    for trial in trials:
+        if trial.state != optuna.trial.TrialState.COMPLETE:
+            continue
+        params, distributions = {}, {}
+        for name, value in trial.params.items():
+            target = merged_name.get(name, name)
+            params[target] = value
+            distributions[target] = spans.get(target, trial.distributions[name])
+        out.append(optuna.trial.create_trial(value=trial.value, params=params,
+                                             distributions=distributions))
+    return out
+
+
 class StudyReader:
     """Reads the studies in one database; caches importances per (job, completed trials)."""
 
@@ -55,13 +87,19 @@ class StudyReader:
         self._lock = threading.Lock()
         self._importances: OrderedDict[tuple[str, int, int], dict[str, float]] = OrderedDict()
 
-    def summary(self, job_id: str) -> dict[str, Any]:
-        """``{"history": [...], "importances": {...}}``; both empty before the study exists."""
+    def summary(self, job_id: str, config: Mapping[str, Any]) -> dict[str, Any]:
+        """``{"history": [...], "importances": {...}}``; both empty before the study exists.
+
+        ``config`` is the job's (its space names the parameters); trials still
+        waiting to be asked (the warm starts) are not history yet.
+        """
         study = self._load(job_id)
         if study is None:
             return {"history": [], "importances": {}}
-        trials = study.get_trials(deepcopy=False)
-        return {"history": history(trials), "importances": self._importance(job_id, study, trials)}
+        trials = [t for t in study.get_trials(deepcopy=False)
+                  if t.state != optuna.trial.TrialState.WAITING]
+        return {"history": history(trials),
+                "importances": self._importance(job_id, config, trials)}
 
     def delete(self, job_id: str) -> None:
         """Drop the job's study, if it has one."""
@@ -98,7 +136,7 @@ class StudyReader:
         except KeyError:
             return None
 
-    def _importance(self, job_id: str, study: optuna.Study,
+    def _importance(self, job_id: str, config: Mapping[str, Any],
                     trials: list[optuna.trial.FrozenTrial]) -> dict[str, float]:
         complete = [t for t in trials if t.state == optuna.trial.TrialState.COMPLETE]
         if len(complete) < MIN_TRIALS_FOR_IMPORTANCE:
@@ -109,6 +147,9 @@ class StudyReader:
                 self._importances.move_to_end(key)
                 return dict(self._importances[key])
         try:
+            study = optuna.create_study(direction="maximize")  # in memory: a view to rank
+            study.add_trials(merged_branches(
+                complete, OptimizationConfig.from_dict(config).space()))
             evaluator = optuna.importance.FanovaImportanceEvaluator(seed=0)
             found = optuna.importance.get_param_importances(study, evaluator=evaluator)
             values = {name: float(value) for name, value in found.items()}

@@ -49,6 +49,7 @@ def test_history_and_importances(web: Web) -> None:
     assert data["history"][2]["value"] is None and data["history"][5]["value"] is None
     importances = data["importances"]
     assert importances and set(importances) <= set(space.names())
+    assert "learning_rate" in importances  # its per-optimizer branches, ranked as one
     assert abs(sum(importances.values()) - 1.0) < 1e-6
     again = body(web.client.get(url, headers=web.bearer(secret)))
     assert again["importances"] == importances  # seeded, and cached
