@@ -21,7 +21,20 @@ import {
 
 const PAGE = 48;
 const METRIC_KEYS = ["val_loss", "test_accuracy", "test_loss", "epochs_run", "param_count",
-  "timings", "plots", "pruned_at_epoch"];
+  "timings", "plots", "pruned_at_epoch", "prune_reason", "prune_evidence"];
+// Why a trial stopped early (metrics.prune_reason); docs/search.md defines each rule.
+export const PRUNE_REASONS = {
+  pruner: "Stopped by the pruner: behind the trials before it",
+  diverged: "Stopped: the loss diverged",
+  chance: "Stopped: no better than always guessing the majority class",
+  too_slow: "Stopped: far slower than the median trial",
+};
+export const ORIGINS = { warm_start: "Warm start", initial: "Your starting point", retry: "Re-run" };
+
+export function stopReason(trial) {
+  if (trial.status !== "pruned") return "";
+  return PRUNE_REASONS[trial.metrics?.prune_reason] || PRUNE_REASONS.pruner;
+}
 
 // A trial record from a trial_finished event's `result` (the worker's summary).
 export function trialFromResult(number, data) {
@@ -202,7 +215,8 @@ export class Gallery {
 
     this.drawProgress(card, trial, this.progress.get(number));
     card.querySelector(".arch").textContent = trial.architecture_summary || "";
-    card.querySelector(".params").textContent = paramsLine(trial.params);
+    const origin = ORIGINS[trial.origin];
+    card.querySelector(".params").textContent = (origin ? `${origin} · ` : "") + paramsLine(trial.params);
 
     const scores = card.querySelector(".scores");
     const items = [];
@@ -213,7 +227,7 @@ export class Gallery {
 
     const bars = card.querySelector(".health-bars");
     clear(bars, trial.health ? healthBars(trial.health) : []);
-    card.querySelector(".trial-error").textContent = trial.error || "";
+    card.querySelector(".trial-error").textContent = trial.error || stopReason(trial);
 
     const button = card.querySelector(".details");
     const complete = status === "completed";
@@ -359,6 +373,8 @@ export class TrialDialog {
           ["Duration", duration(seconds)],
           ...(trial.retry_of !== null && trial.retry_of !== undefined ? [["Retry of", `Trial #${trial.retry_of}`]] : []),
           ...(m.pruned_at_epoch ? [["Pruned at epoch", String(m.pruned_at_epoch)]] : []),
+          ...(trial.status === "pruned" ? [["Stopped because", stopReason(trial)]] : []),
+          ...(ORIGINS[trial.origin] ? [["Origin", ORIGINS[trial.origin]]] : []),
         ], "Run")),
       trial.health ? h("section", {}, h("h3", {}, "Health components"),
         h("ul", { class: "health-bars health-bars--large" }, healthBars(trial.health))) : null,

@@ -252,6 +252,9 @@ export class JobView {
       c.epochs !== undefined ? `up to ${c.epochs} epoch${c.epochs === 1 ? "" : "s"} each` : null,
       c.concurrency !== undefined ? `${c.concurrency} at a time` : null,
       c.plot_mode ? `plots: ${c.plot_mode}` : null,
+      c.space && c.space !== "default" ? `${c.space} space` : null,
+      c.continue_from ? `continues job ${c.continue_from}` : null,
+      c.seed !== undefined && c.seed !== null ? `seed ${c.seed}` : null,
     ].filter(Boolean).join(" · ");
     $("#job-error").textContent = job.status === "failed" && job.error ? `Failed: ${job.error}` : job.error && job.status !== "completed" ? job.error : "";
     const cancel = $("#cancel-button");
