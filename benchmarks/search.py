@@ -20,9 +20,10 @@ most half the TPE script's and its median best is at least the script's; (2) at 
 one Onegin trial in 12 ends within 10 points of chance.
 
     .venv/bin/python benchmarks/search.py [--datasets digits mnist sms_spam]
-        [--budgets 12 30] [--seeds 3] [--arms ...] [--epochs 3] [--smoke]
-    .venv/bin/python benchmarks/search.py --smoke --datasets digits --budgets 3 \\
-        --seeds 1 --epochs 1 --max-train-samples 300
+        [--budgets 12 30] [--seeds 3] [--arms ...] [--epochs 3]
+
+Every arm trains on the same split (``load_dataset(seed=seed)``: Onegin's trials all
+use the job's seed for the split), so holdout accuracies are comparable.
 """
 
 from __future__ import annotations
@@ -47,7 +48,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from benchmarks.common import RESULTS, SHARED_DATA, environment
 
 ARMS = ("onegin", "onegin-wide", "optuna-tpe", "random")
-ONEGIN_ARMS = ("onegin", "onegin-wide")
 TARGET_FRACTION = 0.995
 CHANCE_MARGIN = 0.10
 MAX_NEAR_CHANCE_SHARE = 1 / 12
@@ -86,15 +86,6 @@ class RunResult:
     space: str = ""
     notes: list[str] = field(default_factory=list)
     time_to_target_s: float | None = None
-
-
-@dataclass(frozen=True)
-class Skipped:
-    arm: str
-    dataset: str
-    budget: int
-    seed: int
-    reason: str
 
 
 def chance_level(labels: Sequence[int]) -> float:
@@ -200,7 +191,6 @@ class Bench:
     max_train_samples: int | None
     max_eval_samples: int | None
     data_dir: Path
-    smoke: bool
 
 
 def _data(dataset: str, bench: Bench, seed: int) -> Any:
@@ -218,30 +208,13 @@ def _holdout(model: Any, data: Any) -> float | None:
     return float(accuracy)
 
 
-def space_facts(data: Any) -> dict[str, Any]:
-    """What the default space may tailor its priors to (adapt to the merged ``facts`` type)."""
-    return {"dataset": data.spec.name, "modality": data.modality,
-            "num_classes": data.num_classes, "input_shape": tuple(data.input_shape),
-            "train_samples": len(data.y_train), "vocab_size": data.vocab_size}
-
-
-def has_named_spaces() -> bool:
-    """Whether ``space_for`` takes ``name=`` and ``facts=`` (the default space with priors)."""
-    import inspect
-
+def default_space(dataset: str, bench: Bench) -> Any:
+    """The default space sized exactly as an Onegin job on this dataset sizes it."""
+    from onegin.datasets import facts_for, get_spec
     from onegin.search_space import space_for
 
-    return {"name", "facts"} <= set(inspect.signature(space_for).parameters)
-
-
-def default_space(data: Any) -> tuple[Any, str]:
-    """The default space with priors, else (``--smoke`` on older code) today's space."""
-    from onegin.search_space import space_for
-
-    if not has_named_spaces():
-        return space_for(data.modality), "today's space_for (no name=/facts=)"
-    named: Callable[..., Any] = space_for
-    return named(data.modality, name="default", facts=space_facts(data)), "default"
+    return space_for(get_spec(dataset).modality, name="default",
+                     facts=facts_for(dataset, bench.max_train_samples))
 
 
 def run_script(arm: str, dataset: str, budget: int, seed: int, bench: Bench) -> RunResult:
@@ -254,7 +227,7 @@ def run_script(arm: str, dataset: str, budget: int, seed: int, bench: Bench) -> 
     configure_tensorflow(os.cpu_count())  # every core, whatever ONEGIN_TF_THREADS says
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     data = _data(dataset, bench, seed)
-    space, space_label = default_space(data)
+    space = default_space(dataset, bench)
     sampler: optuna.samplers.BaseSampler = (
         optuna.samplers.TPESampler(seed=seed) if arm == "optuna-tpe"
         else optuna.samplers.RandomSampler(seed=seed))
@@ -289,11 +262,10 @@ def run_script(arm: str, dataset: str, budget: int, seed: int, bench: Bench) -> 
     notes = [f"{failed} trial(s) raised"] if failed else []
     return RunResult(arm, dataset, budget, seed, points, best_val(points), test,
                      _holdout(best, data) if best is not None else None,
-                     chance_level(data.y_val), wall, space_label, notes)
+                     chance_level(data.y_val), wall, "default", notes)
 
 
 def onegin_config(arm: str, dataset: str, budget: int, seed: int, bench: Bench) -> Any:
-    """Built through ``from_dict`` so fields newer than this branch fail here, by name."""
     from onegin.job_config import OptimizationConfig
 
     return OptimizationConfig.from_dict({
@@ -333,38 +305,20 @@ def run_onegin(arm: str, dataset: str, budget: int, seed: int, bench: Bench) -> 
     if best is not None:
         best_value, test = best.val_accuracy, (best.metrics or {}).get("test_accuracy")
         model_file = home / "artifacts" / result.best_prefix / "model.keras"
+        data = _data(dataset, bench, seed)  # the job's split: every trial trained on it
         if model_file.is_file():
-            # the worker split the data with the trial's seed (job seed + trial number)
-            trial_data = _data(dataset, bench, seed + best.number)
-            holdout = _holdout(keras.models.load_model(model_file), trial_data)
+            holdout = _holdout(keras.models.load_model(model_file), data)
         else:
             notes.append(f"no best model at {model_file}")
     return RunResult(arm, dataset, budget, seed, points, best_value, test, holdout,
                      chance_level(_data(dataset, bench, seed).y_val), wall,
-                     str(config.to_dict().get("space", "today's default")), notes)
+                     config.space_name, notes)
 
 
 RUNNERS: dict[str, Callable[[str, str, int, int, Bench], RunResult]] = {
     "onegin": run_onegin, "onegin-wide": run_onegin,
     "optuna-tpe": run_script, "random": run_script,
 }
-
-
-def preflight(arms: Sequence[str], dataset: str) -> dict[str, str]:
-    """Arms this code cannot run yet, with the reason: a job field or the space API missing."""
-    from onegin.errors import ConfigErrors
-
-    missing: dict[str, str] = {}
-    bench = Bench(1, None, None, SHARED_DATA, smoke=True)
-    for arm in arms:
-        if arm in ONEGIN_ARMS:
-            try:
-                onegin_config(arm, dataset, 1, 0, bench)
-            except ConfigErrors as exc:
-                missing[arm] = f"OptimizationConfig rejects it: {exc}"
-        elif not has_named_spaces():
-            missing[arm] = "space_for has no name=/facts= (no default space with priors yet)"
-    return missing
 
 
 # ------------------------------------------------------------------------- output
@@ -376,7 +330,7 @@ def _fmt(value: Any, digits: int = 4) -> str:
     return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
 
 
-def table(summary: Mapping[str, Any], skipped: Sequence[Skipped]) -> str:
+def table(summary: Mapping[str, Any]) -> str:
     head = ("| dataset | budget | arm | best val | test | holdout | time to target s "
             "| near chance | trial s med / worst | wall s |")
     lines = [head, "|" + "---|" * head.count(" | ") + "---|"]
@@ -393,9 +347,6 @@ def table(summary: Mapping[str, Any], skipped: Sequence[Skipped]) -> str:
     out = ["\n".join(lines), ""]
     for key, group in summary.items():
         out.append(f"{key}: target {_fmt(group['target'])}; verdicts {group['verdicts']}")
-    reasons = {(s.arm, s.reason): sum((t.arm, t.reason) == (s.arm, s.reason) for t in skipped)
-               for s in skipped}
-    out += [f"skipped {arm} ({count} runs): {reason}" for (arm, reason), count in reasons.items()]
     out.append("medians over seeds; holdout '—' = no holdout split or no best model; "
                "time to target '—' = not reached by the median seed")
     return "\n".join(out)
@@ -412,25 +363,15 @@ def main() -> None:
     parser.add_argument("--max-eval-samples", type=int, default=None)
     parser.add_argument("--data-dir", type=Path, default=SHARED_DATA)
     parser.add_argument("--out", type=Path, default=RESULTS / "search.json")
-    parser.add_argument("--smoke", action="store_true",
-                        help="run on today's code: arms whose fields are missing are skipped")
     args = parser.parse_args()
     bench = Bench(args.epochs, args.max_train_samples, args.max_eval_samples,
-                  args.data_dir.resolve(), args.smoke)
+                  args.data_dir.resolve())
 
-    missing = preflight(args.arms, args.datasets[0])
-    if missing and not args.smoke:
-        parser.error("this code cannot run every arm yet (use --smoke or --arms): "
-                     + "; ".join(f"{arm}: {why}" for arm, why in missing.items()))
     runs: list[RunResult] = []
-    skipped: list[Skipped] = []
     for dataset in args.datasets:
         for budget in args.budgets:
             for seed in range(args.seeds):
                 for arm in args.arms:  # arms interleaved per seed: machine drift hits all
-                    if arm in ONEGIN_ARMS and arm in missing:
-                        skipped.append(Skipped(arm, dataset, budget, seed, missing[arm]))
-                        continue
                     print(f"{dataset} budget {budget} seed {seed}: {arm} ...", flush=True)
                     runs.append(RUNNERS[arm](arm, dataset, budget, seed, bench))
 
@@ -454,16 +395,14 @@ def main() -> None:
                          "and median best of onegin >= optuna-tpe's",
             "verdict_2": "near-chance onegin trials <= 1/12 of its scored trials (seeds pooled)",
             "arm_fields": ARM_FIELDS,
-            "splits": "scripts: load_dataset(seed=seed); Onegin trial n: seed + n (its worker's "
-                      "split), so its holdout is that trial's; chance from seed's val labels",
+            "splits": "every arm: load_dataset(seed=seed), Onegin's trials included",
         },
         "summary": summary,
         "runs": [asdict(r) for r in runs],
-        "skipped": [asdict(s) for s in skipped],
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(payload, indent=2))
-    print("\n" + table(summary, skipped))
+    print("\n" + table(summary))
     print(f"\nwritten to {args.out}")
 
 
