@@ -40,6 +40,9 @@ class OwnedStudyStorage(BaseStorage):
     def __init__(self, backend: RDBStorage) -> None:
         self._backend = backend
         self._lock = threading.Lock()
+        # one ask at a time takes a WAITING trial: the database alone does not stop two
+        # (SQLite ignores FOR UPDATE), and memory, the single writer's truth, is checked here
+        self._start_lock = threading.Lock()
         self._trials: dict[int, dict[int, FrozenTrial]] = {}  # study id -> number -> trial
         self._where: dict[int, tuple[int, int]] = {}  # trial id -> (study id, number)
         self._dists: dict[int, dict[str, BaseDistribution]] = {}  # study id -> param -> first
@@ -198,6 +201,16 @@ class OwnedStudyStorage(BaseStorage):
 
     def set_trial_state_values(self, trial_id: int, state: TrialState,
                                values: Sequence[float] | None = None) -> bool:
+        if state != TrialState.RUNNING:
+            return self._set_state(trial_id, state, values)
+        with self._start_lock:  # an enqueued trial is taken by one ask only
+            cached = self._cached(trial_id)
+            if cached is not None and cached.state != TrialState.WAITING:
+                return False
+            return self._set_state(trial_id, state, values)
+
+    def _set_state(self, trial_id: int, state: TrialState,
+                   values: Sequence[float] | None) -> bool:
         changed = self._backend.set_trial_state_values(trial_id, state, values)
         if changed:  # as the backend did it; its clock and ours differ by microseconds
             now = datetime.now()

@@ -172,6 +172,26 @@ def test_asks_on_many_threads_keep_every_trial_whole(
     assert_agree(study, reader, "threads")
 
 
+def test_each_enqueued_trial_is_taken_by_one_ask_only(
+        records_db_url: str, reader: optuna.storages.RDBStorage) -> None:
+    """Asks on many threads pop the enqueued trials (warm starts, re-runs) once each."""
+    starts = [{"conv_layers": 1, "filters": 16 + i} for i in range(6)]
+    study, space = start("waiting", records_db_url, concurrency=8, initial_params=starts)
+    together = threading.Barrier(8)
+
+    def ask_together(_: int) -> tuple[int, int]:
+        together.wait()
+        trial, params = ask(study, space)
+        return trial.number, params["filters"]
+
+    with ThreadPoolExecutor(8) as pool:
+        asked = list(pool.map(ask_together, range(8)))
+    assert sorted(number for number, _ in asked) == list(range(8))
+    assert sorted(filters for number, filters in asked if number < 6) == [16 + i for i in range(6)]
+    assert not study.get_trials(states=(TrialState.WAITING,))
+    assert_agree(study, reader, "waiting")
+
+
 def test_a_resumed_orchestrator_reads_what_the_first_wrote(
         records_db_url: str, reader: optuna.storages.RDBStorage) -> None:
     first, space = start("resume", records_db_url, concurrency=2)
