@@ -48,6 +48,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from benchmarks.common import RESULTS, SHARED_DATA, environment
 
 ARMS = ("onegin", "onegin-wide", "optuna-tpe", "random")
+PRUNER_ARMS = ("onegin-no-pruner", "onegin-successive-halving", "onegin-hyperband")
 TARGET_FRACTION = 0.995
 CHANCE_MARGIN = 0.10
 MAX_NEAR_CHANCE_SHARE = 1 / 12
@@ -55,6 +56,10 @@ SPEEDUP = 0.5
 ARM_FIELDS: dict[str, dict[str, Any]] = {
     "onegin": {},  # the new defaults: space "default", warm start and hopeless stop on
     "onegin-wide": {"space": "wide", "warm_start": False, "hopeless_stop": False},
+    # the default pruner is median; these arms choose it (docs/search.md)
+    "onegin-no-pruner": {"pruner": "none"},
+    "onegin-successive-halving": {"pruner": "successive_halving"},
+    "onegin-hyperband": {"pruner": "hyperband"},
 }
 
 
@@ -317,6 +322,7 @@ def run_onegin(arm: str, dataset: str, budget: int, seed: int, bench: Bench) -> 
 
 RUNNERS: dict[str, Callable[[str, str, int, int, Bench], RunResult]] = {
     "onegin": run_onegin, "onegin-wide": run_onegin,
+    **dict.fromkeys(PRUNER_ARMS, run_onegin),
     "optuna-tpe": run_script, "random": run_script,
 }
 
@@ -357,7 +363,8 @@ def main() -> None:
     parser.add_argument("--datasets", nargs="+", default=["digits", "mnist", "sms_spam"])
     parser.add_argument("--budgets", nargs="+", type=int, default=[12, 30])
     parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--arms", nargs="+", choices=ARMS, default=list(ARMS))
+    parser.add_argument("--arms", nargs="+", choices=ARMS + PRUNER_ARMS, default=list(ARMS),
+                        help="the pruner arms compare pruners on Onegin's default search")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--max-train-samples", type=int, default=None)
     parser.add_argument("--max-eval-samples", type=int, default=None)

@@ -281,26 +281,11 @@ class ConditionalFloatParam:
     def legal(self, value: Any) -> bool:
         return _is_number(value) and self.bounds[0] <= value <= self.bounds[1]
 
-    def narrow_within(self, spec: Mapping[str, Any],
-                      searched: Sequence[Any]) -> ConditionalFloatParam:
-        """Intersect every branch with ``[low, high]``; a searched branch must stay non-empty.
-
-        A branch that is allowed but not searched and falls outside collapses onto the
-        nearest end of the window, so fixing that optimizer later still gets a legal rate.
-        """
+    def narrow_within(self, spec: Mapping[str, Any]) -> ConditionalFloatParam:
+        """A window the user gives is every branch's range: what they ask for wins
+        over the priors (fixing the rate fixes it for every branch alike)."""
         low, high = _bounds(self, spec)
-        ranges: dict[str, tuple[float, float]] = {}
-        for branch, (lo, hi) in self.ranges.items():
-            new_lo, new_hi = max(lo, low), min(hi, high)
-            if new_lo > new_hi:
-                if branch in searched:
-                    raise ConfigError(
-                        f"params.{self.name}",
-                        f"[{low}, {high}] leaves no {self.name} for {self.on} {branch!r} "
-                        f"(its range is [{lo}, {hi}])",
-                    )
-                new_lo = new_hi = float(low if hi < low else high)
-            ranges[branch] = (float(new_lo), float(new_hi))
+        ranges = {branch: (float(low), float(high)) for branch in self.ranges}
         return replace(self, ranges=ranges)
 
     def fix(self, value: Any) -> FloatParam:
@@ -437,9 +422,7 @@ class SearchSpace:
             if not isinstance(spec, Mapping):
                 updated[name] = param.fix(spec)
             elif isinstance(param, ConditionalFloatParam):
-                on = updated[param.on]
-                searched = on.choices if isinstance(on, CategoricalParam) else ()
-                updated[name] = param.narrow_within(spec, searched)
+                updated[name] = param.narrow_within(spec)
             else:
                 updated[name] = param.narrow(spec)
         return replace(self, params=tuple(updated[n] for n in self.names()))

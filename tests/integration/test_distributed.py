@@ -24,6 +24,7 @@ from onegin.settings import Settings
 from orchestrator.runner import JobRunner
 from orchestrator.tasks import CeleryDispatcher, submit_job
 from tests.integration.harness import (
+    TINY_MODEL,
     EventWatcher,
     Process,
     cluster_settings,
@@ -200,6 +201,7 @@ def test_pruning_stops_a_bad_trial_early(cluster: tuple[Services, list[Process]]
     good = {"learning_rate": 0.01, "optimizer": "adam"}
     bad = {"learning_rate": 1e-5, "optimizer": "sgd"}
     config = tiny_config(trials=3, concurrency=1, epochs=5, pruner="median",
+                         params=TINY_MODEL | {"learning_rate": {"low": 1e-5, "high": 1e-2}},
                          initial_params=[good, good, bad])
     job_id, runner = run_job(services, config)
     assert runner.run().status == "completed"
@@ -246,21 +248,22 @@ def test_cli_submit_and_follow_against_the_cluster(
 DIVERGING = {"optimizer": "rmsprop", "learning_rate": 0.1, "batch_norm": False,
              "activation": "elu", "dense_layers": 4, "dense_units": 1024, "filters": 256,
              "conv_layers": 2, "pooling": "flatten", "dropout": 0.0}
+SAFE = TINY_MODEL | {"optimizer": "adam", "learning_rate": 0.01}  # learns in one epoch
 
 
 def test_a_diverging_trial_is_stopped_as_hopeless_and_never_rerun(
         cluster: tuple[Services, list[Process]]) -> None:
     services, _ = cluster
     config = tiny_config(trials=2, concurrency=1, epochs=3, pruner="none", params={},
-                         space="wide", initial_params=[DIVERGING])
+                         space="wide", initial_params=[DIVERGING, SAFE])
     job_id, runner = run_job(services, config)
     assert runner.run().status == "completed"
     trials, total = services.records.list_trials(job_id)
-    assert total == 2
+    assert total == 2, [(t.status, t.error) for t in trials]
     assert trials[0].status == "pruned" and trials[0].origin == "initial"
     assert trials[0].metrics["prune_reason"] == "diverged"
     assert trials[0].metrics["epochs_run"] == 1  # stopped within its first epoch
-    assert trials[1].status == "completed"
+    assert trials[1].status == "completed", trials[1].error
     assert not any(t.retry_of is not None for t in trials)
 
 
@@ -268,11 +271,12 @@ def test_without_the_hopeless_stop_a_diverging_trial_fails_for_good(
         cluster: tuple[Services, list[Process]]) -> None:
     services, _ = cluster
     config = tiny_config(trials=2, concurrency=1, epochs=3, pruner="none", params={},
-                         space="wide", hopeless_stop=False, initial_params=[DIVERGING])
+                         space="wide", hopeless_stop=False,
+                         initial_params=[DIVERGING, SAFE, SAFE])
     job_id, runner = run_job(services, config)
     assert runner.run().status == "completed"
     trials, total = services.records.list_trials(job_id)
-    assert total == 3
+    assert total == 3, [(t.status, t.error) for t in trials]
     assert trials[0].status == "failed" and "diverged" in trials[0].error
     assert [t.status for t in trials[1:]] == ["completed", "completed"]
     assert not any(t.retry_of is not None for t in trials)  # failed for good: no re-run

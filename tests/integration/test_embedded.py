@@ -52,7 +52,8 @@ def test_cli_optimize_prints_the_best_model(tmp_path: Path) -> None:
     jobs, total = records.list_jobs()
     assert total == 1 and jobs[0].status == "completed"
     trials, _ = records.list_trials(jobs[0].id)
-    assert [t.status for t in trials] == ["completed", "completed"]
+    assert "completed" in [t.status for t in trials]  # a hopeless one would be pruned
+    assert {t.status for t in trials} <= {"completed", "pruned"}
     assert all(t.params["conv_layers"] == 1 for t in trials)
 
 
