@@ -226,7 +226,12 @@ class CategoricalParam:
         return rng.choice(self.choices)
 
     def project(self, value: Any, config: Mapping[str, Any]) -> Any:
-        return value if self.contains(value) else self.default
+        """The value if searched; else the nearest searched number, or the default."""
+        if self.contains(value):
+            return value
+        if _is_number(value) and all(_is_number(c) for c in self.choices):
+            return min(self.choices, key=lambda choice: abs(math.log(choice / value)))
+        return self.default
 
     def parse(self, text: str) -> Any:
         for choice in self.allowed:
@@ -552,17 +557,20 @@ OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop", "sgd_plain")
 """Every optimizer the builder knows; ``sgd`` has Nesterov momentum 0.9, ``sgd_plain`` none."""
 
 LEARNING_RATE_RANGES: Mapping[str, tuple[float, float]] = {
-    "adam": (1e-4, 3e-3),
-    "adamw": (1e-4, 3e-3),
-    "rmsprop": (1e-4, 2e-3),
-    "sgd": (5e-3, 1e-1),
-    "sgd_plain": (1e-2, 2e-1),
+    # a search trial has a few hundred steps: rates that need thousands are left out
+    "adam": (3e-4, 5e-3),
+    "adamw": (3e-4, 5e-3),
+    "rmsprop": (2e-4, 3e-3),
+    "sgd": (1e-2, 1.5e-1),
+    "sgd_plain": (2e-2, 3e-1),
 }
 LEARNING_RATE_DEFAULTS: Mapping[str, float] = {
-    "adam": 1e-3, "adamw": 1e-3, "rmsprop": 1e-3, "sgd": 1e-2, "sgd_plain": 5e-2,
+    "adam": 1e-3, "adamw": 1e-3, "rmsprop": 1e-3, "sgd": 3e-2, "sgd_plain": 1e-1,
 }
 ACTIVATIONS = ("relu", "elu", "swish", "leaky_relu", "tanh")
-BATCH_SIZES = (32, 64, 128, 256)
+BATCH_SIZES = (32, 64, 128, 256)  # the wide space's
+LEGAL_BATCH_SIZES = (16, *BATCH_SIZES)
+MIN_STEPS_PER_EPOCH = 30  # a trial of a few epochs needs this many optimizer steps in each
 LR_BOUNDS = (1e-6, 1.0)
 
 
@@ -572,7 +580,7 @@ def _wide_tables() -> dict[Modality, tuple[Param, ...]]:
         FloatParam("dropout", 0.0, 0.5, 0.2, bounds=(0.0, 0.8)),
         CategoricalParam("optimizer", ("adam", "rmsprop", "sgd"), "adam", OPTIMIZERS),
         FloatParam("learning_rate", 1e-5, 1e-1, 1e-3, log=True, bounds=LR_BOUNDS),
-        CategoricalParam("batch_size", BATCH_SIZES, 64),
+        CategoricalParam("batch_size", BATCH_SIZES, 64, LEGAL_BATCH_SIZES),
     )
     image: tuple[Param, ...] = (
         IntParam("conv_layers", 1, 4, 2, bounds=(1, 4)),
@@ -606,7 +614,7 @@ def _default_tables() -> dict[Modality, tuple[Param, ...]]:
         CategoricalParam("optimizer", ("adam", "adamw", "sgd", "rmsprop"), "adam", OPTIMIZERS),
         ConditionalFloatParam("learning_rate", on="optimizer", ranges=LEARNING_RATE_RANGES,
                               defaults=LEARNING_RATE_DEFAULTS, log=True, bounds=LR_BOUNDS),
-        CategoricalParam("batch_size", (32, 64, 128), 64, BATCH_SIZES),
+        CategoricalParam("batch_size", (32, 64, 128), 64, LEGAL_BATCH_SIZES),
     )
     image: tuple[Param, ...] = (
         IntParam("conv_layers", 1, 3, 2, bounds=(1, 4)),
@@ -822,9 +830,31 @@ def dense_units_cap(train_samples: int | None) -> int:
     return 128 if train_samples < 1_000 else 256
 
 
+def batch_sizes_for(train_samples: int | None) -> tuple[int, ...]:
+    """Batch sizes that leave a short trial enough steps: at least `MIN_STEPS_PER_EPOCH`
+    per epoch, and 16 too when even 32 leaves fewer than twice that (digits: 34 steps).
+
+    On 1,078 digits, the same CNN ends 3 epochs at 0.93-0.97 with batch 32 or 64 and at
+    chance with 128 (9 steps an epoch).
+    """
+    if train_samples is None:
+        return (32, 64, 128)
+    sizes = [b for b in (32, 64, 128) if train_samples / b >= MIN_STEPS_PER_EPOCH] or [32]
+    if train_samples / 32 < 2 * MIN_STEPS_PER_EPOCH:
+        sizes.insert(0, 16)
+    return tuple(sizes)
+
+
 def fit_data(space: SearchSpace, facts: DataFacts) -> SearchSpace:
-    """Cap depth by the input's side and dense width by the number of training examples."""
+    """Cap depth by the input's side, dense width by the number of training examples,
+    and batch size by the steps an epoch then has."""
     names = space.names()
+    if "batch_size" in names:
+        batch = space["batch_size"]
+        assert isinstance(batch, CategoricalParam)
+        sizes = batch_sizes_for(facts.train_samples)
+        space = _replace_param(space, replace(batch, choices=sizes, default=replace(
+            batch, choices=sizes).project(batch.default, {})))
     if space.modality == "image" and "conv_layers" in names:
         conv = space["conv_layers"]
         assert isinstance(conv, IntParam)

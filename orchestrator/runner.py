@@ -379,7 +379,8 @@ class JobRunner:
             return  # replayed after a restart
         flight.reported[step] = float(value)
         intermediate = {str(k): v for k, v in flight.reported.items()}
-        if self.config.pruner == "none":  # nobody waits on it: bookkeeping
+        if self.config.pruner == "none" or step >= self.config.epochs:
+            # nobody waits on it (after the last epoch nothing is left to save): bookkeeping
             self.later.append(partial(flight.trial.report, float(value), step))
         else:  # the pruner decides now, while the trial trains on
             flight.trial.report(float(value), step)

@@ -1,4 +1,5 @@
-"""The orchestrator stops a trial whose pace predicts far more than its peers' median time.
+"""The orchestrator stops a trial whose pace predicts far more than its peers' median time,
+and never asks the pruner after a trial's last epoch.
 
 Embedded backends (no servers) and one real worker process whose trainer is the
 paced stand-in of `tests.integration.pace_worker`, so trial lengths are chosen here.
@@ -8,6 +9,9 @@ from __future__ import annotations
 
 import signal
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from onegin.celery_app import GPU_QUEUE, create_celery
 from onegin.hopeless import TOO_SLOW_FACTOR
@@ -22,6 +26,31 @@ EPOCHS = 10
 
 def paced(ticks_per_epoch: int) -> dict[str, float]:
     return {"dropout": ticks_per_epoch / 100}
+
+
+def run_paced(tmp_path: Path, **fields: Any) -> list[Any]:
+    """A job on one paced stand-in worker; its trial records."""
+    settings = embedded_settings(tmp_path)
+    services = Services(settings)
+    use_services(services)
+    worker = Process(settings, GPU_QUEUE, "paced", tmp_path / "paced.log", module=PACED)
+    try:
+        config = tiny_config(concurrency=1, objective="simple", params={}, **fields)
+        job = services.records.create_job(config.to_dict())
+        runner = JobRunner(job.id, services, CeleryDispatcher(create_celery(settings)))
+        assert runner.run().status == "completed"
+    finally:
+        worker.kill(signal.SIGTERM)
+    return services.records.list_trials(job.id)[0]
+
+
+def test_the_pruner_is_not_asked_after_the_last_epoch(tmp_path: Path) -> None:
+    steady, falls = paced(2), paced(2) | {"activation": "elu"}
+    trials = run_paced(tmp_path, trials=3, epochs=2, pruner="median",
+                       initial_params=[steady, steady, falls])
+    assert [t.status for t in trials] == ["completed"] * 3  # nothing left to save by then
+    assert trials[2].val_accuracy < trials[0].val_accuracy
+    assert trials[2].intermediate == {"1": pytest.approx(0.5), "2": pytest.approx(0.6)}
 
 
 def test_a_trial_far_slower_than_its_peers_is_stopped_and_others_are_not(

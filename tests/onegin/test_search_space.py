@@ -117,7 +117,7 @@ def test_default_image_space_has_a_practitioners_priors() -> None:
     assert space["optimizer"]["choices"] == ["adam", "adamw", "sgd", "rmsprop"]
     assert "sgd_plain" in space["optimizer"]["allowed"]
     assert space["learning_rate"]["type"] == "conditional_float"
-    assert space["learning_rate"]["ranges"]["sgd"] == [5e-3, 1e-1]
+    assert space["learning_rate"]["ranges"]["sgd"] == [1e-2, 1.5e-1]
     assert space["batch_size"]["choices"] == [32, 64, 128]
     assert 256 in space["batch_size"]["allowed"]
     assert (space["dropout"]["low"], space["dropout"]["high"]) == (0.0, 0.5)
@@ -289,7 +289,7 @@ def test_resolve_checks_legal_bounds_and_accepts_either_space() -> None:
 
 
 def test_a_missing_rate_follows_the_optimizer() -> None:
-    assert space_for("image").resolve({"optimizer": "sgd"})["learning_rate"] == 1e-2
+    assert space_for("image").resolve({"optimizer": "sgd"})["learning_rate"] == 3e-2
     assert space_for("image").resolve({})["learning_rate"] == 1e-3
 
 
