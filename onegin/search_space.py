@@ -610,7 +610,7 @@ def _wide_tables() -> dict[Modality, tuple[Param, ...]]:
 def _default_tables() -> dict[Modality, tuple[Param, ...]]:
     """A practitioner's priors; every bound is legal in the wide space too (docs/search.md)."""
     shared: tuple[Param, ...] = (
-        FloatParam("dropout", 0.0, 0.5, 0.25, bounds=(0.0, 0.8)),
+        FloatParam("dropout", 0.0, 0.4, 0.25, bounds=(0.0, 0.8)),
         CategoricalParam("optimizer", ("adam", "adamw", "sgd", "rmsprop"), "adam", OPTIMIZERS),
         ConditionalFloatParam("learning_rate", on="optimizer", ranges=LEARNING_RATE_RANGES,
                               defaults=LEARNING_RATE_DEFAULTS, log=True, bounds=LR_BOUNDS),
@@ -830,6 +830,9 @@ def dense_units_cap(train_samples: int | None) -> int:
     return 128 if train_samples < 1_000 else 256
 
 
+SMALL_SIDE = 8  # images this small keep their few pooled positions: flatten, never average
+
+
 def batch_sizes_for(train_samples: int | None) -> tuple[int, ...]:
     """Batch sizes that leave a short trial enough steps: at least `MIN_STEPS_PER_EPOCH`
     per epoch, and 16 too when even 32 leaves fewer than twice that (digits: 34 steps).
@@ -846,9 +849,14 @@ def batch_sizes_for(train_samples: int | None) -> tuple[int, ...]:
 
 
 def fit_data(space: SearchSpace, facts: DataFacts) -> SearchSpace:
-    """Cap depth by the input's side, dense width by the number of training examples,
+    """Cap depth by the input's side (and keep flatten for tiny images, whose 2x2 or 4x4
+    maps global averaging would blur), dense width by the number of training examples,
     and batch size by the steps an epoch then has."""
     names = space.names()
+    if space.modality == "image" and min(facts.input_shape[:2]) <= SMALL_SIDE:
+        pooling = space["pooling"]
+        assert isinstance(pooling, CategoricalParam)
+        space = _replace_param(space, replace(pooling, choices=("flatten",), default="flatten"))
     if "batch_size" in names:
         batch = space["batch_size"]
         assert isinstance(batch, CategoricalParam)

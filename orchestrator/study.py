@@ -52,9 +52,18 @@ def make_sampler(config: OptimizationConfig) -> optuna.samplers.BaseSampler:
     )
 
 
+def warmup_epochs(epochs: int) -> int:
+    """Epochs before the median pruner judges: a third of the budget.
+
+    First-epoch accuracy ranks short trials badly (batch norm's moving statistics
+    lag): on digits a warm start at 0.27 after epoch 1 of 3 ended the job's best.
+    """
+    return epochs // 3
+
+
 def make_pruner(name: str, epochs: int) -> optuna.pruners.BasePruner:
     if name == "median":
-        return optuna.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=0)
+        return optuna.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=warmup_epochs(epochs))
     if name == "successive_halving":
         return optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=3)
     if name == "hyperband":

@@ -120,7 +120,7 @@ def test_default_image_space_has_a_practitioners_priors() -> None:
     assert space["learning_rate"]["ranges"]["sgd"] == [1e-2, 1.5e-1]
     assert space["batch_size"]["choices"] == [32, 64, 128]
     assert 256 in space["batch_size"]["allowed"]
-    assert (space["dropout"]["low"], space["dropout"]["high"]) == (0.0, 0.5)
+    assert (space["dropout"]["low"], space["dropout"]["high"]) == (0.0, 0.4)
 
 
 def test_default_text_space() -> None:
