@@ -227,9 +227,8 @@ def run_script(arm: str, dataset: str, budget: int, seed: int, bench: Bench) -> 
     import optuna
 
     from gpu_worker.builder import build_model
-    from gpu_worker.runtime import configure_tensorflow, seed_everything
+    from gpu_worker.runtime import seed_everything
 
-    configure_tensorflow(os.cpu_count())  # every core, whatever ONEGIN_TF_THREADS says
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     data = _data(dataset, bench, seed)
     space = default_space(dataset, bench)
@@ -374,6 +373,11 @@ def main() -> None:
     bench = Bench(args.epochs, args.max_train_samples, args.max_eval_samples,
                   args.data_dir.resolve())
 
+    from gpu_worker.runtime import configure_tensorflow
+
+    # this process trains the script arms (a plain script uses every core) and evaluates
+    # holdouts; TensorFlow takes its threads once, before its first use
+    configure_tensorflow(os.cpu_count())
     runs: list[RunResult] = []
     for dataset in args.datasets:
         for budget in args.budgets:

@@ -73,6 +73,30 @@ def test_every_bad_field_is_named_at_once(web: Web) -> None:
     assert queued_job_ids(web) == []
 
 
+def test_continuing_names_the_field_and_hides_other_callers_jobs(web: Web) -> None:
+    _, mine = web.token("me")
+    _, theirs = web.token("them")
+    their_job = web.submit(theirs)["id"]
+    web.records.update_job(their_job, status="running")
+    web.records.update_job(their_job, status="completed")
+    for job_id, reason in (("nosuchjob", "no job 'nosuchjob'"),
+                           (their_job, f"no job {their_job!r}")):
+        response = web.client.post("/api/v1/jobs", headers=web.bearer(mine),
+                                   json={"dataset": "digits", "continue_from": job_id})
+        assert response.status_code == 422
+        assert body(response)["fields"] == {"continue_from": reason}
+    my_job = web.submit(mine)["id"]  # still queued: nothing finished to continue from
+    response = web.client.post("/api/v1/jobs", headers=web.bearer(mine),
+                               json={"dataset": "digits", "continue_from": my_job})
+    assert response.status_code == 422 and "still queued" in body(response)["fields"][
+        "continue_from"]
+    ours = web.client.post("/api/v1/jobs", headers=web.bearer(theirs),
+                           json={"dataset": "digits", "continue_from": their_job})
+    assert ours.status_code == 201
+    assert body(ours)["config"]["continue_from"] == their_job
+    assert isinstance(body(ours)["config"]["seed"], int)  # drawn and recorded
+
+
 @pytest.mark.parametrize("dataset", ["tsv:/etc/passwd", "images:/", "nonsense"])
 def test_only_registered_datasets_are_accepted(web: Web, dataset: str) -> None:
     _, secret = web.token()
