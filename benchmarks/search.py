@@ -379,13 +379,20 @@ def main() -> None:
     # holdouts; TensorFlow takes its threads once, before its first use
     configure_tensorflow(os.cpu_count())
     runs: list[RunResult] = []
+    summary: dict[str, Any] = {}
     for dataset in args.datasets:
         for budget in args.budgets:
             for seed in range(args.seeds):
                 for arm in args.arms:  # arms interleaved per seed: machine drift hits all
                     print(f"{dataset} budget {budget} seed {seed}: {arm} ...", flush=True)
                     runs.append(RUNNERS[arm](arm, dataset, budget, seed, bench))
+                    summary = write(args, runs)  # after every run: a cut-short one keeps it
+    print("\n" + table(summary))
+    print(f"\nwritten to {args.out}")
 
+
+def write(args: argparse.Namespace, runs: Sequence[RunResult]) -> dict[str, Any]:
+    """Summarize the runs so far and write them all to ``args.out``; the summary."""
     goals = assign_targets(runs)
     summary: dict[str, Any] = {}
     for (dataset, budget), goal in goals.items():
@@ -413,8 +420,7 @@ def main() -> None:
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(payload, indent=2))
-    print("\n" + table(summary))
-    print(f"\nwritten to {args.out}")
+    return summary
 
 
 if __name__ == "__main__":
