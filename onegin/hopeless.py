@@ -20,7 +20,9 @@ CHANCE_MARGIN = 0.01  # accuracy at most one point above the majority share has 
 PRIOR_LOSS_RATIO = 0.97  # a loss 3% under the class-prior guess's has learned something already
 MIN_CHANCE_STEPS = 10  # under 10 optimizer steps a sound model may not have moved off chance yet
 TOO_SLOW_FACTOR = 3.0  # 3x the median finished trial: the time of three trials for one
-MIN_SLOW_FRACTION = 0.05  # before 5% of training, start-up (tracing, first batches) skews pace
+# before a quarter of training, the first batches (graph tracing: seconds for an LSTM) skew
+# the pace; on SMS spam a 0.05 floor stopped four trials that would have run 20-40 s
+MIN_SLOW_FRACTION = 0.25
 MIN_SLOW_SECONDS = 5.0  # nor in the first seconds, when one slow batch is most of the time
 
 PruneReason = Literal["pruner", "diverged", "chance", "too_slow"]
@@ -93,11 +95,20 @@ def chance_check_due(epoch: int, epochs: int,
     return "early" if epoch == first else None
 
 
+def predicted_seconds(elapsed: float, fraction_done: float, startup: float = 0.0) -> float | None:
+    """The trial's whole time at its pace: ``startup`` (loading, building: done once) plus
+    the training time so far scaled up to all of training."""
+    if fraction_done <= 0:
+        return None
+    return startup + max(0.0, elapsed - startup) / fraction_done
+
+
 def predicted_too_slow(elapsed: float, fraction_done: float, median_seconds: float | None,
                        k: float = TOO_SLOW_FACTOR, min_fraction: float = MIN_SLOW_FRACTION,
-                       min_elapsed: float = MIN_SLOW_SECONDS) -> bool:
+                       min_elapsed: float = MIN_SLOW_SECONDS, startup: float = 0.0) -> bool:
     """At its pace the trial will take more than ``k`` x the median finished trial.
 
+    ``elapsed`` runs from the trial's start; ``startup`` of it came before training.
     Judged only after ``min_fraction`` of the training and ``min_elapsed`` seconds, so
     start-up noise does not fire it; with no median (nothing finished) never. Once
     ``elapsed`` alone exceeds ``k`` x the median there is nothing left to predict.
@@ -109,14 +120,16 @@ def predicted_too_slow(elapsed: float, fraction_done: float, median_seconds: flo
         return True
     if fraction_done < min_fraction:
         return False
-    return elapsed / fraction_done > limit
+    predicted = predicted_seconds(elapsed, fraction_done, startup)
+    return predicted is not None and predicted > limit
 
 
 def slow_evidence(elapsed: float, fraction_done: float, median_seconds: float | None,
-                  k: float = TOO_SLOW_FACTOR) -> dict[str, Any]:
+                  k: float = TOO_SLOW_FACTOR, startup: float = 0.0) -> dict[str, Any]:
     """JSON-ready facts behind a `predicted_too_slow` verdict, for the trial's record."""
-    predicted = elapsed / fraction_done if fraction_done > 0 else None
-    return {"elapsed_seconds": round(elapsed, 3), "fraction_done": round(fraction_done, 4),
+    predicted = predicted_seconds(elapsed, fraction_done, startup)
+    return {"elapsed_seconds": round(elapsed, 3), "startup_seconds": round(startup, 3),
+            "fraction_done": round(fraction_done, 4),
             "predicted_seconds": None if predicted is None else round(predicted, 3),
             "median_seconds": median_seconds, "factor": k}
 

@@ -74,6 +74,7 @@ class InFlight:
     started_at: float | None = None  # when its worker began (event time)
     reported: dict[int, float] = field(default_factory=dict)  # epoch -> intermediate value
     too_slow: dict[str, Any] | None = None  # the evidence, once this runner stopped it for pace
+    training_at: float | None = None  # when its first training progress came (event time)
 
     @property
     def started(self) -> bool:
@@ -396,11 +397,14 @@ class JobRunner:
                 or flight.started_at is None or data.get("phase") != "training"
                 or len(self.peer_seconds) < MIN_PEERS):
             return
-        elapsed = float(event.get("ts") or self.clock()) - flight.started_at
+        now = float(event.get("ts") or self.clock())
+        if flight.training_at is None:
+            flight.training_at = now
+        elapsed, startup = now - flight.started_at, flight.training_at - flight.started_at
         fraction = float(data.get("fraction") or 0.0)
         median = statistics.median(self.peer_seconds)
-        if predicted_too_slow(elapsed, fraction, median):
-            flight.too_slow = slow_evidence(elapsed, fraction, median)
+        if predicted_too_slow(elapsed, fraction, median, startup=startup):
+            flight.too_slow = slow_evidence(elapsed, fraction, median, startup=startup)
             self.control.request_stop(self.job_id, number, "too_slow")
 
     def _on_result(self, number: int, result: Mapping[str, Any]) -> None:

@@ -19,6 +19,7 @@ from onegin.hopeless import (
     chance_level,
     diverged,
     loss_evidence,
+    predicted_seconds,
     predicted_too_slow,
     prior_loss,
     prune_reason_for_stop,
@@ -90,27 +91,34 @@ def test_chance_is_judged_after_the_first_epoch_with_enough_steps_and_the_last()
 
 
 def test_predicted_too_slow_edge_cases() -> None:
-    slow = dict(elapsed=20.0, fraction_done=0.1)  # pace: 200 s in all
+    slow = dict(elapsed=80.0, fraction_done=0.4)  # pace: 200 s in all
     assert predicted_too_slow(**slow, median_seconds=60.0)
     assert not predicted_too_slow(**slow, median_seconds=None)  # nothing finished yet
     assert not predicted_too_slow(**slow, median_seconds=0.0)
     assert not predicted_too_slow(**slow, median_seconds=100.0)
     # exactly k x the median is not "more than": 200 = 3 x 66.67
     assert not predicted_too_slow(**slow, median_seconds=200.0 / TOO_SLOW_FACTOR)
-    assert predicted_too_slow(20.0, 0.1, 60.0, k=3.0)
-    assert not predicted_too_slow(20.0, 0.1, 60.0, k=4.0)
+    assert predicted_too_slow(80.0, 0.4, 60.0, k=3.0)
+    assert not predicted_too_slow(80.0, 0.4, 60.0, k=4.0)
     # too early: a tiny fraction or the first seconds are start-up noise
     assert not predicted_too_slow(6.0, MIN_SLOW_FRACTION / 2, median_seconds=10.0)
     assert not predicted_too_slow(MIN_SLOW_SECONDS / 2, 0.5, median_seconds=0.1)
-    assert predicted_too_slow(6.0, MIN_SLOW_FRACTION, median_seconds=10.0)
+    assert predicted_too_slow(12.0, MIN_SLOW_FRACTION, median_seconds=10.0)
     # past k x the median already: no prediction needed, however little is done
     assert predicted_too_slow(31.0, 0.0, median_seconds=10.0)
     assert not predicted_too_slow(30.0, 0.0, median_seconds=10.0)
 
 
+def test_start_up_is_not_scaled_with_the_training_pace() -> None:
+    # 6 s in, 5 s of it loading and tracing, 5 % trained: 25 s at this pace, not 120 s
+    assert predicted_seconds(6.0, 0.05, startup=5.0) == pytest.approx(25.0)
+    assert not predicted_too_slow(8.0, 0.3, 8.0, startup=5.0)  # 15 s predicted, limit 24
+    assert predicted_too_slow(8.0, 0.3, 8.0)  # without start-up: 26.7 s predicted
+
+
 def test_slow_evidence_is_json_ready() -> None:
     evidence = slow_evidence(20.0, 0.1, 60.0)
-    assert evidence == {"elapsed_seconds": 20.0, "fraction_done": 0.1,
+    assert evidence == {"elapsed_seconds": 20.0, "startup_seconds": 0.0, "fraction_done": 0.1,
                         "predicted_seconds": 200.0, "median_seconds": 60.0,
                         "factor": TOO_SLOW_FACTOR}
     assert slow_evidence(31.0, 0.0, 10.0)["predicted_seconds"] is None
