@@ -63,7 +63,10 @@ def warmup_epochs(epochs: int) -> int:
 
 def make_pruner(name: str, epochs: int) -> optuna.pruners.BasePruner:
     if name == "median":
-        return optuna.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=warmup_epochs(epochs))
+        # Optuna's default of 5 finished trials before it judges: against the two warm
+        # starts alone it stopped 0.981-0.984 SMS models for trailing them by 0.002
+        return optuna.pruners.MedianPruner(n_startup_trials=5,
+                                           n_warmup_steps=warmup_epochs(epochs))
     if name == "successive_halving":
         return optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=3)
     if name == "hyperband":
