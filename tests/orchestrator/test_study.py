@@ -159,3 +159,21 @@ def test_continuing_is_refused_naming_the_field(
             check_continue_from(config(continue_from=running), records)
     finally:
         records.close()
+
+
+def test_the_median_pruner_first_judges_after_a_third_of_the_epochs() -> None:
+    from orchestrator.study import make_pruner
+
+    pruner = make_pruner("median", epochs=3)
+    assert isinstance(pruner, optuna.pruners.MedianPruner)
+    study = optuna.create_study(direction="maximize", pruner=pruner)
+    for value in (0.9, 0.9, 0.9, 0.9, 0.9):  # five finished peers: the pruner may judge
+        trial = study.ask()
+        for epoch in (1, 2, 3):
+            trial.report(value, epoch)
+        study.tell(trial, value)
+    behind = study.ask()
+    behind.report(0.1, 1)
+    assert not behind.should_prune()  # epoch 1 of 3: the warm-up
+    behind.report(0.1, 2)
+    assert behind.should_prune()
