@@ -6,7 +6,9 @@ import json
 import platform
 import statistics
 import time
-from collections.abc import Callable, Mapping, Sequence
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +48,23 @@ def environment() -> dict[str, Any]:
     except ImportError:
         pass
     return facts
+
+
+@contextmanager
+def fresh_database(admin_url: str) -> Iterator[str]:
+    """A private PostgreSQL database beside ``admin_url``'s, dropped afterwards."""
+    import sqlalchemy as sa
+
+    name = f"onegin_bench_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield admin_url.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def write(name: str, payload: dict[str, Any], rows: Sequence[tuple[str, str]]) -> Path:

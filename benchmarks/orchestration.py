@@ -37,9 +37,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np
-import sqlalchemy as sa
 
-from benchmarks.common import environment, write
+from benchmarks.common import environment, fresh_database, write
 from onegin.celery_app import GPU_QUEUE, create_celery
 from onegin.job_config import OptimizationConfig
 from onegin.local_workers import child_environ, worker_command
@@ -52,20 +51,6 @@ from orchestrator.tasks import CeleryDispatcher
 SLEEP_MODULE = "benchmarks.sleep_worker"
 JOB = {"dataset": "digits", "epochs": 1, "pruner": "none", "objective": "simple",
        "plot_mode": "none"}
-
-
-@contextmanager
-def fresh_database(admin_url: str) -> Iterator[str]:
-    name = f"onegin_bench_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield admin_url.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @contextmanager
