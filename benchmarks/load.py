@@ -138,6 +138,7 @@ def error_counts(rest: Mapping[str, Any], watchers: Sequence[Any], missed: int,
         "http_no_response": rest["overall"]["no_response"],
         "socket_connect_errors": sum(len(w.connect_errors) for w in watchers),
         "socket_join_errors": sum(len(w.join_errors) for w in watchers),
+        "socket_never_joined": sum(w.joined_after_s is None for w in watchers),
         "socket_disconnects": sum(len(w.disconnects) for w in watchers),
         "events_not_delivered": missed,
         "web_worker_restarts": worker_restarts,
@@ -215,6 +216,10 @@ def started(command: list[str], env: Mapping[str, str], log: Path) -> Iterator[A
         stop_processes([proc], timeout=60)
 
 
+def say(message: str) -> None:
+    print(f"{time.strftime('%H:%M:%S')} {message}", file=sys.stderr, flush=True)
+
+
 def free_port() -> int:
     import socket
 
@@ -265,7 +270,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     from onegin.celery_app import GPU_QUEUE, ORCHESTRATOR_QUEUE, create_celery
     from onegin.job_config import MAX_EPOCHS, MAX_TRIALS
     from onegin.local_workers import child_environ, worker_command
-    from onegin.records import JOB_TERMINAL, RecordStore
+    from onegin.records import RecordStore
     from onegin.records.migrate import upgrade
     from onegin.services import Services
     from onegin.settings import load_settings
@@ -325,7 +330,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                        for e in events)
 
         wait_until(training, "the job's first training progress", 300, every=0)
-        print(f"job {job_id} is training; connecting {args.sockets} watchers", flush=True)
+        say(f"job {job_id} is training; connecting {args.sockets} watchers")
 
         ctx = multiprocessing.get_context("spawn")
         ready, stop_watchers, results = ctx.Event(), ctx.Event(), ctx.Queue()
@@ -334,6 +339,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         watchers_proc.start()
         if not ready.wait(300):
             raise TimeoutError("watchers did not connect within 300 s")
+        say("watchers connected (or gave up after 60 s)")
 
         paths = [("jobs", "/api/v1/jobs"), ("job", f"/api/v1/jobs/{job_id}"),
                  ("trials", f"/api/v1/jobs/{job_id}/trials?page=1&per_page=50"),
@@ -354,17 +360,19 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                    threading.Thread(target=sampler)]
         for thread in threads:
             thread.start()
-        print(f"load on for {args.duration:.0f} s", flush=True)
+        say(f"load on for {args.duration:.0f} s")
         stop.wait(args.duration)  # the run itself
         stop.set()
         load_end = time.time()
         load_avg_end = os.getloadavg()
         for thread in threads:
             thread.join()
+        say("load off; REST requests in flight answered or cancelled")
         time.sleep(GRACE_S)  # the last events are still on their way: let them land
         stop_watchers.set()
         reports = results.get(timeout=300)
         watchers_proc.join(timeout=60)
+        say("watchers closed and reported")
 
         published: list[float] = []
         cursor[0] = None
@@ -373,15 +381,17 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             if not events:
                 break
             published.extend(e["ts"] for e in events)
-        requests.post(f"{base_url}/api/v1/jobs/{job_id}/cancel", headers=auth, timeout=30)
-        wait_until(lambda: requests.get(f"{base_url}/api/v1/jobs/{job_id}", headers=auth,
-                                        timeout=10).json()["status"] in JOB_TERMINAL,
-                   "the job's cancellation", 120, every=0.5)
-        job = requests.get(f"{base_url}/api/v1/jobs/{job_id}", headers=auth, timeout=10).json()
+        # through the records, as the REST endpoint does: teardown must not need the web app
+        services.records.update_job(job_id, status="cancelling")
+        wait_until(lambda: services.records.get_job(job_id).terminal, "the job's cancellation",
+                   180, every=0.5)
+        job = services.records.get_job(job_id)
+        counts = services.records.trial_counts(job_id)
         services.events.close()
 
     return summarize(args, load_start, load_end, published, reports, rest.requests, samples,
-                     job, (load_avg_start, load_avg_end), logs / "web.log")
+                     {"status": job.status, "counts": dict(counts)},
+                     (load_avg_start, load_avg_end), logs / "web.log")
 
 
 def summarize(args: argparse.Namespace, load_start: float, load_end: float,
@@ -404,12 +414,16 @@ def summarize(args: argparse.Namespace, load_start: float, load_end: float,
     cpu = (samples[-1].cpu_s - samples[0].cpu_s) / (samples[-1].t - samples[0].t) \
         if len(samples) > 1 else None
     log_lines = web_log.read_text(errors="replace").splitlines()
+    joins = [w.joined_after_s for w in watchers if w.joined_after_s is not None]
     return {
+        "watchers": {"joined": len(joins), "of": len(watchers),
+                     "connect_to_join": latency_ms(joins),
+                     "snapshots": sum(w.snapshots for w in watchers)},
         "load": {"sockets": args.sockets, "rest_per_s": args.rps, "duration_s": args.duration,
                  "warmup_s": args.warmup, "window_s": args.window,
                  "web": f"gunicorn gthread, 1 worker, {args.threads} threads, auth required",
-                 "job": job_description(args), "job_status_after_cancel": job.get("status"),
-                 "job_counts": job.get("counts")},
+                 "job": job_description(args), "job_status_after_cancel": job["status"],
+                 "job_trial_counts": job["counts"]},
         "events": {"published_during_load": len(in_run),
                    "published_per_s": len(in_run) / (load_end - load_start),
                    "latency_after_warmup": events,
@@ -458,6 +472,10 @@ def rows(result: Mapping[str, Any]) -> list[tuple[str, str]]:
         ("load", f"{result['load']['sockets']} watchers, {rest['rate_per_s']:.1f} REST req/s, "
                  f"{result['load']['duration_s']:.0f} s"),
         ("events published / s", f"{ev['published_per_s']:.1f}"),
+        ("watchers joined, connect-to-join p50 / max ms",
+         f"{result['watchers']['joined']}/{result['watchers']['of']}, "
+         f"{_fmt(result['watchers']['connect_to_join']['p50_ms'])} / "
+         f"{_fmt(result['watchers']['connect_to_join']['max_ms'])}"),
         ("errors (target 0)", f"{sum(errors.values())} "
                               + (", ".join(f"{k} {v}" for k, v in errors.items() if v) or "")
          + (" ✓" if ok["no_errors"] else " ✗")),

@@ -33,6 +33,7 @@ class WatcherReport:
     ts: array = field(default_factory=lambda: array("d"))
     latency_s: array = field(default_factory=lambda: array("d"))
     snapshots: int = 0
+    joined_after_s: float | None = None  # connect() called -> first join acknowledged
     disconnects: list[str] = field(default_factory=list)
     connect_errors: list[str] = field(default_factory=list)
     join_errors: list[str] = field(default_factory=list)
@@ -51,6 +52,7 @@ class Watcher:
         self.report = WatcherReport()
         self.joined = threading.Event()
         self._closing = False
+        self._began = 0.0
         # the dashboard's reconnect policy (live.js: reconnectionDelayMax 5000)
         self.sio = socketio.Client(reconnection=True, reconnection_delay_max=5)
         ns = self.namespace
@@ -62,6 +64,7 @@ class Watcher:
             self.sio.on(kind, self._on_event, namespace=ns)
 
     def connect(self) -> None:
+        self._began = time.monotonic()
         try:
             self.sio.connect(self.url, auth={"token": self.secret}, namespaces=[self.namespace],
                              wait_timeout=CONNECT_TIMEOUT)
@@ -81,6 +84,8 @@ class Watcher:
 
     def _on_join_ack(self, reply: Any = None) -> None:
         if isinstance(reply, dict) and reply.get("ok"):
+            if self.report.joined_after_s is None:
+                self.report.joined_after_s = time.monotonic() - self._began
             self.joined.set()
         else:
             self.report.join_errors.append(repr(reply))
@@ -143,16 +148,25 @@ class RestLoad:
         self.requests: list[Request] = []
 
     def run(self, stop: threading.Event, clock: Callable[[], float] = time.time) -> None:
-        """Send until ``stop`` is set, then wait for the requests in flight."""
-        start, sent = clock(), 0
+        """Send until ``stop`` is set, then wait for the requests in flight.
+
+        Requests still queued here at the end (every connection was waiting on the
+        server) are not sent; each counts as a request with no response.
+        """
+        start, sent, queued = clock(), 0, []
         while not stop.is_set():
             due = start + sent / self.rate
             if stop.wait(max(0.0, due - clock())):  # pacing, and a prompt stop
                 break
             name, path = self.paths[sent % len(self.paths)]
-            self._pool.submit(self._one, due, name, path)
+            queued.append((self._pool.submit(self._one, due, name, path), due, name))
             sent += 1
-        self._pool.shutdown(wait=True)
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        end = clock()
+        self.requests.extend(
+            Request(due, name, None, end - due, "not sent: every client connection was "
+                                                "still waiting on the server")
+            for future, due, name in queued if future.cancelled())
 
     def _one(self, due: float, name: str, path: str) -> None:
         import requests
