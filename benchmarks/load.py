@@ -334,9 +334,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
         ctx = multiprocessing.get_context("spawn")
         ready, stop_watchers, results = ctx.Event(), ctx.Event(), ctx.Queue()
-        watchers_proc = ctx.Process(target=run_watchers, args=(
+        watchers_proc = ctx.Process(target=run_watchers, daemon=True, args=(
             base_url, secret, job_id, args.sockets, ready, stop_watchers, results))
         watchers_proc.start()
+        stack.callback(watchers_proc.terminate)  # after a failure; a no-op once it exited
         if not ready.wait(300):
             raise TimeoutError("watchers did not connect within 300 s")
         say("watchers connected (or gave up after 60 s)")
