@@ -291,7 +291,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "heartbeat_interval": 1.0, "heartbeat_timeout": 30.0, "offline": True,
             "tf_threads": 1})
         upgrade(db_url)
-        redis.Redis.from_url(redis_url).flushdb()
+        scratch = redis.Redis.from_url(redis_url)
+        scratch.flushdb()
+        stack.callback(scratch.flushdb)  # runs last: after every process of ours stopped
         _, secret = RecordStore(db_url).create_token(
             "load-benchmark", max_trials=MAX_TRIALS, max_epochs=MAX_EPOCHS,
             max_concurrency=args.workers)
