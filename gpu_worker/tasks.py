@@ -13,6 +13,7 @@ from celery import shared_task
 from celery.exceptions import Reject
 
 from gpu_worker import pool_upkeep, shutdown, warm_up  # noqa: F401  (applied on import)
+from gpu_worker.failures import classify
 from gpu_worker.trial_runner import run_trial
 from onegin.celery_app import TRAIN_TRIAL
 from onegin.events import make_event
@@ -33,8 +34,11 @@ def train_trial_task(job_id: str, number: int, spec: dict[str, Any]) -> dict[str
         return run_trial(job_id, number, spec, services)
     except Reject:
         raise
-    except Exception as exc:  # infrastructure: tell the orchestrator to re-run it
+    except Exception as exc:
+        # run_trial reports the trial's own failures as its result; what escapes is the
+        # infrastructure's (claiming, uploading, reporting): the orchestrator re-runs it
         log.exception("trial %s/%s lost to an infrastructure error", job_id, number)
         services.events.publish(make_event("trial_finished", job_id, trial=number,
-                                           status="error", result={}, error=repr(exc)))
+                                           status="error", result={},
+                                           error=classify(exc).message))
         raise
