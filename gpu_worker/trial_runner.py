@@ -21,6 +21,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from celery.exceptions import Reject
+
 from gpu_worker import shutdown
 from gpu_worker.failures import classify
 from gpu_worker.heartbeat import Heartbeat
@@ -62,7 +64,27 @@ def run_trial(job_id: str, number: int, spec_data: Mapping[str, Any], services: 
     ``shutdown_grace`` or is handed back.
     """
     with log_context(job_id=job_id, trial=number), shutdown.sigterm_hands_back():
-        return _run(job_id, number, spec_data, services, trainer, shutting_down)
+        try:
+            return _run(job_id, number, spec_data, services, trainer, shutting_down)
+        except Reject:
+            raise  # back to the queue, untouched (a stopping worker)
+        except Exception as exc:
+            _report_lost(job_id, number, services, exc)
+            raise
+
+
+def _report_lost(job_id: str, number: int, services: Services, exc: Exception) -> None:
+    """Tell the orchestrator at once, rather than after heartbeat_timeout, to re-run it.
+
+    Only infrastructure errors get here: the trial's own are its result (`_failed`).
+    """
+    log.error("trial lost to an infrastructure error", exc_info=exc)
+    try:
+        services.events.publish(make_event("trial_finished", job_id, trial=number,
+                                           status="error", result={},
+                                           error=classify(exc).message))
+    except Exception:  # the event bus is the trouble: the heartbeat timeout tells instead
+        log.exception("could not report the lost trial")
 
 
 def _run(job_id: str, number: int, spec_data: Mapping[str, Any], services: Services,

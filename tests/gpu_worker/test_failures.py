@@ -1,6 +1,6 @@
 """Whose fault a trial's error is (`gpu_worker.failures`, pure), and what the real
 `run_trial` reports for each: its own failure as the result ``failed``, naming the cause;
-an infrastructure error raised for `gpu_worker.tasks` to report lost."""
+an infrastructure error reported lost (an ``error`` event) and raised."""
 
 from __future__ import annotations
 
@@ -139,7 +139,10 @@ def test_an_infrastructure_error_propagates_with_no_result(services: Services) -
     down = redis.exceptions.ConnectionError("Error 111 connecting to 127.0.0.1:6379")
     with pytest.raises(redis.exceptions.ConnectionError):
         run_trial("job-net", 0, SPEC, services, trainer=raising(down))
-    assert services.control.result("job-net", 0) is None  # gpu_worker.tasks reports it lost
+    assert services.control.result("job-net", 0) is None  # no result: it is lost
+    lost = _finished(services, "job-net")["data"]  # said at once, not after a heartbeat timeout
+    assert lost["status"] == "error"
+    assert lost["error"].startswith("infrastructure: ConnectionError: Error 111")
 
 
 def test_an_abandoned_trial_keeps_no_artifacts(services: Services) -> None:
