@@ -2,16 +2,18 @@
 
 It registers the real task name and runs the real worker path (claim, heartbeat,
 events, failure classes, upload, result); only training is replaced, by a quick
-stand-in that fails on demand, chosen by the trial's parameters:
+stand-in that fails on demand. The trial's ``learning_rate`` chooses, at values the
+sampler never proposes exactly, so only a test's own starting configurations fail:
 
-- ``dense_units`` of `OVERSIZED` or more: the model "does not fit": it raises
-  TensorFlow's own ``tf.errors.ResourceExhaustedError``, as an out-of-memory GPU does;
-- ``activation`` ``"tanh"``: a service is "unreachable": it raises ``ConnectionError``;
+- `OOM_RATE`: the model "does not fit": it raises TensorFlow's own
+  ``tf.errors.ResourceExhaustedError``, as a GPU out of memory does;
+- `UNREACHABLE_RATE`: a service is "unreachable": it raises ``ConnectionError``;
 - anything else completes at once with a score of `SCORE`.
 """
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -25,19 +27,24 @@ from onegin.celery_app import TRAIN_TRIAL
 from onegin.progress import Progress
 from onegin.services import get_services
 
-OVERSIZED = 1024
+OOM_RATE = 0.00617
+UNREACHABLE_RATE = 0.01234
 SCORE = 0.8
+
+
+def _is(value: object, rate: float) -> bool:
+    return isinstance(value, float) and math.isclose(value, rate, rel_tol=1e-9)
 
 
 def faulty_trainer(spec: TrialSpec, out: Path, hooks: TrialHooks) -> TrialResult:
     params = spec.params
-    if int(params.get("dense_units", 0)) >= OVERSIZED:
+    if _is(params.get("learning_rate"), OOM_RATE):
         import tensorflow as tf
 
         raise tf.errors.ResourceExhaustedError(
-            None, None, f"OOM when allocating tensor with shape[{params['dense_units']},4096] "
+            None, None, "OOM when allocating tensor with shape[4096,4096] "
             "(fault-injection stand-in)")
-    if params.get("activation") == "tanh":
+    if _is(params.get("learning_rate"), UNREACHABLE_RATE):
         raise ConnectionError("connection to the feature store refused (fault-injection "
                               "stand-in)")
     if hooks.on_progress:
