@@ -15,7 +15,8 @@ from tests.webapp.conftest import Web, WebFactory, body
 from tests.webapp.schema import assert_documented
 
 JOB_KEYS = {"id", "name", "status", "config", "created_at", "started_at", "finished_at",
-            "best_trial_number", "best_score", "best_accuracy", "error", "counts", "budget"}
+            "best_trial_number", "best_score", "best_accuracy", "error", "waiting", "counts",
+            "budget"}
 
 
 def queued_job_ids(web: Web) -> list[str]:
