@@ -613,7 +613,8 @@ class JobRunner:
             log.warning("job %s is waiting for workers: %s", self.job_id, waiting)
         self.waiting = waiting
         self.records.update_job(self.job_id, waiting=waiting)
-        self._publish_status("running", waiting=waiting)
+        self._publish_status("cancelling" if self.cancel_requested else "running",
+                             waiting=waiting)
 
     # ---- bookkeeping -----------------------------------------------------
     def _hand_over(self) -> None:

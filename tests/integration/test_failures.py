@@ -13,7 +13,6 @@ from __future__ import annotations
 import dataclasses
 import signal
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
