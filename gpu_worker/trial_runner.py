@@ -123,7 +123,10 @@ def _run(job_id: str, number: int, spec_data: Mapping[str, Any], services: Servi
     with Heartbeat(control, job_id, number, owner, services.settings.heartbeat_interval) as beat:
         summary = _train_and_upload(job_id, number, spec, services, report, stop, beat,
                                     hand_back, trainer)
-    if beat.lost.is_set():  # the orchestrator gave this trial up and re-runs it elsewhere
+    # Gave up by the orchestrator (lost, re-run elsewhere) or closed by the sweeper (the job
+    # ended)? Asked once more after the upload: the heartbeat thread may not have looked since.
+    if beat.lost.is_set() or (summary is not None
+                              and not control.heartbeat(job_id, number, owner)):
         log.warning("trial abandoned by the orchestrator: result dropped")
         if summary and summary.get("artifact_prefix"):  # a trial that never closed keeps none
             services.artifacts.delete(summary["artifact_prefix"])

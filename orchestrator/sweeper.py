@@ -120,7 +120,7 @@ def _closing_fields(view: TrialView) -> dict[str, Any]:
         fields["error"] = result.get("error")
     else:
         was = view.record or (view.study.name.lower() if view.study else "open")
-        fields["error"] = f"closed by the sweeper: left {was} by an orchestrator that stopped"
+        fields["error"] = f"closed as its job ended: it was still {was}"
     if view.record is None:
         fields["params"] = dict(view.params)
     return fields

@@ -4,6 +4,7 @@ an infrastructure error reported lost (an ``error`` event) and raised."""
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import time
 from pathlib import Path
@@ -145,13 +146,18 @@ def test_an_infrastructure_error_propagates_with_no_result(services: Services) -
     assert lost["error"].startswith("infrastructure: ConnectionError: Error 111")
 
 
-def test_an_abandoned_trial_keeps_no_artifacts(services: Services) -> None:
-    """A trial that finishes just as the orchestrator gives it up uploads, then removes it."""
+@pytest.mark.parametrize("noticed", [True, False])
+def test_an_abandoned_trial_keeps_no_artifacts(services: Services, noticed: bool) -> None:
+    """A trial that finishes just as it is given up (lost, or closed by the sweeper) uploads,
+    then removes what it uploaded: whether its heartbeat thread ``noticed`` or not."""
+    if not noticed:  # a heartbeat thread that does not look again before the upload ends
+        services = Services(dataclasses.replace(services.settings, heartbeat_interval=60.0,
+                                                heartbeat_timeout=120.0))
 
     def finishes_anyway(spec: TrialSpec, out: Path, hooks: Any) -> TrialResult:
-        services.control.abandon("job-ab", 0, "no heartbeat (stand-in)")
+        services.control.abandon("job-ab", 0, "closed as its job ended")
         deadline = time.monotonic() + 10
-        while not hooks.is_cancelled():  # the heartbeat thread notices within 0.05 s
+        while noticed and not hooks.is_cancelled():  # the heartbeat thread looks every 0.05 s
             assert time.monotonic() < deadline, "the abandon never reached the trial"
             time.sleep(0.01)
         (out / "metrics.json").write_text("{}")

@@ -42,15 +42,14 @@ def test_a_trial_left_running_is_failed_in_the_study_and_cancelled_in_the_record
     assert repair is not None
     assert repair.abandon and repair.fail_in_study and repair.delete_artifacts
     assert repair.record is not None and repair.record["status"] == "cancelled"
-    assert "left running" in repair.record["error"]
+    assert repair.record["error"] == "closed as its job ended: it was still running"
 
 
 def test_a_study_trial_without_a_record_gets_one_with_its_parameters() -> None:
     repair = one(TrialView(4, study=WAITING, params={"x": 1.0}))
     assert repair is not None and repair.fail_in_study
     assert repair.record == {"status": "cancelled", "params": {"x": 1.0},
-                             "error": "closed by the sweeper: left waiting by an orchestrator "
-                                      "that stopped"}
+                             "error": "closed as its job ended: it was still waiting"}
 
 
 def test_a_record_the_study_already_settled_takes_the_studys_verdict() -> None:
