@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import signal
+import time
 from pathlib import Path
 
 import optuna
@@ -11,10 +13,12 @@ from optuna.distributions import FloatDistribution
 from optuna.trial import TrialState
 
 from onegin.artifacts import trial_prefix
+from onegin.celery_app import ORCHESTRATOR_QUEUE
 from onegin.services import Services
 from onegin.settings import load_settings
 from orchestrator.study import CONTINUED, storage_for, study_name
 from orchestrator.sweeper import Repair, TrialView, plan, sweep_finished_jobs, sweep_job
+from tests.integration.harness import Process
 
 RUNNING, WAITING, COMPLETE, PRUNED, FAIL = (TrialState.RUNNING, TrialState.WAITING,
                                             TrialState.COMPLETE, TrialState.PRUNED,
@@ -195,3 +199,19 @@ def test_at_start_only_finished_jobs_left_open_are_swept(services: Services) -> 
     assert live_study.trials[0].state == RUNNING
     assert sweep_finished_jobs(services) == {}
 
+
+
+def test_an_orchestrator_sweeps_finished_jobs_as_it_starts(services: Services,
+                                                          tmp_path: Path) -> None:
+    """The real orchestrator worker process: its worker_ready hook runs the sweeper."""
+    messy = crashed_job(services)
+    log = tmp_path / "orchestrator.log"
+    process = Process(services.settings, ORCHESTRATOR_QUEUE, "orch-sweep", log)
+    try:
+        deadline = time.monotonic() + 90
+        while sweep_job(services, messy, apply=False):  # a process starting: poll, with a limit
+            assert time.monotonic() < deadline, log.read_text()[-3000:]
+            time.sleep(0.2)
+    finally:
+        process.kill(signal.SIGTERM)
+    assert services.records.get_trial(messy, 2).status == "cancelled"
