@@ -6,19 +6,14 @@ graceful shutdown (`gpu_worker.shutdown`): SIGTERM hands a running trial back.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from celery import shared_task
-from celery.exceptions import Reject
 
 from gpu_worker import pool_upkeep, shutdown, warm_up  # noqa: F401  (applied on import)
 from gpu_worker.trial_runner import run_trial
 from onegin.celery_app import TRAIN_TRIAL
-from onegin.events import make_event
 from onegin.services import get_services
-
-log = logging.getLogger(__name__)
 
 
 @shared_task(name=TRAIN_TRIAL, acks_late=True, reject_on_worker_lost=True)
@@ -29,12 +24,4 @@ def train_trial_task(job_id: str, number: int, spec: dict[str, Any]) -> dict[str
         raise shutdown.WorkerShuttingDown()
     services = get_services()
     configure_tensorflow(services.settings.tf_threads)
-    try:
-        return run_trial(job_id, number, spec, services)
-    except Reject:
-        raise
-    except Exception as exc:  # infrastructure: tell the orchestrator to re-run it
-        log.exception("trial %s/%s lost to an infrastructure error", job_id, number)
-        services.events.publish(make_event("trial_finished", job_id, trial=number,
-                                           status="error", result={}, error=repr(exc)))
-        raise
+    return run_trial(job_id, number, spec, services)

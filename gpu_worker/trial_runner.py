@@ -5,6 +5,8 @@ finished, abandoned or held by a live worker does nothing. The worker talks
 only to the control store, the event bus and the artifact store — never the
 database. TensorFlow is imported inside, i.e. in the pool child, never before
 fork. On a worker that is shutting down the trial is handed back (`shutdown`).
+An error of the trial's own (`failures`) is reported as its result, ``failed``;
+an infrastructure error propagates to `gpu_worker.tasks`, which reports it lost.
 """
 
 from __future__ import annotations
@@ -19,12 +21,15 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from celery.exceptions import Reject
+
 from gpu_worker import shutdown
+from gpu_worker.failures import classify
 from gpu_worker.heartbeat import Heartbeat
 from gpu_worker.trial_spec import TrialSpec
 from onegin.artifacts import put_tree, trial_prefix
 from onegin.control import ClaimOutcome, StopPoller
-from onegin.errors import TrialCancelled, TrialFailed
+from onegin.errors import ConfigError, TrialCancelled
 from onegin.events import make_event, progress_event
 from onegin.hopeless import prune_reason_for_stop
 from onegin.logs import log_context
@@ -59,7 +64,27 @@ def run_trial(job_id: str, number: int, spec_data: Mapping[str, Any], services: 
     ``shutdown_grace`` or is handed back.
     """
     with log_context(job_id=job_id, trial=number), shutdown.sigterm_hands_back():
-        return _run(job_id, number, spec_data, services, trainer, shutting_down)
+        try:
+            return _run(job_id, number, spec_data, services, trainer, shutting_down)
+        except Reject:
+            raise  # back to the queue, untouched (a stopping worker)
+        except Exception as exc:
+            _report_lost(job_id, number, services, exc)
+            raise
+
+
+def _report_lost(job_id: str, number: int, services: Services, exc: Exception) -> None:
+    """Tell the orchestrator at once, rather than after heartbeat_timeout, to re-run it.
+
+    Only infrastructure errors get here: the trial's own are its result (`_failed`).
+    """
+    log.error("trial lost to an infrastructure error", exc_info=exc)
+    try:
+        services.events.publish(make_event("trial_finished", job_id, trial=number,
+                                           status="error", result={},
+                                           error=classify(exc).message))
+    except Exception:  # the event bus is the trouble: the heartbeat timeout tells instead
+        log.exception("could not report the lost trial")
 
 
 def _run(job_id: str, number: int, spec_data: Mapping[str, Any], services: Services,
@@ -79,7 +104,10 @@ def _run(job_id: str, number: int, spec_data: Mapping[str, Any], services: Servi
         log.info("trial is %s elsewhere: nothing to do", outcome.name.lower())
         return {"status": "duplicate", "outcome": outcome.name.lower()}
 
-    spec = spec_from_dict(spec_data)
+    try:
+        spec = spec_from_dict(spec_data)
+    except ConfigError as exc:  # the same parameters would be refused again: its own failure
+        return _report(job_id, number, services, _failed(exc))
     events.publish(make_event("trial_started", job_id, trial=number, params=dict(spec.params),
                               worker=worker_name()))
     log.info("trial started: %d epochs of %s", spec.epochs, spec.dataset)
@@ -95,18 +123,37 @@ def _run(job_id: str, number: int, spec_data: Mapping[str, Any], services: Servi
     with Heartbeat(control, job_id, number, owner, services.settings.heartbeat_interval) as beat:
         summary = _train_and_upload(job_id, number, spec, services, report, stop, beat,
                                     hand_back, trainer)
-    if beat.lost.is_set():  # the orchestrator gave this trial up and re-runs it elsewhere
+    # Gave up by the orchestrator (lost, re-run elsewhere) or closed by the sweeper (the job
+    # ended)? Asked once more after the upload: the heartbeat thread may not have looked since.
+    if beat.lost.is_set() or (summary is not None
+                              and not control.heartbeat(job_id, number, owner)):
         log.warning("trial abandoned by the orchestrator: result dropped")
+        if summary and summary.get("artifact_prefix"):  # a trial that never closed keeps none
+            services.artifacts.delete(summary["artifact_prefix"])
         return {"status": "abandoned"}
     if summary is None:
         return _hand_back(job_id, number, services)
-    control.finish(job_id, number, summary)
-    events.publish(make_event("trial_finished", job_id, trial=number, status=summary["status"],
-                              result=summary, **({"error": summary["error"]}
-                                                 if summary.get("error") else {})))
+    return _report(job_id, number, services, summary)
+
+
+def _report(job_id: str, number: int, services: Services,
+            summary: dict[str, Any]) -> dict[str, Any]:
+    """The result, kept in the control store (durable) and then announced."""
+    services.control.finish(job_id, number, summary)
+    services.events.publish(make_event(
+        "trial_finished", job_id, trial=number, status=summary["status"], result=summary,
+        **({"error": summary["error"]} if summary.get("error") else {})))
     log.info("trial %s%s", summary["status"],
-             f" ({summary['prune_reason']})" if summary.get("prune_reason") else "")
+             f" ({summary['prune_reason']})" if summary.get("prune_reason") else
+             f": {summary['error']}" if summary.get("error") else "")
     return {"status": summary["status"]}
+
+
+def _failed(exc: BaseException) -> dict[str, Any]:
+    """The summary of a trial that failed by itself; `failures` says it is not infrastructure."""
+    failure = classify(exc)
+    return {"status": "failed", "error": failure.message, "cause": failure.cause,
+            "worker": worker_name()}
 
 
 def _hand_back(job_id: str, number: int, services: Services) -> dict[str, Any]:
@@ -142,15 +189,17 @@ def _train_and_upload(job_id: str, number: int, spec: TrialSpec, services: Servi
         try:
             result = train(spec, Path(tmp), hooks)
             report(Progress("uploading", result.epochs_run, spec.epochs, 1.0))
-        except TrialFailed as exc:
-            log.info("trial failed: %s", exc)
-            return {"status": "failed", "error": str(exc), "worker": worker_name()}
         except TrialCancelled:
             if hand_back.handed_back and stop.reason != "cancel":
                 return None
             return {"status": "cancelled", "worker": worker_name()}
         except shutdown.TrialHandedBack:
             return None
+        except Exception as exc:
+            if classify(exc).infrastructure:
+                raise  # gpu_worker.tasks reports it: the orchestrator re-runs the trial
+            log.info("trial failed", exc_info=True)
+            return _failed(exc)
         finally:
             if trainer is None:
                 _release_memory()

@@ -290,15 +290,18 @@ def _cancel_parser(sub: Any) -> None:
 
 
 def _run_cancel(args: argparse.Namespace) -> int:
+    """A queued job is cancelled at once (no orchestrator needed); a running one stops."""
+    from onegin.records import InvalidTransition
     from onegin.services import Services
+    from onegin.submission import cancel_job
 
-    records = Services(_settings(args)).records
-    job = records.get_job(args.job_id)
-    if job.status in ("completed", "cancelled", "failed"):
-        Console().print(f"job {job.id} already {job.status}")
+    services = Services(_settings(args))
+    try:
+        job = cancel_job(services.records, services.events, args.job_id)
+    except InvalidTransition as exc:
+        Console().print(f"job {args.job_id} already {exc.current}")
         return 0
-    records.update_job(job.id, status="cancelling")
-    Console().print(f"job {job.id}: cancelling")
+    Console().print(f"job {job.id}: {job.status}")
     return 0
 
 

@@ -65,6 +65,8 @@ class JobDisplay:
             self.progress.console.print(_finished_line(number, data))
         elif kind == "job_progress":
             self._overall(data)
+        elif kind == "job_status" and data.get("waiting"):
+            self.progress.console.print(waiting_line(data["waiting"]))
         elif kind == "job_finished":
             self.finished.set()
 
@@ -94,3 +96,12 @@ def _finished_line(number: int, data: Mapping[str, Any]) -> str:
         return (f"trial {number}: pruned ({result.get('prune_reason') or 'pruner'})" +
                 (f"  val acc {accuracy:.4f}" if accuracy is not None else ""))
     return f"trial {number}: {status}" + (f" ({data['error']})" if data.get("error") else "")
+
+
+def waiting_line(waiting: Mapping[str, Any]) -> str:
+    """What a job waiting for GPU workers says (the dashboard's job header says the same)."""
+    depth = waiting.get("gpu_queue_depth")
+    queued = ("" if depth is None
+              else f" ({depth} trial{'' if depth == 1 else 's'} in the GPU queue)")
+    return f"waiting for GPU workers since {waiting.get('since')}: no worker has started " \
+           f"its trials{queued}"

@@ -234,6 +234,21 @@ class Settings:
         "they pass, training stops at the next batch and the trial is handed back to be "
         "re-run at once. Keep it well under the platform's kill deadline (Kubernetes: 30s).",
         _non_negative_float))
+    trial_retries: int = field(metadata=setting(
+        0, "Times a trial that failed by itself (bad data, out of memory, an invalid model, "
+        "a NaN loss, any error of its own) is re-run with the same parameters before it "
+        "counts as failed for good.", _non_negative_int))
+    lost_retries: int = field(metadata=setting(
+        3, "Times a trial lost to the infrastructure (its worker died, stopped heart-beating "
+        "or could not reach a service) is re-run with the same parameters; one more loss "
+        "fails it for good.", _non_negative_int))
+    failure_streak: int = field(metadata=setting(
+        3, "A job whose last this-many trials all failed for good stops as failed, naming "
+        "the last error (lost trials that are re-run do not count).", _positive_int))
+    worker_wait_timeout: float | None = field(metadata=setting(
+        None, "Seconds a job may wait with trials sent and no worker starting any before it "
+        "fails saying no worker took them; unset: it waits for as long as it takes (and "
+        "says so).", _optional(_positive_float)))
     log_level: str = field(metadata=setting(
         "info", "Lowest level logged: debug, info, warning, error or critical.",
         _choice("debug", "info", "warning", "error", "critical")))

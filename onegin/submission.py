@@ -1,4 +1,5 @@
-"""A validated config becomes a job record: the one door for the CLI, Python and REST.
+"""A validated config becomes a job record, and a cancel reaches it: the one door for the
+CLI, Python and REST.
 
 What the pure validation cannot see is checked here, against the records: a job
 may continue only from an earlier one that is finished and searched the same
@@ -7,10 +8,14 @@ dataset in the same space.
 
 from __future__ import annotations
 
+import logging
+
 from onegin.errors import ConfigError
+from onegin.events import EventBus, make_event
 from onegin.job_config import OptimizationConfig
 from onegin.records import JobRecord, RecordNotFound, RecordStore
 
+log = logging.getLogger(__name__)
 FIELD = "continue_from"
 SPACE_BEFORE_NAMES = "wide"  # jobs stored before spaces had names searched today's wide space
 
@@ -42,3 +47,22 @@ def create_job(records: RecordStore, config: OptimizationConfig, *,
     """Check what needs the records, then store the job (status ``queued``)."""
     check_continue_from(config, records)
     return records.create_job(config.to_dict(), owner=owner)
+
+
+def cancel_job(records: RecordStore, events: EventBus, job_id: str) -> JobRecord:
+    """Cancel a job; `InvalidTransition` if it already ended.
+
+    A job nobody started ends ``cancelled`` here and now, so no orchestrator need
+    be running; a started one becomes ``cancelling`` and its orchestrator stops
+    its trials (`RecordStore.cancel_job` decides, atomically). A job ended here is
+    announced as its orchestrator would have, for anyone following its events.
+    """
+    job = records.cancel_job(job_id)
+    if job.status == "cancelled":
+        try:
+            events.publish(make_event("job_status", job.id, status=job.status))
+            events.publish(make_event("job_finished", job.id, status=job.status,
+                                      best_trial=None, best_score=None, best_accuracy=None))
+        except Exception:  # the record is what counts; followers re-read it
+            log.exception("job %s cancelled, but its events could not be sent", job.id)
+    return job

@@ -5,12 +5,10 @@ Kept apart from Celery, Optuna and the database so each rule is tested alone.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 COUNTED = frozenset({"completed", "pruned"})  # these spend the budget
-TERMINAL_TRIAL = frozenset({"completed", "pruned", "failed", "lost", "cancelled"})
-TERMINAL_JOB = frozenset({"completed", "cancelled", "failed"})
-FAILURE_ALLOWANCE = 2  # failed-for-good trials allowed per budgeted trial before giving up
+WAIT_FACTOR = 5  # heartbeat intervals with trials sent and none started: waiting for workers
 
 
 def slots_to_fill(counted: int, in_flight: int, budget: int, concurrency: int,
@@ -43,9 +41,71 @@ def needs_redispatch(dispatched_at: float, now: float, heartbeat_timeout: float)
     return now - dispatched_at > REDISPATCH_FACTOR * heartbeat_timeout
 
 
-def too_many_failures(failed: int, budget: int) -> bool:
-    """Stop a job whose configurations keep failing instead of asking forever."""
-    return failed >= max(3, FAILURE_ALLOWANCE * budget)
+def rerun(status: str, earlier: Sequence[str], *, trial_retries: int, lost_retries: int) -> bool:
+    """Whether a trial that ended ``status`` (failed: its own fault; lost: the
+    infrastructure's) runs again with the same parameters.
+
+    ``earlier`` holds the statuses of the earlier runs of those parameters (its
+    ``retry_of`` chain); each was re-run once, so counting them by status counts
+    the re-runs each cause has had. The two caps are apart: a loss says nothing
+    about the parameters, a failure of their own says they fail.
+    """
+    if status not in ("failed", "lost"):
+        return False
+    cap = trial_retries if status == "failed" else lost_retries
+    return sum(1 for s in earlier if s == status) < cap
+
+
+def streak_after(streak: int, status: str) -> int:
+    """Trials failed for good in a row, once one more ended ``status``.
+
+    A counted trial ends the streak; a lost one that is re-run, or a cancelled
+    one, says nothing about the job's trials and leaves it as it was.
+    """
+    if status == "failed":
+        return streak + 1
+    return 0 if status in COUNTED else streak
+
+
+def streak_of(statuses: Iterable[str]) -> int:
+    """The streak at the end of ``statuses`` (finished trials, oldest first)."""
+    streak = 0
+    for status in statuses:
+        streak = streak_after(streak, status)
+    return streak
+
+
+def streak_failure(streak: int, limit: int, last_error: str | None) -> str | None:
+    """The job's error once ``limit`` trials in a row failed; None while it goes on.
+
+    Every way a job's trials keep failing (bad data, a model too large for the
+    GPU, a dataset gone) ends here within ``limit`` trials, naming the cause.
+    """
+    if streak < limit:
+        return None
+    return f"{streak} trials in a row failed; the last: {last_error or 'no error given'}"
+
+
+def waiting_since(unstarted_sent: Iterable[float], any_started: bool,
+                  worker_seen_at: float) -> float | None:
+    """Since when the job has waited for a worker, or None when it is not waiting.
+
+    It waits when trials are sent and none of them has started: since the oldest
+    was sent, or since a worker was last heard from, whichever is later.
+    """
+    sent = list(unstarted_sent)
+    if any_started or not sent:
+        return None
+    return max(min(sent), worker_seen_at)
+
+
+def is_waiting(since: float | None, now: float, heartbeat_interval: float) -> bool:
+    """Waiting longer than a worker needs to take a task (a few heartbeats)."""
+    return since is not None and now - since > WAIT_FACTOR * heartbeat_interval
+
+
+def wait_timed_out(since: float | None, now: float, timeout: float | None) -> bool:
+    return since is not None and timeout is not None and now - since > timeout
 
 
 def trial_status(worker_status: str) -> str:
@@ -54,7 +114,12 @@ def trial_status(worker_status: str) -> str:
             "cancelled": "cancelled"}.get(worker_status, "lost")
 
 
-def final_job_status(cancel_requested: bool, counted: Mapping[str, int]) -> str:
+def final_job_status(cancel_requested: bool, counted: Mapping[str, int],
+                     failure: str | None = None) -> str:
+    """A cancel wins; a job stopped for a reason (``failure``) or with nothing completed
+    failed."""
     if cancel_requested:
         return "cancelled"
+    if failure is not None:
+        return "failed"
     return "completed" if counted.get("completed", 0) else "failed"

@@ -14,7 +14,7 @@ import statistics
 import sys
 import time
 import uuid
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -36,6 +36,8 @@ from onegin.services import Services
 from orchestrator import policy
 from orchestrator.ask_pool import AskPool
 from orchestrator.study import ORIGIN, open_study, owned_storage, trial_handle
+from orchestrator.sweeper import sweep_job
+from orchestrator.trial_results import result_fields
 
 log = logging.getLogger(__name__)
 ASK_THREADS = 8  # asks at once, at most: a first round of asks is storage round trips
@@ -58,6 +60,10 @@ class JobHandedOver(Exception):
     """This orchestrator is stopping: it released the job for the next one to resume."""
 
 
+class JobCannotStart(Exception):
+    """The job's config, study or continued job could not be loaded: it fails with this."""
+
+
 def _never() -> bool:
     return False
 
@@ -70,6 +76,7 @@ def now_utc() -> datetime:
 class InFlight:
     trial: optuna.Trial
     params: dict[str, Any]
+    sent_at: float  # when it was first sent (a re-send keeps it)
     dispatched_at: float = 0.0
     started_at: float | None = None  # when its worker began (event time)
     reported: dict[int, float] = field(default_factory=dict)  # epoch -> intermediate value
@@ -108,6 +115,9 @@ class Dispatcher(Protocol):
 
     def revoke(self, task_id: str) -> None: ...
 
+    def queue_depth(self) -> int | None:
+        """Trials waiting in the GPU queue; None when the broker cannot say."""
+
 
 class JobRunner:
     """Drives one job to its end, sending trials through the dispatcher."""
@@ -127,6 +137,7 @@ class JobRunner:
         self.owner = f"orchestrator:{uuid.uuid4().hex[:8]}"
         self.in_flight: dict[int, InFlight] = {}
         self.cancel_requested = False
+        self.failure: str | None = None  # why the job stops as failed (a streak, no workers)
         self.stop_asking = False
         self.cursor: str | None = None
         self.durations: list[float] = []  # seconds of each counted trial, for the ETA
@@ -134,7 +145,12 @@ class JobRunner:
         self.ready: list[Asked] = []  # asked, not yet sent; more are on their way in self.asks
         # this runner is the only writer of the job's trials, so it keeps the tallies
         self.counted = 0
-        self.failed = 0
+        self.streak = 0  # trials failed for good in a row (policy.streak_after)
+        self.last_error: str | None = None  # of the last trial failed for good
+        self.retry_of: dict[int, int | None] = {}  # trial -> the trial whose parameters it re-runs
+        self.ended: dict[int, str] = {}  # trial -> how it ended, for the re-run caps
+        self.worker_seen_at = clock()  # when a worker last reported on any trial of the job
+        self.waiting: dict[str, Any] | None = None  # as recorded on the job
         self.best: tuple[float, int, float | None] | None = None  # score, trial, accuracy
         self._progress_changed = False
         self._slot_waits = False  # a slot is free and its trial is still being asked
@@ -147,42 +163,28 @@ class JobRunner:
     # ---- lifecycle -------------------------------------------------------
     def run(self) -> JobRecord:
         job = self.records.get_job(self.job_id)
-        if job.status in policy.TERMINAL_JOB:
+        if job.terminal:  # a message for a finished job: make sure it is closed, no more
+            sweep_job(self.services, self.job_id, terminal=True)
             return job
         ttl = self.services.settings.heartbeat_timeout
         if self.control.claim(self.job_id, JOB_CLAIM, self.owner, ttl=ttl) is not \
                 ClaimOutcome.ACQUIRED:
             raise JobBusy(self.job_id)
-        self.config = OptimizationConfig.from_dict(job.config)
-        self.space = self.config.space()
-        earlier = (self.records.list_trials(self.config.continue_from, limit=1_000_000)[0]
-                   if self.config.continue_from else [])
-        self.study = open_study(self.job_id, self.config, self.services.settings.database_url,
-                                earlier)
-        self.asks: AskPool[Asked] = AskPool(self._ask, threads=min(self.config.concurrency,
-                                                                    ASK_THREADS))
-        self.started_at = self.clock()
-        if job.status == "queued":
-            try:
-                job = self.records.update_job(self.job_id, status="running",
-                                              started_at=now_utc())
-                self._publish_status("running")
-            except InvalidTransition:  # cancelled while it waited in the queue
-                job = self.records.get_job(self.job_id)
-        self.cancel_requested = job.status == "cancelling"
-        counts = self.records.trial_counts(self.job_id)
-        self.counted = sum(counts.get(s, 0) for s in policy.COUNTED)
-        self.failed = counts.get("failed", 0)
-        if job.best_score is not None and job.best_trial_number is not None:
-            self.best = (job.best_score, job.best_trial_number, job.best_accuracy)
         switch_interval = sys.getswitchinterval()
         sys.setswitchinterval(SWITCH_INTERVAL)
         try:
+            job = self._start(job)
+            if job.terminal:  # cancelled before it started: nothing was opened
+                self.control.finish(self.job_id, JOB_CLAIM, {"status": job.status})
+                return job
             self._resume()
             while not self._finished():
                 self._step()
         except (JobBusy, JobHandedOver):
             raise  # another orchestrator finishes the job, not us
+        except JobCannotStart as exc:
+            log.error("job %s cannot start: %s", self.job_id, exc)
+            return self._end("failed", error=f"the job could not start: {exc}")
         except Exception as exc:
             log.exception("job %s failed", self.job_id)
             try:
@@ -191,13 +193,58 @@ class JobRunner:
                 log.exception("job %s: pending record writes failed too", self.job_id)
             return self._end("failed", error=f"orchestrator error: {exc!r}")
         finally:
-            self.asks.close()
+            self._close_asks()
             sys.setswitchinterval(switch_interval)
         return self._finalize()
 
+    def _start(self, job: JobRecord) -> JobRecord:
+        """Take the job (queued -> running) and load what it needs; `JobCannotStart` names
+        what could not be loaded. The study is opened only once the job is ours to run,
+        so a job cancelled while queued never gets one."""
+        if job.status == "queued":
+            try:
+                job = self.records.update_job(self.job_id, status="running",
+                                              started_at=now_utc())
+                self._publish_status("running")
+            except InvalidTransition:  # cancelled while it waited in the queue
+                job = self.records.get_job(self.job_id)
+        if job.terminal:
+            return job
+        try:
+            self.config = OptimizationConfig.from_dict(job.config)
+            self.space = self.config.space()
+            earlier = (self.records.list_trials(self.config.continue_from,
+                                                limit=1_000_000)[0]
+                       if self.config.continue_from else [])
+            self.study = open_study(self.job_id, self.config,
+                                    self.services.settings.database_url, earlier)
+        except Exception as exc:
+            raise JobCannotStart(str(exc) or repr(exc)) from exc
+        self.asks = AskPool(self._ask, threads=min(self.config.concurrency, ASK_THREADS))
+        self.started_at = self.clock()
+        self.cancel_requested = job.status == "cancelling"
+        self.waiting = job.waiting
+        if job.best_score is not None and job.best_trial_number is not None:
+            self.best = (job.best_score, job.best_trial_number, job.best_accuracy)
+        return job
+
     def _resume(self) -> None:
-        """Adopt trials left RUNNING by a previous orchestrator; re-send them (idempotent)."""
+        """Adopt trials left RUNNING by a previous orchestrator; re-send them (idempotent).
+
+        Records still open for trials the study already settled (a crash between
+        the two writes) are closed first, as the sweeper would.
+        """
+        sweep_job(self.services, self.job_id, terminal=False, study=self.study)
         trials, _ = self.records.list_trials(self.job_id, limit=1_000_000)
+        counts = Counter(t.status for t in trials)
+        self.counted = sum(counts[s] for s in policy.COUNTED)
+        finished = sorted((t for t in trials if t.finished_at is not None),
+                          key=lambda t: (t.finished_at, t.number))
+        self.streak = policy.streak_of(t.status for t in finished)
+        self.last_error = next((t.error for t in reversed(finished) if t.status == "failed"),
+                               None)
+        self.retry_of = {t.number: t.retry_of for t in trials}
+        self.ended = {t.number: t.status for t in trials if t.terminal}
         timed = [(t.status, (t.finished_at - t.started_at).total_seconds()) for t in trials
                  if t.status in policy.COUNTED and t.started_at and t.finished_at]
         self.durations = [seconds for _, seconds in timed]
@@ -209,7 +256,7 @@ class JobRunner:
                 continue
             params = self.space.from_study(frozen.params)
             self.in_flight[frozen.number] = InFlight(
-                trial_handle(self.study, frozen), params,
+                trial_handle(self.study, frozen), params, sent_at=self.clock(),
                 reported=dict(frozen.intermediate_values),
             )
             result = self.control.result(self.job_id, frozen.number)
@@ -219,6 +266,9 @@ class JobRunner:
                 self._dispatch(frozen.number, params)
         if self.cancel_requested:
             self._cancel()
+        elif message := policy.streak_failure(
+                self.streak, self.services.settings.failure_streak, self.last_error):
+            self._give_up(message)  # it ended just before the last orchestrator could stop
 
     def _step(self) -> None:
         """One turn: events in, checks, free slots filled, then ONE piece of bookkeeping.
@@ -245,6 +295,7 @@ class JobRunner:
                 self._last_beat = now
                 self._beat()
                 self._reap_lost()
+                self._check_waiting(now)
         self._fill_slots()  # dispatch first: bookkeeping can wait, idle workers cannot
         if self.later:
             self.later.popleft()()
@@ -260,7 +311,8 @@ class JobRunner:
     def _finished(self) -> bool:
         if self.in_flight or self.later:
             return False
-        done = self.cancel_requested or self.stop_asking or self.counted >= self.config.trials
+        done = (self.cancel_requested or self.failure is not None or self.stop_asking
+                or self.counted >= self.config.trials)
         if done:
             self._drop_ready()
         return done
@@ -269,9 +321,7 @@ class JobRunner:
     def _accepting(self) -> bool:
         if self.config.time_limit and self.clock() - self.started_at > self.config.time_limit:
             self.stop_asking = True
-        if policy.too_many_failures(self.failed, self.config.trials):
-            self.stop_asking = True
-        return not (self.cancel_requested or self.stop_asking)
+        return not (self.cancel_requested or self.stop_asking or self.failure is not None)
 
     def _fill_slots(self, ask_ahead: bool = True) -> None:
         """Send trials into free slots, asked-ahead ones first; then ask ahead for the next.
@@ -314,7 +364,8 @@ class JobRunner:
 
     def _send(self, asked: Asked) -> None:
         number = asked.trial.number
-        self.in_flight[number] = InFlight(asked.trial, asked.params)
+        self.in_flight[number] = InFlight(asked.trial, asked.params, sent_at=self.clock())
+        self.retry_of[number] = asked.retry_of
         self._dispatch(number, asked.params)  # first: a resumed runner re-sends unrecorded ones
         self._record_later(number, status="queued", params=asked.params, queued_at=now_utc(),
                            retry_of=asked.retry_of, origin=asked.origin,
@@ -355,6 +406,7 @@ class JobRunner:
         number, data = event.get("trial"), event.get("data", {})
         if number is None or number not in self.in_flight:
             return
+        self.worker_seen_at = self.clock()
         kind = event["type"]
         if kind == "trial_started":
             started = float(event.get("ts") or self.clock())
@@ -414,7 +466,9 @@ class JobRunner:
             return
         flight = self.in_flight.pop(number)
         self.counted += int(status in policy.COUNTED)
-        self.failed += int(status == "failed")
+        if status == "failed" and self._rerun("failed", number):
+            self._enqueue_rerun(number, flight.params)
+        self._ended(number, status, result.get("error"))
         if status in policy.COUNTED and flight.started_at is not None:
             seconds = max(0.0, self.clock() - flight.started_at)
             self.durations.append(seconds)
@@ -433,10 +487,10 @@ class JobRunner:
         if status == "completed":
             score = float(result["total_score"])
             self.study.tell(number, score)
-            fields |= _result_fields(result)
+            fields |= result_fields(result)
         elif status == "pruned":
             self.study.tell(number, state=TrialState.PRUNED)
-            fields |= _result_fields(result)
+            fields |= result_fields(result)
         else:
             self.study.tell(number, state=TrialState.FAIL)
         self._write_record(number, **fields)  # with any still queued, before the job's best
@@ -460,23 +514,70 @@ class JobRunner:
                 self._dispatch(number, self.in_flight[number].params)
 
     def _lose(self, number: int, reason: str) -> None:
-        """The worker vanished: fail this trial for good and queue the same parameters again."""
+        """The infrastructure lost this trial: re-run its parameters, up to ``lost_retries``
+        times; one loss more fails it for good (``failed``, counted in the streak)."""
         self._catch_up()
         flight = self.in_flight.pop(number)
         self.control.abandon(self.job_id, number, reason)
         self.study.tell(number, state=TrialState.FAIL)
-        self.records.upsert_trial(self.job_id, number, status="lost", error=reason,
+        stopping = self.cancel_requested or self.failure is not None
+        again = not stopping and self._rerun("lost", number)
+        status, error = "lost", reason
+        if not (again or stopping):
+            status = "failed"
+            error = (f"lost {self.services.settings.lost_retries + 1} times, the last: "
+                     f"{reason}")
+        self.records.upsert_trial(self.job_id, number, status=status, error=error,
                                   finished_at=now_utc())
-        if not self.cancel_requested:  # the next ask returns it; it is sent before the others
-            self.study.enqueue_trial(self.space.to_study(flight.params),
-                                     user_attrs={"retry_of": number, ORIGIN: "retry"},
-                                     skip_if_exists=False)
+        if again:  # the next ask returns it; it is sent before the others
+            self._enqueue_rerun(number, flight.params)
             self.asks.request(1)  # keeps counted + in flight + asked within the budget
+        self._ended(number, status, error)
         self._progress_changed = True
 
+    def _rerun(self, status: str, number: int) -> bool:
+        """Whether a trial that ended ``status`` runs again (the caps of `policy.rerun`)."""
+        if self.cancel_requested or self.failure is not None:
+            return False
+        earlier, parent = [], self.retry_of.get(number)
+        while parent is not None:
+            earlier.append(self.ended.get(parent, "lost"))
+            parent = self.retry_of.get(parent)
+        settings = self.services.settings
+        return policy.rerun(status, earlier, trial_retries=settings.trial_retries,
+                            lost_retries=settings.lost_retries)
+
+    def _enqueue_rerun(self, number: int, params: dict[str, Any]) -> None:
+        self.study.enqueue_trial(self.space.to_study(params),
+                                 user_attrs={"retry_of": number, ORIGIN: "retry"},
+                                 skip_if_exists=False)
+
+    def _ended(self, number: int, status: str, error: str | None) -> None:
+        """Keep how a trial ended; stop the job once too many in a row failed."""
+        self.ended[number] = status
+        self.streak = policy.streak_after(self.streak, status)
+        if status == "failed":
+            self.last_error = error
+        message = policy.streak_failure(self.streak, self.services.settings.failure_streak,
+                                        self.last_error)
+        if message is not None and self.failure is None and not self.cancel_requested:
+            log.error("job %s: %s", self.job_id, message)
+            self._give_up(message)
+
     def _cancel(self) -> None:
-        self._catch_up()
         self.cancel_requested = True
+        self._stop_trials()
+        self._publish_status("cancelling")
+
+    def _give_up(self, reason: str) -> None:
+        """Stop the job as failed with ``reason``: no more trials, the running ones stopped."""
+        self.failure = reason
+        self._stop_trials()
+
+    def _stop_trials(self) -> None:
+        """Stop every trial: unsent and unstarted ones at once, running ones within a batch
+        (the stop flag; their results come back ``cancelled``)."""
+        self._catch_up()
         self.control.request_stop(self.job_id, None, "cancel")
         self._drop_ready()
         for number, flight in list(self.in_flight.items()):
@@ -486,7 +587,34 @@ class JobRunner:
                 self.study.tell(number, state=TrialState.FAIL)
                 self.records.upsert_trial(self.job_id, number, status="cancelled",
                                           finished_at=now_utc())
-        self._publish_status("cancelling")
+
+    def _check_waiting(self, now: float) -> None:
+        """Say when no worker takes the job's trials (with the GPU queue's depth), and fail
+        the job once that lasts past ``worker_wait_timeout``."""
+        unstarted = [f.sent_at for f in self.in_flight.values() if not f.started]
+        started = any(f.started for f in self.in_flight.values())
+        since = policy.waiting_since(unstarted, started, self.worker_seen_at)
+        interval = self.services.settings.heartbeat_interval
+        timeout = self.services.settings.worker_wait_timeout
+        waiting = None
+        if policy.is_waiting(since, now, interval):
+            assert since is not None
+            waiting = {"since": datetime.fromtimestamp(since, UTC).isoformat(),
+                       "gpu_queue_depth": self.dispatcher.queue_depth()}
+        if policy.wait_timed_out(since, now, timeout):
+            depth = (waiting or {}).get("gpu_queue_depth")
+            self._give_up(f"no worker took its trials within {timeout:g}s"
+                          + (f" ({depth} trial(s) waiting in the GPU queue)"
+                             if depth is not None else ""))
+            waiting = None
+        if waiting == self.waiting:
+            return
+        if waiting is not None and self.waiting is None:
+            log.warning("job %s is waiting for workers: %s", self.job_id, waiting)
+        self.waiting = waiting
+        self.records.update_job(self.job_id, waiting=waiting)
+        self._publish_status("cancelling" if self.cancel_requested else "running",
+                             waiting=waiting)
 
     # ---- bookkeeping -----------------------------------------------------
     def _hand_over(self) -> None:
@@ -537,25 +665,50 @@ class JobRunner:
         self.records.update_job(self.job_id, best_trial_number=number, best_score=score,
                                 best_accuracy=accuracy)
 
-    def _publish_status(self, status: str, error: str | None = None) -> None:
+    def _publish_status(self, status: str, error: str | None = None, *,
+                        waiting: Any = ...) -> None:
+        """``waiting``: the job's waiting state when it changed (None: it stopped waiting)."""
         extra: dict[str, Any] = {"error": error} if error else {}
+        if waiting is not ...:
+            extra["waiting"] = waiting
         self.events.publish(make_event("job_status", self.job_id, status=status, **extra))
 
     def _publish_progress(self) -> None:
         self._progress_changed = False
         score, _, accuracy = self.best if self.best else (None, None, None)
+        budget = self.config.trials if hasattr(self, "config") else 0  # None: could not start
+        concurrency = self.config.concurrency if hasattr(self, "config") else 1
         self.events.publish(make_event("job_progress", self.job_id, **job_progress_data(
-            self.records.trial_counts(self.job_id), self.config.trials, self.durations,
-            self.config.concurrency, accuracy, score)))
+            self.records.trial_counts(self.job_id), budget, self.durations, concurrency,
+            accuracy, score)))
+
+    def _close_asks(self) -> None:
+        if hasattr(self, "asks"):
+            self.asks.close()
+
+    def _close_trials(self) -> None:
+        """No trial of the job stays open: workers told to stop, the ask threads done (no
+        trial is asked after this), then the sweeper closes the rest in the study and the
+        records and removes the uploads of trials that never closed."""
+        if self.in_flight:
+            try:
+                self.control.request_stop(self.job_id, None, "cancel")
+                for number, flight in self.in_flight.items():
+                    if not flight.started:
+                        self.dispatcher.revoke(self._task_id(number))
+            except Exception:  # the sweeper's abandon reaches the workers too
+                log.exception("job %s: could not tell the workers to stop", self.job_id)
+        self._close_asks()
+        sweep_job(self.services, self.job_id, terminal=True)
 
     # ---- the end ---------------------------------------------------------
     def _finalize(self) -> JobRecord:
         status = policy.final_job_status(self.cancel_requested,
-                                         self.records.trial_counts(self.job_id))
+                                         self.records.trial_counts(self.job_id), self.failure)
         job = self.records.get_job(self.job_id)
         if job.best_trial_number is not None:
             self._publish_best(job)
-        error = None if status != "failed" else "no trial completed"
+        error = None if status != "failed" else self.failure or "no trial completed"
         return self._end(status, error=error)
 
     def _publish_best(self, job: JobRecord) -> None:
@@ -580,6 +733,8 @@ class JobRunner:
                             content_type="application/yaml")
 
     def _end(self, status: str, error: str | None = None) -> JobRecord:
+        """Every way a job ends: its trials are closed everywhere, then the job."""
+        self._close_trials()
         job = self.records.update_job(self.job_id, status=status, finished_at=now_utc(),
                                       error=error)
         self._publish_progress()
@@ -589,18 +744,3 @@ class JobRunner:
         self.control.finish(self.job_id, JOB_CLAIM, {"status": status})
         return job
 
-
-def _result_fields(result: Mapping[str, Any]) -> dict[str, Any]:
-    metric_keys = ("val_loss", "test_accuracy", "test_loss", "epochs_run", "param_count",
-                   "timings", "plots", "pruned_at_epoch", "prune_reason", "prune_evidence",
-                   "dataset")
-    return {
-        "val_accuracy": result.get("val_accuracy"),
-        "total_score": result.get("total_score"),
-        "health": result.get("health"),
-        "health_score": result.get("health_score"),
-        "architecture_summary": result.get("architecture_summary"),
-        "artifact_prefix": result.get("artifact_prefix"),
-        "worker": result.get("worker"),
-        "metrics": {k: result.get(k) for k in metric_keys if k in result},
-    }

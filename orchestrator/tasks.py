@@ -10,8 +10,10 @@ from celery.signals import worker_ready
 
 from onegin import worker_stopping
 from onegin.celery_app import GPU_QUEUE, ORCHESTRATOR_QUEUE, RUN_JOB
+from onegin.queue_depth import BrokerUnavailable, queue_depth
 from onegin.services import get_services
 from orchestrator.runner import JobBusy, JobHandedOver, JobRunner
+from orchestrator.sweeper import sweep_finished_jobs
 
 log = logging.getLogger(__name__)
 RESUMABLE = ("queued", "running", "cancelling")
@@ -28,6 +30,12 @@ class CeleryDispatcher:
 
     def revoke(self, task_id: str) -> None:
         self.app.control.revoke(task_id)
+
+    def queue_depth(self) -> int | None:
+        try:
+            return queue_depth(self.app)
+        except BrokerUnavailable:
+            return None
 
 
 @shared_task(name=RUN_JOB, bind=True, acks_late=True, max_retries=None)
@@ -52,11 +60,19 @@ def submit_job(app: Celery, job_id: str) -> None:
 
 @worker_ready.connect
 def resume_unfinished_jobs(sender: Any = None, **_kwargs: Any) -> None:
-    """After an orchestrator restart, re-send every unfinished job; live ones stay busy."""
+    """After an orchestrator restart, repair finished jobs a crash left open (the sweeper)
+    and re-send every unfinished job; live ones stay busy."""
     consumed = getattr(getattr(sender, "app", None), "amqp", None)
     if consumed is None or ORCHESTRATOR_QUEUE not in (consumed.queues.consume_from or {}):
         return
-    records = get_services().records
+    services = get_services()
+    try:
+        swept = sweep_finished_jobs(services)
+        if swept:
+            log.warning("swept %d finished job(s) left open: %s", len(swept), swept)
+    except Exception:  # the next start sweeps again; resuming jobs matters more
+        log.exception("sweeping finished jobs failed")
+    records = services.records
     offset = 0
     while True:
         jobs, total = records.list_jobs(offset=offset, limit=200)

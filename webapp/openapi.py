@@ -150,7 +150,9 @@ def _paths() -> dict[str, Schema]:
         },
         f"{API}/jobs/{{job_id}}/cancel": {"post": _op(
             "Cancel a job: running trials stop within one batch",
-            {"202": _json(_ref("Job"), "cancelling"), "403": _error("Forbidden"),
+            {"200": _json(_ref("Job"), "cancelled at once: nobody had started it"),
+             "202": _json(_ref("Job"), "cancelling: its orchestrator stops its trials"),
+             "403": _error("Forbidden"),
              "404": _error("NotFound"), "409": _error("Conflict")},
             params=(*_JOB_PARAMS, *_UNSAFE), tag=jobs)},
         f"{API}/jobs/{{job_id}}/study": {"get": _op(
@@ -284,10 +286,17 @@ def _schemas() -> dict[str, Schema]:
             "started_at": when, "finished_at": when,
             "best_trial_number": _nullable("integer"), "best_score": _nullable("number"),
             "best_accuracy": _nullable("number"), "error": _nullable("string"),
+            "waiting": {"oneOf": [{"type": "null"}, _object({
+                "since": {"type": "string", "format": "date-time"},
+                "gpu_queue_depth": _nullable("integer", description="trials waiting in the "
+                                             "GPU queue; null when the broker cannot say"),
+            }, required=["since", "gpu_queue_depth"])],
+                "description": "set while the job's trials are sent and no worker starts "
+                               "any; null otherwise"},
             "counts": counts, "budget": {"type": "integer"},
         }, required=["id", "name", "status", "config", "created_at", "started_at",
                      "finished_at", "best_trial_number", "best_score", "best_accuracy",
-                     "error", "counts", "budget"]),
+                     "error", "waiting", "counts", "budget"]),
         "JobPage": _page("jobs", "Job"),
         "Trial": _object({
             "job_id": {"type": "string"}, "number": {"type": "integer"},

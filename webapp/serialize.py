@@ -26,6 +26,8 @@ def job_json(job: JobRecord, counts: Mapping[str, int]) -> dict[str, Any]:
         "best_score": data["best_score"],
         "best_accuracy": data["best_accuracy"],
         "error": data["error"],
+        # while its trials are sent and no worker starts any: since when, the GPU queue's depth
+        "waiting": data["waiting"],
         "counts": dict(counts),
         "budget": config.get("trials"),
     }

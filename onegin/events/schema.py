@@ -23,7 +23,8 @@ SOCKETIO_NAMESPACE = "/jobs"  # browsers follow jobs here, one room per job: job
 
 # type -> (required data keys, optional data keys)
 _DATA_KEYS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
-    "job_status": (frozenset({"status"}), frozenset({"error"})),
+    # waiting: {"since", "gpu_queue_depth"} while no worker takes the job's trials; null after
+    "job_status": (frozenset({"status"}), frozenset({"error", "waiting"})),
     "trial_started": (frozenset({"params", "worker"}), frozenset()),
     "trial_progress": (
         frozenset({"phase", "epoch", "epochs", "epoch_fraction", "fraction", "metrics"}),

@@ -61,6 +61,8 @@ class JobRow(Base):
     best_accuracy: Mapped[float | None] = mapped_column(sa.Double)
     error: Mapped[str | None] = mapped_column(sa.Text)
     orchestrator_heartbeat_at: Mapped[datetime | None]
+    # set while trials are sent and no worker starts any: since, gpu_queue_depth, checked_at
+    waiting: Mapped[dict[str, Any] | None]
 
 
 class TrialRow(Base):

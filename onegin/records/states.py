@@ -40,3 +40,14 @@ def check_job_transition(current: str, requested: str) -> None:
     check_status(requested, JOB_STATUSES)
     if requested != current and requested not in JOB_TRANSITIONS[current]:
         raise InvalidTransition(current, requested)
+
+
+def cancel_target(current: str) -> str:
+    """Where a cancel takes a job: one nobody started ends ``cancelled`` at once (no
+    orchestrator is needed); a started one becomes ``cancelling``, for its orchestrator
+    to stop its trials. `InvalidTransition` for a finished job."""
+    target = {"queued": "cancelled", "running": "cancelling",
+              "cancelling": "cancelling"}.get(current)
+    if target is None:
+        raise InvalidTransition(current, "cancelling")
+    return target

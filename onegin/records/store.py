@@ -31,6 +31,7 @@ from onegin.records.states import (
     JOB_STATUSES,
     JOB_TERMINAL,
     TRIAL_STATUSES,
+    cancel_target,
     check_job_transition,
     check_status,
 )
@@ -135,8 +136,28 @@ class RecordStore:
                     values.setdefault("started_at", _now())
                 if status in JOB_TERMINAL and row.finished_at is None:
                     values.setdefault("finished_at", _now())
+                if status in JOB_TERMINAL:  # a finished job waits for nothing
+                    values.setdefault("waiting", None)
             for name, value in values.items():
                 setattr(row, name, value)
+            session.flush()
+            return _job(row)
+
+    def cancel_job(self, job_id: str) -> JobRecord:
+        """Cancel a job (see `states.cancel_target`) in one transaction on the locked row.
+
+        The orchestrator's queued -> running takes the same lock, so exactly one of
+        the two wins: a job cancelled first is never started, and one started first
+        becomes cancelling for its orchestrator. `InvalidTransition` if it finished.
+        """
+        with self._session(write=True) as session:
+            row = _load_job(session, job_id, for_update=True)
+            status = cancel_target(row.status)
+            if status != row.status:
+                row.status = status
+                if status in JOB_TERMINAL:
+                    row.finished_at = row.finished_at or _now()
+                    row.waiting = None
             session.flush()
             return _job(row)
 
@@ -344,7 +365,7 @@ def _job(row: JobRow) -> JobRecord:
         created_at=row.created_at, started_at=row.started_at, finished_at=row.finished_at,
         best_trial_number=row.best_trial_number, best_score=row.best_score,
         best_accuracy=row.best_accuracy, error=row.error,
-        orchestrator_heartbeat_at=row.orchestrator_heartbeat_at,
+        orchestrator_heartbeat_at=row.orchestrator_heartbeat_at, waiting=row.waiting,
     )
 
 

@@ -47,6 +47,8 @@ class JobRecord(_Record):
     best_accuracy: float | None
     error: str | None
     orchestrator_heartbeat_at: datetime | None
+    # while no worker starts its trials: {"since", "gpu_queue_depth", "checked_at"}
+    waiting: dict[str, Any] | None = None
 
     @property
     def terminal(self) -> bool:

@@ -293,3 +293,33 @@ def test_time_limit_stops_asking_for_trials(cluster: tuple[Services, list[Proces
     unsent = [t for t in trials if t.status != "completed"]
     assert done and len(unsent) <= 1  # at most the one asked ahead, never started
     assert all(t.status == "cancelled" and t.started_at is None for t in unsent)
+
+
+def test_a_corrupt_image_folder_fails_the_job_within_three_trials_naming_the_file(
+        cluster: tuple[Services, list[Process]], tmp_path: Path) -> None:
+    """Real workers and training: the loader's error names the file; nothing is re-run."""
+    from PIL import Image
+
+    from onegin.job_config import OptimizationConfig
+    from orchestrator.sweeper import sweep_job
+
+    services, _ = cluster
+    folder = tmp_path / "pictures"
+    (folder / "cats").mkdir(parents=True)
+    (folder / "dogs").mkdir()
+    (folder / "cats" / "x.png").write_text("a text file, not an image")
+    Image.new("RGB", (8, 8), "white").save(folder / "dogs" / "fine.png")
+    config = OptimizationConfig.from_dict({"dataset": f"images:{folder}", "trials": 4,
+                                           "concurrency": 1, "epochs": 1, "objective": "simple"})
+    job_id, runner = run_job(services, config)
+    job = runner.run()
+    assert job.status == "failed"
+    assert job.error.startswith("3 trials in a row failed; the last: bad data: ")
+    assert str(folder / "cats" / "x.png") in job.error
+    trials, _ = services.records.list_trials(job_id)
+    assert [t.status for t in trials][:3] == ["failed"] * 3
+    assert all("x.png" in t.error for t in trials[:3])
+    assert all(t.status == "cancelled" and t.started_at is None for t in trials[3:])
+    assert not [t for t in trials if t.retry_of is not None]
+    assert sweep_job(services, job_id, apply=False) == []  # records and study agree
+    assert not services.artifacts.list(trial_prefix(job_id, 0))

@@ -76,7 +76,7 @@ def test_upgrade_creates_the_tables_and_indexes(db_url: str) -> None:
     assert current(db_url) is None
     upgrade(db_url)
     assert {"onegin_jobs", "onegin_trials", "onegin_tokens", VERSION_TABLE} <= _tables(db_url)
-    assert current(db_url) == "0003"
+    assert current(db_url) == "0004"
     engine = sa.create_engine(db_url)
     try:
         inspector = sa.inspect(engine)
@@ -88,7 +88,7 @@ def test_upgrade_creates_the_tables_and_indexes(db_url: str) -> None:
     assert jobs["ix_onegin_jobs_owner"] == ["owner"]
     assert trials["ix_onegin_trials_job_id_status"] == ["job_id", "status"]
     upgrade(db_url)  # a second run is a no-op
-    assert current(db_url) == "0003"
+    assert current(db_url) == "0004"
 
 
 def test_models_match_the_migrations(db_url: str) -> None:
@@ -135,7 +135,7 @@ def test_coexists_with_optuna_when_we_migrate_first(db_url: str) -> None:
     upgrade(db_url)
     _use_records(db_url)
     assert _use_optuna(db_url, "job-a", 1) == 3
-    assert current(db_url) == "0003"
+    assert current(db_url) == "0004"
     assert _scalar(db_url, "SELECT count(*) FROM alembic_version") == 1  # Optuna's own
 
 
@@ -166,7 +166,7 @@ def _run_together(target: Any, args: Sequence[tuple[Any, ...]]) -> None:
 
 def test_concurrent_upgrades_of_an_empty_database_both_succeed(db_url: str) -> None:
     _run_together(_upgrade_after, [(db_url,), (db_url,)])
-    assert current(db_url) == "0003"
+    assert current(db_url) == "0004"
 
 
 # -- jobs --------------------------------------------------------------------------------
@@ -274,6 +274,53 @@ def test_illegal_transition_stores_nothing(store: RecordStore, path: list[str],
         store.update_job(job.id, status=illegal, error="should not be stored")
     assert (caught.value.current, caught.value.requested) == (before.status, illegal)
     assert store.get_job(job.id) == before
+
+
+def test_cancel_ends_a_job_nobody_started_and_asks_a_started_one_to_stop(
+        store: RecordStore) -> None:
+    queued = store.create_job(CONFIG)
+    cancelled = store.cancel_job(queued.id)
+    assert cancelled.status == "cancelled" and cancelled.finished_at is not None
+    assert store.get_job(queued.id) == cancelled
+    running = store.create_job(CONFIG)
+    store.update_job(running.id, status="running", waiting={"since": "x", "gpu_queue_depth": 2})
+    assert store.cancel_job(running.id).status == "cancelling"
+    assert store.cancel_job(running.id).status == "cancelling"  # again: no change
+    done = store.update_job(running.id, status="cancelled")
+    assert done.waiting is None  # a finished job waits for nothing
+    with pytest.raises(InvalidTransition, match="from cancelled to cancelling"):
+        store.cancel_job(running.id)
+    with pytest.raises(RecordNotFound):
+        store.cancel_job("000000000000")
+
+
+def test_a_cancel_racing_the_orchestrators_start_has_exactly_one_winner(
+        store: RecordStore) -> None:
+    """Either the job started and is now cancelling, or it never started and is cancelled."""
+    outcomes = []
+    for _ in range(10):
+        job = store.create_job(CONFIG)
+        barrier = threading.Barrier(2)
+        started: list[bool] = []
+
+        def start(job_id: str = job.id, started: list[bool] = started,
+                  barrier: threading.Barrier = barrier) -> None:
+            barrier.wait(timeout=30)
+            try:
+                store.update_job(job_id, status="running")
+                started.append(True)
+            except InvalidTransition:
+                started.append(False)
+
+        thread = threading.Thread(target=start)
+        thread.start()
+        barrier.wait(timeout=30)
+        cancel = store.cancel_job(job.id)
+        thread.join(timeout=30)
+        final = store.get_job(job.id).status
+        assert (started[0], final) in ((True, "cancelling"), (False, "cancelled"))
+        assert cancel.status == final
+        outcomes.append(started[0])
 
 
 @pytest.mark.parametrize(("fields", "name", "reason"), [

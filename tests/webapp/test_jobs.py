@@ -15,7 +15,8 @@ from tests.webapp.conftest import Web, WebFactory, body
 from tests.webapp.schema import assert_documented
 
 JOB_KEYS = {"id", "name", "status", "config", "created_at", "started_at", "finished_at",
-            "best_trial_number", "best_score", "best_accuracy", "error", "counts", "budget"}
+            "best_trial_number", "best_score", "best_accuracy", "error", "waiting", "counts",
+            "budget"}
 
 
 def queued_job_ids(web: Web) -> list[str]:
@@ -182,9 +183,26 @@ def test_get_job_with_counts(web: Web) -> None:
     assert missing.status_code == 404 and body(missing) == {"error": "job not found"}
 
 
-def test_cancel(web: Web) -> None:
+def test_cancel_of_a_queued_job_ends_it_at_once(web: Web) -> None:
+    """No orchestrator needed: nobody started it, so nobody else has to stop it."""
     _, secret = web.token()
     job = web.submit(secret)
+    response = web.client.post(f"/api/v1/jobs/{job['id']}/cancel", headers=web.bearer(secret))
+    assert response.status_code == 200
+    assert_documented("/api/v1/jobs/{job_id}/cancel", "POST", 200, body(response))
+    assert body(response)["status"] == "cancelled" and body(response)["finished_at"]
+    events, _ = web.services.events.read(job["id"])
+    assert [e["type"] for e in events][-1] == "job_finished"
+    assert events[-1]["data"]["status"] == "cancelled"
+    done = web.client.post(f"/api/v1/jobs/{job['id']}/cancel", headers=web.bearer(secret))
+    assert done.status_code == 409
+    assert body(done) == {"error": "job is already cancelled", "job_status": "cancelled"}
+
+
+def test_cancel_of_a_running_job_asks_its_orchestrator(web: Web) -> None:
+    _, secret = web.token()
+    job = web.submit(secret)
+    web.records.update_job(job["id"], status="running")
     response = web.client.post(f"/api/v1/jobs/{job['id']}/cancel", headers=web.bearer(secret))
     assert response.status_code == 202
     assert_documented("/api/v1/jobs/{job_id}/cancel", "POST", 202, body(response))
@@ -194,7 +212,6 @@ def test_cancel(web: Web) -> None:
     web.records.update_job(job["id"], status="cancelled")
     done = web.client.post(f"/api/v1/jobs/{job['id']}/cancel", headers=web.bearer(secret))
     assert done.status_code == 409
-    assert body(done) == {"error": "job is already cancelled", "job_status": "cancelled"}
 
 
 def test_delete_removes_records_study_artifacts_events_and_control(web: Web) -> None:
@@ -244,8 +261,7 @@ def test_the_same_flow_on_sqlite(sqlite_web: Web) -> None:
                                                   headers=web.bearer(secret)))["jobs"]] \
         == [job["id"]]
     assert web.client.post(f"/api/v1/jobs/{job['id']}/cancel",
-                           headers=web.bearer(secret)).status_code == 202
-    web.records.update_job(job["id"], status="cancelled")
+                           headers=web.bearer(secret)).status_code == 200
     assert web.client.delete(f"/api/v1/jobs/{job['id']}",
                              headers=web.bearer(secret)).status_code == 204
     assert web.records.list_jobs()[1] == 0

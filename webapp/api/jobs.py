@@ -18,6 +18,7 @@ from onegin.datasets import DATASETS
 from onegin.errors import ConfigError, ConfigErrors
 from onegin.job_config import OptimizationConfig
 from onegin.records import InvalidTransition, RecordNotFound
+from onegin.submission import cancel_job as cancel_job_record
 from onegin.submission import create_job as create_job_record
 from webapp.api.common import job_payload, json_object, load_job
 from webapp.auth import Principal, current_principal, require_principal
@@ -113,15 +114,17 @@ def get_job(job_id: str) -> Response:
 
 @bp.post("/jobs/<job_id>/cancel")
 def cancel_job(job_id: str) -> tuple[Response, int]:
-    """Mark the job cancelling; its orchestrator raises the stop flag its workers check."""
+    """A job nobody started is cancelled at once (200); a started one becomes cancelling
+    (202) and its orchestrator raises the stop flag its workers check."""
     job = load_job(job_id)
     if job.status not in ACTIVE_JOB_STATUSES:
         raise ApiError(409, f"job is already {job.status}", job_status=job.status)
+    services = state().services
     try:
-        job = state().services.records.update_job(job.id, status="cancelling")
+        job = cancel_job_record(services.records, services.events, job.id)
     except InvalidTransition as exc:  # it finished meanwhile
         raise ApiError(409, f"job is already {exc.current}", job_status=exc.current) from None
-    return jsonify(job_payload(job)), 202
+    return jsonify(job_payload(job)), 200 if job.terminal else 202
 
 
 @bp.delete("/jobs/<job_id>")

@@ -141,7 +141,11 @@ export class JobView {
     const n = event.trial;
     switch (event.type) {
       case "job_status":
-        this.setJob({ status: data.status, error: data.error ?? this.job?.error ?? null });
+        this.setJob({
+          status: data.status,
+          error: data.error ?? this.job?.error ?? null,
+          ...("waiting" in data ? { waiting: data.waiting } : {}),
+        });
         break;
       case "trial_started":
         this.gallery.upsert({ number: n, status: "running", params: data.params, worker: data.worker });
@@ -257,6 +261,15 @@ export class JobView {
       c.seed !== undefined && c.seed !== null ? `seed ${c.seed}` : null,
     ].filter(Boolean).join(" · ");
     $("#job-error").textContent = job.status === "failed" && job.error ? `Failed: ${job.error}` : job.error && job.status !== "completed" ? job.error : "";
+    const waiting = JOB_TERMINAL.has(job.status) ? null : job.waiting;
+    const waitingLine = $("#job-waiting");
+    waitingLine.hidden = !waiting;
+    if (waiting) {
+      const depth = waiting.gpu_queue_depth;
+      const since = new Date(waiting.since).toLocaleTimeString();
+      waitingLine.textContent = `Waiting for GPU workers since ${since}: no worker has started its trials`
+        + (depth === null || depth === undefined ? "." : ` (${depth} trial${depth === 1 ? "" : "s"} in the GPU queue).`);
+    }
     const cancel = $("#cancel-button");
     cancel.disabled = JOB_TERMINAL.has(job.status) || job.status === "cancelling";
     cancel.textContent = job.status === "cancelling" ? "Cancelling…" : "Cancel job";
