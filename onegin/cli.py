@@ -306,7 +306,7 @@ def _run_cancel(args: argparse.Namespace) -> int:
 
 
 def _token_parser(sub: Any) -> None:
-    p = sub.add_parser("token", help="web API tokens")
+    p = sub.add_parser("token", help="web API tokens: create, list, revoke")
     actions = p.add_subparsers(dest="action", required=True)
     create = actions.add_parser("create", help="create a token and print it (shown only once)")
     create.add_argument("name", help="who or what the token is for")
@@ -314,8 +314,19 @@ def _token_parser(sub: Any) -> None:
     create.add_argument("--max-epochs", type=int, help="most epochs per trial (default: setting)")
     create.add_argument("--max-concurrency", type=int,
                         help="most trials at once per job (default: setting)")
+    create.add_argument("--admin", action="store_true",
+                        help="may list and revoke every token over the web API")
     _add_settings_flags(create)
     create.set_defaults(run=_run_token_create)
+    listing = actions.add_parser("list", help="every token: id, name, admin, created, last "
+                                 "used, revoked (never a secret: none is stored)")
+    _add_settings_flags(listing)
+    listing.set_defaults(run=_run_token_list)
+    revoke = actions.add_parser("revoke", help="revoke a token: its requests fail at once, "
+                                "its browser sessions end, its live connections close")
+    revoke.add_argument("token", metavar="ID_OR_NAME", help="the token's id, or its name")
+    _add_settings_flags(revoke)
+    revoke.set_defaults(run=_run_token_revoke)
 
 
 def _run_token_create(args: argparse.Namespace) -> int:
@@ -325,12 +336,55 @@ def _run_token_create(args: argparse.Namespace) -> int:
     records = Services(_settings(args)).records
     try:
         token, secret = records.create_token(
-            args.name, max_trials=args.max_trials, max_epochs=args.max_epochs,
-            max_concurrency=args.max_concurrency)
+            args.name, admin=args.admin, max_trials=args.max_trials,
+            max_epochs=args.max_epochs, max_concurrency=args.max_concurrency)
     except InvalidField as exc:
         raise ConfigError(exc.field.replace("_", "-"), exc.reason) from None
-    console.print(f"token {token.id} ({token.name}) created; it is shown only this once:")
+    kind = "admin token" if token.admin else "token"
+    console.print(f"{kind} {token.id} ({token.name}) created; it is shown only this once:")
     print(secret, flush=True)
+    return 0
+
+
+def _run_token_list(args: argparse.Namespace) -> int:
+    from onegin.services import Services
+
+    print(format_tokens(Services(_settings(args)).records.list_tokens()), end="", flush=True)
+    return 0
+
+
+def format_tokens(tokens: Sequence[Any]) -> str:
+    """`TokenRecord` listings as aligned text columns (UTC, to the minute), one per line."""
+    def when(value: Any) -> str:
+        return value.strftime("%Y-%m-%d %H:%M") if value is not None else "-"
+
+    rows = [("ID", "NAME", "ADMIN", "CREATED (UTC)", "LAST USED", "REVOKED")]
+    rows += [(t.id, t.name, "yes" if t.admin else "no", when(t.created_at),
+              when(t.last_used_at), when(t.revoked_at)) for t in tokens]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True))
+                   .rstrip() + "\n" for row in rows)
+
+
+def _run_token_revoke(args: argparse.Namespace) -> int:
+    from onegin.records import InvalidField, RecordNotFound, resolve_token
+    from onegin.services import Services
+
+    records = Services(_settings(args)).records
+    try:
+        token = resolve_token(records.list_tokens(), args.token)
+    except RecordNotFound:
+        raise ConfigError("token", f"no token has the id or name {args.token!r} "
+                          "(see 'onegin token list')") from None
+    except InvalidField as exc:
+        raise ConfigError("token", exc.reason) from None
+    if not token.active:
+        console.print(f"token {token.id} ({token.name}) was already revoked")
+        return 0
+    records.revoke_token(token.id)
+    console.print(f"token {token.id} ({token.name}) revoked: its requests get 401 and its "
+                  "browser sessions are ended; web servers disconnect its live clients "
+                  "within session_check_interval")
     return 0
 
 

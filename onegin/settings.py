@@ -277,6 +277,11 @@ class Settings:
         "random key kept in {home}/web-secret-key.", _optional(_text), secret=True))
     session_hours: float = field(metadata=setting(
         12.0, "Hours a browser session (sign-in cookie) stays valid.", _positive_float))
+    session_check_interval: float = field(metadata=setting(
+        2.0, "Seconds between a web process's checks that its Socket.IO clients' tokens and "
+        "sessions still hold: a client of a revoked token or a signed-out session is "
+        "disconnected within this time (at once by the process that revoked it).",
+        _positive_float))
     trusted_proxies: int = field(metadata=setting(
         0, "Reverse proxies in front of the web app whose X-Forwarded-* headers are trusted "
         "(HTTPS detection for Secure cookies); 0 trusts none.", _non_negative_int))

@@ -26,6 +26,7 @@ from onegin.services import Services
 from onegin.settings import Settings, load_settings
 from webapp.api import register_api
 from webapp.errors import register_error_handlers
+from webapp.headers import install_security_headers
 from webapp.metrics import Metrics
 from webapp.realtime import create_socketio
 from webapp.state import EXTENSION, WebState, auth_required, state
@@ -102,6 +103,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.add_url_rule("/", "index", _index)
     app.before_request(_before_request)
     app.after_request(_count_request)
+    install_security_headers(app)
     socketio = create_socketio(app, web)
     if settings.trusted_proxies:  # outermost, so Socket.IO sees the client's scheme and host
         hops = settings.trusted_proxies

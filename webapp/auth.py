@@ -2,29 +2,34 @@
 
 Tokens are looked up by the hash of their secret on every request, so revoking
 one takes effect at once. A browser trades a token for a signed session cookie
-(`sign_in`) that holds only the token's id and a CSRF secret; requests that
-change something with that cookie must echo the secret in ``X-CSRF-Token``
-(a cross-site form can send the cookie, never the header). When auth is not
-required, a request without credentials is the local user, who sees every job.
+(`sign_in`) that holds a session secret and a CSRF secret; the session itself
+lives in the records database (only the secret's hash), so signing out or
+revoking the token ends it for every copy of the cookie, in every web process.
+Requests that change something with that cookie must echo the CSRF secret in
+``X-CSRF-Token`` (a cross-site form can send the cookie, never the header). When
+auth is not required, a request without credentials is the local user, who sees
+every job and is an admin; otherwise only tokens made with ``--admin`` are.
 """
 
 from __future__ import annotations
 
 import hmac
+import logging
 import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from flask import g, request, session
+from flask import current_app, g, request, session
 
-from onegin.records import JobRecord, RecordNotFound, TokenRecord
+from onegin.records import JobRecord, RecordError, TokenRecord
 from webapp.errors import ApiError
 from webapp.limits import Limits, limits_for
 from webapp.state import state
 
+log = logging.getLogger(__name__)
 SAFE_METHODS: frozenset[str] = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_HEADER = "X-CSRF-Token"
-_TOKEN_ID = "tid"
+_SESSION = "sid"
 _CSRF = "csrf"
 
 
@@ -35,6 +40,7 @@ class Principal:
     token: TokenRecord | None
     limits: Limits
     via: str  # "bearer", "session" or "open"
+    session: str | None = None  # the browser session's secret (via "session" only)
 
     @property
     def owner(self) -> str | None:
@@ -47,6 +53,20 @@ class Principal:
 
     def can_see(self, job: JobRecord) -> bool:
         return self.token is None or job.owner == self.token.id
+
+    @property
+    def admin(self) -> bool:
+        """May list and revoke every token: an admin token, or the local user of an
+        open server (who sees every job already)."""
+        return self.token is None or self.token.admin
+
+
+def still_valid(principal: Principal, live_tokens: set[str], live_sessions: set[str]) -> bool:
+    """Does ``principal`` still hold, given the tokens and sessions found live? (Pure: the
+    Socket.IO relay asks this of every client it keeps, after one query for all.)"""
+    if principal.session is not None:
+        return principal.session in live_sessions
+    return principal.token is None or principal.token.id in live_tokens
 
 
 def bearer_secret(header: str | None) -> str | None:
@@ -66,22 +86,33 @@ def _unauthorized(message: str) -> ApiError:
     return ApiError(401, message, auth_required=state().auth_required)
 
 
-def _principal(token: TokenRecord | None, via: str) -> Principal:
-    return Principal(token, limits_for(token, state().settings), via)
+def _principal(token: TokenRecord | None, via: str, secret: str | None = None) -> Principal:
+    if token is not None:
+        _note_use(token)
+    return Principal(token, limits_for(token, state().settings), via, secret)
 
 
-def _session_token() -> TokenRecord | None:
-    token_id = session.get(_TOKEN_ID)
-    if not isinstance(token_id, str):
-        return None
+def _note_use(token: TokenRecord) -> None:
+    """Keep the token's last use for listings; a failure to write it refuses nothing."""
     try:
-        token = state().services.records.get_token(token_id)
-    except RecordNotFound:
-        token = None
-    if token is None or not token.active:
+        state().services.records.note_token_use(token)
+    except RecordError as exc:
+        log.warning("could not record the use of token %s: %s", token.id, exc)
+
+
+def _session_principal() -> Principal | None:
+    """The caller of the session cookie; None without one, 401 when it has ended."""
+    secret = session.get(_SESSION)
+    if not isinstance(secret, str):
+        if session:  # a cookie from before server-side sessions, or a tampered one
+            session.clear()
+        return None
+    token = state().services.records.session_token(secret)
+    if token is None:
         session.clear()
-        raise _unauthorized("the session's token was revoked; sign in again")
-    return token
+        raise _unauthorized("the session has ended (signed out, expired, or its token "
+                            "revoked); sign in again")
+    return _principal(token, "session", secret)
 
 
 def _check_csrf() -> None:
@@ -99,12 +130,12 @@ def identify() -> Principal | None:
         if token is None:
             raise _unauthorized("invalid or revoked token")
         return _principal(token, "bearer")
-    token = _session_token()
-    if token is None:
+    principal = _session_principal()
+    if principal is None:
         return None
     if request.method not in SAFE_METHODS:
         _check_csrf()
-    return _principal(token, "session")
+    return principal
 
 
 def current_principal() -> Principal:
@@ -127,15 +158,24 @@ def require_principal() -> None:
     current_principal()
 
 
+def require_admin() -> None:
+    """``before_request`` hook of the admin blueprints: 403 unless the caller is an admin."""
+    if not current_principal().admin:
+        raise ApiError(403, "admin only: use a token made with "
+                            "'onegin token create NAME --admin'")
+
+
 def sign_in(secret: Any) -> tuple[TokenRecord, str]:
     """Start a browser session for the token with this secret; returns it and the CSRF secret."""
-    token = state().services.records.find_token(secret) if isinstance(secret, str) else None
+    records = state().services.records
+    token = records.find_token(secret) if isinstance(secret, str) else None
     if token is None:
         raise _unauthorized("invalid or revoked token")
-    session.clear()
+    _end_cookie_session()  # a new sign-in never inherits the previous session
     session.permanent = True
-    session[_TOKEN_ID] = token.id
+    session[_SESSION] = records.create_session(token.id, current_app.permanent_session_lifetime)
     session[_CSRF] = secrets.token_urlsafe(32)
+    _note_use(token)
     return token, session[_CSRF]
 
 
@@ -146,7 +186,22 @@ def session_csrf() -> str | None:
 
 
 def sign_out() -> None:
+    """End the cookie's session on the server (copies of the cookie stop working too)."""
+    _end_cookie_session()
+
+
+def _end_cookie_session() -> None:
+    secret = session.get(_SESSION)
     session.clear()
+    if isinstance(secret, str):
+        state().services.records.end_session(secret)
+        credentials_revoked()
+
+
+def credentials_revoked() -> None:
+    """Tell this process's Socket.IO relay to check its clients now (other processes
+    check every ``session_check_interval`` seconds)."""
+    state().credentials_revoked.set()
 
 
 def socket_principal(auth: Any) -> Principal | None:
@@ -157,9 +212,9 @@ def socket_principal(auth: Any) -> Principal | None:
         token = state().services.records.find_token(secret) if isinstance(secret, str) else None
         return None if token is None else _principal(token, "bearer")
     try:
-        token = _session_token()
+        principal = _session_principal()
     except ApiError:
         return None
-    if token is not None:
-        return _principal(token, "session")
+    if principal is not None:
+        return principal
     return None if state().auth_required else _principal(None, "open")

@@ -117,7 +117,8 @@ def _paths() -> dict[str, Schema]:
                  "422": _error("ValidationFailed")},
                 body=_object({"token": {"type": "string"}}, required=["token"]),
                 public=True, tag="Session"),
-            "delete": _op("Sign out (clears the session cookie)",
+            "delete": _op("Sign out: ends the session on the server, for every copy of "
+                          "its cookie",
                           {"204": {"description": "signed out"},
                            "403": _error("Forbidden")},
                           params=_UNSAFE, public=True, tag="Session"),
@@ -201,6 +202,33 @@ def _paths() -> dict[str, Schema]:
             {"200": _file("application/octet-stream", "the file, streamed"), **_NO_BEST},
             params=(*_JOB_PARAMS, "ArtifactName"), tag=best)},
     }
+
+
+def _token_paths() -> dict[str, Schema]:
+    """Admin: token listing and revocation (admin tokens, or the open server's local user)."""
+    admin_only = {"403": _error("AdminOnly")}
+    return {
+        f"{API}/tokens": {"get": _op(
+            "Every API token, oldest first: no secrets (none is stored), no limits",
+            {"200": _json(_object({"tokens": {"type": "array", "items": _ref("Token")}},
+                                  required=["tokens"]), "the tokens"), **admin_only},
+            tag="Tokens")},
+        f"{API}/tokens/{{token_id}}": {"delete": _op(
+            "Revoke a token: its requests get 401, its browser sessions end and its "
+            "Socket.IO clients are disconnected (idempotent)",
+            {"200": _json(_ref("Token"), "the token, revoked"), **admin_only,
+             "404": _error("NotFound")},
+            params=("TokenId", *_UNSAFE), tag="Tokens")},
+    }
+
+
+def _token_schemas() -> dict[str, Schema]:
+    when = _nullable("string", format="date-time")
+    return {"Token": _object({
+        "id": {"type": "string"}, "name": {"type": "string"}, "admin": {"type": "boolean"},
+        "created_at": {"type": "string", "format": "date-time"},
+        "last_used_at": {**when, "description": "to the minute"}, "revoked_at": when,
+    }, required=["id", "name", "admin", "created_at", "last_used_at", "revoked_at"])}
 
 
 def _schemas() -> dict[str, Schema]:
@@ -363,6 +391,8 @@ def _parameters() -> dict[str, Schema]:
         "Page": query("page", {"type": "integer", "minimum": 1, "default": 1}, "1-based"),
         "PerPage": query("per_page", per_page, "items per page"),
         "Status": query("status", {"enum": list(TRIAL_STATUSES)}, "only trials in it"),
+        "TokenId": {"name": "token_id", "in": "path", "required": True,
+                    "schema": {"type": "string"}},
         "CsrfToken": {"name": "X-CSRF-Token", "in": "header", "required": False,
                       "schema": {"type": "string"},
                       "description": "required with a session cookie (from POST /session)"},
@@ -375,6 +405,8 @@ def _responses() -> dict[str, Schema]:
         "BadRequest": _json(error, "the body is not valid JSON"),
         "Unauthorized": _json(error, "no, a bad or a revoked token (body has auth_required)"),
         "Forbidden": _json(error, "a session cookie without its X-CSRF-Token"),
+        "AdminOnly": _json(error, "the caller is no admin, or a session cookie without "
+                                  "its X-CSRF-Token"),
         "NotFound": _json(error, "no such resource, or not the caller's"),
         "NoBest": _json(error, "no such job, or no best model yet"),
         "Conflict": _json(error, "the job's status does not allow it"),
@@ -403,8 +435,8 @@ def document() -> dict[str, Any]:
         "servers": [{"url": "/"}],
         "security": [{"bearerAuth": []}, {"sessionCookie": []}],
         "tags": [{"name": t} for t in ("Health", "Reference", "Session", "Jobs", "Trials",
-                                       "Best model")],
-        "paths": _paths(),
+                                       "Best model", "Tokens")],
+        "paths": {**_paths(), **_token_paths()},
         "components": {
             "securitySchemes": {
                 "bearerAuth": {"type": "http", "scheme": "bearer",
@@ -412,7 +444,7 @@ def document() -> dict[str, Any]:
                 "sessionCookie": {"type": "apiKey", "in": "cookie", "name": "onegin_session",
                                   "description": "set by POST /api/v1/session"},
             },
-            "schemas": _schemas(),
+            "schemas": {**_schemas(), **_token_schemas()},
             "parameters": _parameters(),
             "responses": _responses(),
         },

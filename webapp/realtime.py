@@ -6,6 +6,13 @@ database after it joined the room, so a reconnect loses no state; then every
 event of the job arrives under its own type (``trial_progress``, …) with the
 whole event dict as payload.
 
+Every client's token or browser session is re-checked against the records
+database every ``session_check_interval`` seconds while any client is connected
+(at once when this process itself revoked something): a client whose token was
+revoked or whose session was signed out is disconnected. The database is the
+one place every web process, and ``onegin token revoke``, can see, so this works
+across gunicorn processes and needs no socket ids kept anywhere else.
+
 Where events go through Redis, workers and the orchestrator emit into
 Flask-SocketIO's message queue themselves (`RedisEventBus`), so no code of ours
 sits between them and the browser. In the embedded mode events are only files:
@@ -21,12 +28,12 @@ from typing import Any
 
 import socketio as socketio_lib
 from flask import Flask, request
-from flask_socketio import SocketIO, emit, join_room, leave_room
+from flask_socketio import SocketIO, disconnect, emit, join_room, leave_room
 
 from onegin.events import EVENT_TYPES, SOCKETIO_NAMESPACE, job_room
 from onegin.events.redis_bus import SOCKETIO_CHANNEL
 from onegin.records import RecordError, RecordNotFound
-from webapp.auth import Principal, socket_principal
+from webapp.auth import Principal, socket_principal, still_valid
 from webapp.serialize import job_json
 from webapp.state import WebState
 
@@ -57,18 +64,20 @@ def create_socketio(app: Flask, web: WebState) -> SocketIO:
         # what SocketIO(message_queue=events_url, channel="flask-socketio") builds, counting
         options["client_manager"] = CountingRedisManager(web.settings.events_url, web)
     sio = SocketIO(app, **options)
-    Relay(sio, web, tail=not redis_events).register()
+    Relay(app, sio, web, tail=not redis_events).register()
     return sio
 
 
 class Relay:
     """Socket.IO handlers of one app, and the embedded mode's event tailers."""
 
-    def __init__(self, sio: SocketIO, web: WebState, *, tail: bool) -> None:
+    def __init__(self, app: Flask, sio: SocketIO, web: WebState, *, tail: bool) -> None:
+        self.app = app
         self.sio = sio
         self.web = web
         self.tail = tail
         self._lock = threading.Lock()
+        self._guarding = False  # a credentials guard task runs (while anyone is connected)
         self._principals: dict[str, Principal] = {}
         self._joined: dict[str, set[str]] = {}  # sid -> job ids
         self._watchers: dict[str, set[str]] = {}  # job id -> sids (tailed jobs only)
@@ -87,6 +96,9 @@ class Relay:
         with self._lock:
             self._principals[_sid()] = principal
             self._joined[_sid()] = set()
+            start_guard, self._guarding = not self._guarding, True
+        if start_guard:
+            self.sio.start_background_task(self._guard_credentials)
         return True
 
     def on_disconnect(self, reason: Any = None) -> None:
@@ -140,6 +152,39 @@ class Relay:
             leave_room(job_room(job_id))
             self._unwatch(sid, job_id)
         return {"ok": True, "job_id": job_id}
+
+    # -- revocation --------------------------------------------------------------------
+
+    def _guard_credentials(self) -> None:
+        """Disconnect clients whose token or session has ended; stops with the last client."""
+        revoked = self.web.credentials_revoked
+        while True:
+            revoked.wait(self.web.settings.session_check_interval)
+            revoked.clear()
+            with self._lock:
+                if not self._principals:
+                    self._guarding = False  # the next connect starts a new guard
+                    return
+                principals = dict(self._principals)
+            try:
+                ended = self._ended(principals)
+            except RecordError as exc:  # keep the clients; check again next time
+                log.warning("checking Socket.IO clients' credentials: %s", exc)
+                continue
+            for sid in ended:
+                with self.app.app_context():
+                    disconnect(sid=sid, namespace=SOCKETIO_NAMESPACE)
+
+    def _ended(self, principals: dict[str, Principal]) -> list[str]:
+        """The sids whose credentials no longer hold (two queries for all clients)."""
+        records = self.web.services.records
+        tokens = {p.token.id for p in principals.values()
+                  if p.token is not None and p.session is None}
+        sessions = {p.session for p in principals.values() if p.session is not None}
+        live_tokens = records.active_token_ids(tokens) if tokens else set()
+        live_sessions = records.live_sessions(sessions) if sessions else set()
+        return [sid for sid, p in principals.items()
+                if not still_valid(p, live_tokens, live_sessions)]
 
     # -- embedded relay ------------------------------------------------------------------
 

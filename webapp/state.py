@@ -40,6 +40,9 @@ class WebState:
     services: Services
     metrics: Metrics
     auth_required: bool
+    # Set when this process ends a session or revokes a token, so that its Socket.IO
+    # relay checks its clients at once instead of at its next periodic check.
+    credentials_revoked: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _celery: Celery | None = None
     _studies: StudyReader | None = None

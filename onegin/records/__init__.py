@@ -22,14 +22,15 @@ from onegin.records.states import (
     check_job_transition,
 )
 from onegin.records.store import JOB_UPDATABLE, TRIAL_UPDATABLE, RecordStore
-from onegin.records.tokens import hash_secret, new_secret
-from onegin.records.values import JobRecord, TokenRecord, TrialRecord
+from onegin.records.tokens import hash_secret, new_secret, resolve_token
+from onegin.records.values import TOKEN_LISTED, JobRecord, TokenRecord, TrialRecord
 
 __all__ = [
     "JOB_STATUSES",
     "JOB_TERMINAL",
     "JOB_TRANSITIONS",
     "JOB_UPDATABLE",
+    "TOKEN_LISTED",
     "TRIAL_STATUSES",
     "TRIAL_TERMINAL",
     "TRIAL_UPDATABLE",
@@ -45,4 +46,5 @@ __all__ = [
     "check_job_transition",
     "hash_secret",
     "new_secret",
+    "resolve_token",
 ]

@@ -107,3 +107,19 @@ class TokenRow(Base):
     max_trials: Mapped[int | None]
     max_epochs: Mapped[int | None]
     max_concurrency: Mapped[int | None]
+    admin: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    last_used_at: Mapped[datetime | None]
+
+
+class SessionRow(Base):
+    """A browser session: the cookie carries its secret, the row only the secret's sha256,
+    so that signing out (or revoking the token) ends it for every copy of the cookie."""
+
+    __tablename__ = "onegin_sessions"
+
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)  # sha256 of the secret
+    token_id: Mapped[str] = mapped_column(
+        sa.String(32), sa.ForeignKey("onegin_tokens.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    revoked_at: Mapped[datetime | None]

@@ -9,9 +9,9 @@ make a new store (pooled connections must not cross processes).
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from onegin.records._coerce import coerce_fields, coerce_value, json_safe
 from onegin.records._engine import make_engine, writer
-from onegin.records._models import JobRow, TokenRow, TrialRow
+from onegin.records._models import JobRow, SessionRow, TokenRow, TrialRow
 from onegin.records.errors import (
     InvalidField,
     RecordError,
@@ -35,7 +35,13 @@ from onegin.records.states import (
     check_job_transition,
     check_status,
 )
-from onegin.records.tokens import LIMIT_FIELDS, hash_secret, new_secret
+from onegin.records.tokens import (
+    LIMIT_FIELDS,
+    hash_secret,
+    new_secret,
+    new_session_secret,
+    use_is_stale,
+)
 from onegin.records.values import JobRecord, TokenRecord, TrialRecord
 from onegin.settings import redact_url
 
@@ -268,14 +274,18 @@ class RecordStore:
 
     # -- API tokens ------------------------------------------------------------------------
 
-    def create_token(self, name: str, **limits: int | None) -> tuple[TokenRecord, str]:
+    def create_token(self, name: str, *, admin: bool = False,
+                     **limits: int | None) -> tuple[TokenRecord, str]:
         """A new token and its secret; the secret is returned only here, never stored.
 
-        ``limits`` are ``max_trials``, ``max_epochs`` and ``max_concurrency``
-        (positive integers, or None for the settings' defaults).
+        ``admin`` tokens may list and revoke every token over the web API. ``limits``
+        are ``max_trials``, ``max_epochs`` and ``max_concurrency`` (positive
+        integers, or None for the settings' defaults).
         """
         if not isinstance(name, str) or not name.strip():
             raise InvalidField("name", f"must be a non-empty string, got {name!r}")
+        if not isinstance(admin, bool):
+            raise InvalidField("admin", f"must be true or false, got {admin!r}")
         unknown = sorted(set(limits) - set(LIMIT_FIELDS))
         if unknown:
             raise InvalidField(unknown[0], f"unknown limit; known: {', '.join(LIMIT_FIELDS)}")
@@ -286,7 +296,7 @@ class RecordStore:
         secret = new_secret()
         row = TokenRow(id=secrets.token_hex(6),
                        name=coerce_value(_TOKEN_COLUMNS["name"], name.strip()),
-                       secret_hash=hash_secret(secret), created_at=_now(),
+                       secret_hash=hash_secret(secret), created_at=_now(), admin=admin,
                        **{field: limits.get(field) for field in LIMIT_FIELDS})
         with self._session(write=True) as session:
             session.add(row)
@@ -318,20 +328,98 @@ class RecordStore:
             return [_token(row) for row in session.scalars(query)]
 
     def revoke_token(self, token_id: str) -> TokenRecord:
-        """Stop a token from working (at once: every request looks it up). Idempotent."""
+        """Stop a token and end its browser sessions (at once: every request looks them
+        up). Idempotent."""
+        now = _now()
         with self._session(write=True) as session:
             row = session.get(TokenRow, token_id, with_for_update=True)
             if row is None:
                 raise RecordNotFound("token", token_id)
             if row.revoked_at is None:
-                row.revoked_at = _now()
+                row.revoked_at = now
+            session.execute(sa.update(SessionRow)
+                            .where(SessionRow.token_id == token_id,
+                                   SessionRow.revoked_at.is_(None))
+                            .values(revoked_at=now))
             session.flush()
             return _token(row)
+
+    def note_token_use(self, token: TokenRecord) -> None:
+        """Record that ``token`` was used now, unless its last use written is recent."""
+        now = _now()
+        if not use_is_stale(token.last_used_at, now):
+            return
+        with self._session(write=True) as session:
+            session.execute(sa.update(TokenRow).where(TokenRow.id == token.id)
+                            .values(last_used_at=now))
+
+    def active_token_ids(self, token_ids: Collection[str]) -> set[str]:
+        """Those of ``token_ids`` that are not revoked (one query, for many clients)."""
+        if not token_ids:
+            return set()
+        query = sa.select(TokenRow.id).where(TokenRow.id.in_(list(token_ids)),
+                                             TokenRow.revoked_at.is_(None))
+        with self._session() as session:
+            return set(session.scalars(query))
+
+    # -- browser sessions ------------------------------------------------------------------
+
+    def create_session(self, token_id: str, lifetime: timedelta) -> str:
+        """A new session of an active token for ``lifetime``; returns its secret (kept only
+        by the caller). Expired sessions are deleted on the way."""
+        now = _now()
+        secret = new_session_secret()
+        with self._session(write=True) as session:
+            token = session.get(TokenRow, token_id)
+            if token is None or token.revoked_at is not None:
+                raise RecordNotFound("token", token_id)
+            session.execute(sa.delete(SessionRow).where(SessionRow.expires_at < now))
+            session.add(SessionRow(id=hash_secret(secret), token_id=token_id, created_at=now,
+                                   expires_at=now + lifetime))
+        return secret
+
+    def session_token(self, secret: str) -> TokenRecord | None:
+        """The token of the live session with this secret; None when the session is
+        unknown, signed out, expired, or its token revoked."""
+        if not isinstance(secret, str) or not secret:
+            return None
+        query = (sa.select(TokenRow).join(SessionRow, SessionRow.token_id == TokenRow.id)
+                 .where(*_live_sessions([hash_secret(secret)])))
+        with self._session() as session:
+            row = session.scalars(query).one_or_none()
+            return None if row is None else _token(row)
+
+    def live_sessions(self, session_secrets: Collection[str]) -> set[str]:
+        """Those of ``session_secrets`` whose sessions are still live (one query)."""
+        by_hash = {hash_secret(s): s for s in session_secrets if isinstance(s, str) and s}
+        if not by_hash:
+            return set()
+        query = (sa.select(SessionRow.id).join(TokenRow, SessionRow.token_id == TokenRow.id)
+                 .where(*_live_sessions(list(by_hash))))
+        with self._session() as session:
+            return {by_hash[found] for found in session.scalars(query)}
+
+    def end_session(self, secret: str) -> None:
+        """Sign a session out for good, whoever holds a copy of its cookie. Idempotent."""
+        if not isinstance(secret, str) or not secret:
+            return
+        with self._session(write=True) as session:
+            session.execute(sa.update(SessionRow)
+                            .where(SessionRow.id == hash_secret(secret),
+                                   SessionRow.revoked_at.is_(None))
+                            .values(revoked_at=_now()))
 
     def ping(self) -> None:
         """Raise `RecordStoreUnavailable` unless the database answers (readiness checks)."""
         with self._session() as session:
             session.execute(sa.text("SELECT 1"))
+
+
+def _live_sessions(session_ids: list[str]) -> list[sa.ColumnElement[bool]]:
+    """Where-clauses (with sessions joined to tokens): these sessions, not signed out, not
+    expired, and their token not revoked."""
+    return [SessionRow.id.in_(session_ids), SessionRow.revoked_at.is_(None),
+            SessionRow.expires_at > _now(), TokenRow.revoked_at.is_(None)]
 
 
 def _check_page(offset: int, limit: int) -> None:
@@ -386,5 +474,5 @@ def _token(row: TokenRow) -> TokenRecord:
     return TokenRecord(
         id=row.id, name=row.name, created_at=row.created_at, revoked_at=row.revoked_at,
         max_trials=row.max_trials, max_epochs=row.max_epochs,
-        max_concurrency=row.max_concurrency,
+        max_concurrency=row.max_concurrency, admin=row.admin, last_used_at=row.last_used_at,
     )

@@ -88,7 +88,10 @@ class TrialRecord(_Record):
 
 @dataclass(frozen=True)
 class TokenRecord(_Record):
-    """An API token, without its secret. A limit of None means "the setting's default"."""
+    """An API token, without its secret. A limit of None means "the setting's default".
+
+    ``admin``: may list and revoke every token over the web API. ``last_used_at`` is
+    recorded to the minute (see `tokens.use_is_stale`), not on every request."""
 
     id: str
     name: str
@@ -97,7 +100,17 @@ class TokenRecord(_Record):
     max_trials: int | None
     max_epochs: int | None
     max_concurrency: int | None
+    admin: bool = False
+    last_used_at: datetime | None = None
 
     @property
     def active(self) -> bool:
         return self.revoked_at is None
+
+    def listing(self) -> dict[str, Any]:
+        """What token listings show (CLI and API): no secret exists to show, and no limits."""
+        return {name: _plain(getattr(self, name)) for name in TOKEN_LISTED}
+
+
+TOKEN_LISTED: tuple[str, ...] = ("id", "name", "admin", "created_at", "last_used_at",
+                                 "revoked_at")

@@ -214,10 +214,19 @@ def page(browser: Any, dashboard: Dashboard, request: pytest.FixtureRequest) -> 
     assert not errors, "\n".join(errors)
 
 
+# Every Content-Security-Policy violation, reported as a console error the watcher sees
+# (Chromium logs most of them anyway; this names the directive and what was blocked).
+REPORT_CSP_VIOLATIONS = """document.addEventListener("securitypolicyviolation", (e) =>
+  console.error(`CSP violation: ${e.effectiveDirective} blocked ${e.blockedURI || "inline"}`
+                + ` (${e.sourceFile || "?"}:${e.lineNumber})`));"""
+
+
 def watch_errors(page: Any) -> ConsoleErrors:
-    """Collect uncaught exceptions and console errors; an HTTP error status the dashboard
-    handles itself (such as 404 from /best before the best model is copied) is not one."""
+    """Collect uncaught exceptions, console errors and CSP violations; an HTTP error status
+    the dashboard handles itself (such as 404 from /best before the best model is copied)
+    is not one."""
     errors = ConsoleErrors()
+    page.add_init_script(REPORT_CSP_VIOLATIONS)
     page.on("pageerror", lambda exc: errors.append(f"page error: {exc}"))
 
     def on_console(message: Any) -> None:

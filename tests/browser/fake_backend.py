@@ -50,6 +50,7 @@ from onegin.scoring import (
     total_score,
 )
 from onegin.search_space import space_for
+from webapp.headers import install_security_headers
 
 WEBAPP = Path(__file__).resolve().parents[2] / "webapp"
 PLOT_NAMES = ("history", "confusion_matrix", "gradient_flow", "weights", "activation_maps",
@@ -381,6 +382,7 @@ def create_fake_app(*, auth: bool = False, step: float = 0.1,
                 static_folder=str(WEBAPP / "static"), static_url_path="/static")
     app.secret_key = secrets.token_hex(16)
     app.config["SEND_FILE_MAX_AGE_DEFAULT"] = 0
+    install_security_headers(app)  # the real app's headers: the dashboard must work under them
     socketio = SocketIO(app, async_mode="threading", logger=False, engineio_logger=False)
     jobs: dict[str, FakeJob] = {}
     lock = threading.RLock()

@@ -8,6 +8,10 @@ running server; pytest's header line says which (``back end = real`` by default 
 ``webapp.server`` exists). Only `test_sign_in_form` always uses the fake (with auth on),
 because the real loopback server runs with auth off and has no test token to sign in with.
 
+Every page runs under the server's Content-Security-Policy, which allows no
+``eval``: Playwright evaluates a bare ``wait_for_function`` expression again on
+every poll (refused), a function only once, so every wait here is a function.
+
 Screenshots (desktop 1280×800, phone 375×812) go to ``$ONEGIN_TEST_SCREENSHOTS`` or a
 temporary folder. Waits are on DOM changes, never on sleeps.
 """
@@ -20,7 +24,13 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import CHROMIUM, Dashboard, watch_errors
+from tests.browser.conftest import (
+    CHROMIUM,
+    VENDOR,
+    Dashboard,
+    ensure_vendor_files,
+    watch_errors,
+)
 
 playwright_sync = pytest.importorskip(
     "playwright.sync_api", reason="Playwright is not installed (pip install -e '.[dev]')")
@@ -86,7 +96,7 @@ def assert_totals(page: Any) -> dict[str, int]:
 def open_dashboard(page: Any) -> None:
     page.goto("/")
     page.wait_for_selector("#app-view:not([hidden])")
-    page.wait_for_function("document.querySelectorAll('#dataset option').length > 0")
+    page.wait_for_function("() => document.querySelectorAll('#dataset option').length > 0")
 
 
 def configure(page: Any, *, trials: int, epochs: int = 1, concurrency: int = 2,
@@ -225,7 +235,7 @@ def test_invalid_fields_are_shown_next_to_their_controls(page: Any) -> None:
     page.fill("#trials", "0")
     page.fill("#epochs", "-2")
     page.click("#start-button")
-    page.wait_for_function("document.querySelector('#err-trials').textContent.length > 0")
+    page.wait_for_function("() => document.querySelector('#err-trials').textContent.length > 0")
     assert page.get_attribute("#trials", "aria-invalid") == "true"
     assert page.text_content("#err-epochs")
     assert "jobs" not in page.url
@@ -235,7 +245,7 @@ def test_trials_and_best_trial_are_shown(page: Any, finished_job: dict[str, Any]
                                          dashboard: Dashboard) -> None:
     page.goto(f"/#/jobs/{finished_job['id']}")
     page.wait_for_function(
-        f"document.querySelectorAll({FINISHED_CARDS!r}).length === {TRIALS}")
+        f"() => document.querySelectorAll({FINISHED_CARDS!r}).length === {TRIALS}")
     if dashboard.backend == "real":  # the job starts from the modality's known-good models
         assert page.locator(".card .params", has_text="Warm start ·").count() >= 1
         assert "seed " in page.inner_text("#job-meta")
@@ -286,15 +296,16 @@ def test_best_model_graph_tabs_and_charts(page: Any, finished_job: dict[str, Any
     assert page.locator("#graph-legend li").count() >= 2
     assert page.locator("#layer-table tbody tr").count() >= 3
     page.click("#animate-forward")
-    page.wait_for_function(f"{CAPTION}.includes('Forward pass')")
+    page.wait_for_function(f"() => {CAPTION}.includes('Forward pass')")
     page.click("#animate-backward")
-    page.wait_for_function(f"{CAPTION}.includes('Backward pass')")
+    page.wait_for_function(f"() => {CAPTION}.includes('Backward pass')")
     tabs = page.locator("#diag-tabs [role=tab]")
     assert tabs.count() == len(PLOTS)
     for index, name in enumerate(PLOTS):
         tabs.nth(index).click()
         assert tabs.nth(index).get_attribute("aria-selected") == "true"
-        page.wait_for_function(f"document.querySelector('#diag-panel').dataset.plot === '{name}'")
+        page.wait_for_function(
+            f"() => document.querySelector('#diag-panel').dataset.plot === '{name}'")
         image = page.locator("#diag-panel img")
         if image.count():
             assert image.get_attribute("src").endswith(f"/plots/{name}.png")
@@ -395,6 +406,41 @@ def test_desktop_screenshots(page: Any, finished_job: dict[str, Any], screenshot
     assert len(list(screenshots.glob("*.png"))) >= 4
 
 
+def test_the_dashboard_runs_under_its_csp_and_cannot_be_framed(
+        browser: Any, dashboard: Dashboard) -> None:
+    """Every page test runs under the real CSP and fails on any violation (`watch_errors`);
+    this one checks that the policy is really there, and that framing is refused."""
+    context = browser.new_context(base_url=dashboard.url)
+    page = context.new_page()
+    errors = watch_errors(page)
+    response = page.goto("/")
+    policy = response.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in policy and "'unsafe-inline'" not in policy
+    assert response.headers["x-frame-options"] == "DENY"
+    page.wait_for_selector("#app-view:not([hidden]), #signin-view:not([hidden])")
+    assert page.evaluate("document.querySelector('script[type=importmap]').nonce") != ""
+    assert not errors, "\n".join(errors)
+
+    framer = context.new_page()  # a page of another origin (about:blank) framing it
+    with framer.expect_console_message(lambda m: "frame-ancestors" in m.text):
+        framer.set_content(f'<iframe src="{dashboard.url}/"></iframe>')
+    framed = framer.frames[1]
+    framed.wait_for_load_state()
+    assert framed.url.startswith("chrome-error://"), framed.url
+    context.close()
+
+
+def test_cytoscape_still_injects_the_stylesheet_the_csp_allows() -> None:
+    """`webapp.headers` allows Cytoscape's one injected <style> by the hash of its text (a
+    browser test that draws the graph fails on the violation; this names the cause)."""
+    from webapp.headers import CYTOSCAPE_STYLESHEET
+
+    ensure_vendor_files()
+    source = (VENDOR / "cytoscape.esm.min.js").read_text(encoding="utf-8")
+    css_class, rule = CYTOSCAPE_STYLESHEET[1:].split(" ", 1)
+    assert f'"{css_class}"' in source and f'" {rule}"' in source
+
+
 def test_sign_in_form(browser: Any, fake_with_auth: str, screenshots: Path) -> None:
     """Against the FAKE back end with auth on (the real one needs a minted token)."""
     context = browser.new_context(viewport={"width": 1280, "height": 800},
@@ -406,7 +452,7 @@ def test_sign_in_form(browser: Any, fake_with_auth: str, screenshots: Path) -> N
     assert page.is_hidden("#app-view")
     page.fill("#signin-token", "wrong")
     page.click("#signin-form button[type=submit]")
-    page.wait_for_function("document.querySelector('#signin-error').textContent.length > 0")
+    page.wait_for_function("() => document.querySelector('#signin-error').textContent.length > 0")
     page.screenshot(path=str(screenshots / "desktop-signin.png"))
     from tests.browser.fake_backend import TOKEN
 

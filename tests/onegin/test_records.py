@@ -38,6 +38,7 @@ from onegin.records._models import Base
 from onegin.records.migrate import VERSION_TABLE, current, upgrade
 from tests.fixtures.services import free_port
 
+HEAD = "0005"  # the newest migration
 CONFIG = {"dataset": "digits", "budget": {"trials": 4}, "weights": {"accuracy": 0.7}}
 
 
@@ -75,8 +76,9 @@ def _scalar(url: str, sql: str, **params: Any) -> Any:
 def test_upgrade_creates_the_tables_and_indexes(db_url: str) -> None:
     assert current(db_url) is None
     upgrade(db_url)
-    assert {"onegin_jobs", "onegin_trials", "onegin_tokens", VERSION_TABLE} <= _tables(db_url)
-    assert current(db_url) == "0004"
+    assert {"onegin_jobs", "onegin_trials", "onegin_tokens", "onegin_sessions",
+            VERSION_TABLE} <= _tables(db_url)
+    assert current(db_url) == HEAD
     engine = sa.create_engine(db_url)
     try:
         inspector = sa.inspect(engine)
@@ -88,7 +90,7 @@ def test_upgrade_creates_the_tables_and_indexes(db_url: str) -> None:
     assert jobs["ix_onegin_jobs_owner"] == ["owner"]
     assert trials["ix_onegin_trials_job_id_status"] == ["job_id", "status"]
     upgrade(db_url)  # a second run is a no-op
-    assert current(db_url) == "0004"
+    assert current(db_url) == HEAD
 
 
 def test_models_match_the_migrations(db_url: str) -> None:
@@ -135,7 +137,7 @@ def test_coexists_with_optuna_when_we_migrate_first(db_url: str) -> None:
     upgrade(db_url)
     _use_records(db_url)
     assert _use_optuna(db_url, "job-a", 1) == 3
-    assert current(db_url) == "0004"
+    assert current(db_url) == HEAD
     assert _scalar(db_url, "SELECT count(*) FROM alembic_version") == 1  # Optuna's own
 
 
@@ -166,7 +168,7 @@ def _run_together(target: Any, args: Sequence[tuple[Any, ...]]) -> None:
 
 def test_concurrent_upgrades_of_an_empty_database_both_succeed(db_url: str) -> None:
     _run_together(_upgrade_after, [(db_url,), (db_url,)])
-    assert current(db_url) == "0004"
+    assert current(db_url) == HEAD
 
 
 # -- jobs --------------------------------------------------------------------------------

@@ -11,6 +11,8 @@ export function h(tag, attrs = {}, ...children) {
       node.className = value;
     } else if (key === "dataset") {
       Object.assign(node.dataset, value);
+    } else if (key === "style") {
+      node.style.cssText = value; // through CSSOM: the CSP refuses style attributes
     } else if (key in node && typeof value !== "string") {
       node[key] = value; // properties such as value, max, disabled
     } else {
