@@ -246,18 +246,20 @@ def _worker_parser(sub: Any) -> None:
 def _run_worker(args: argparse.Namespace) -> int:
     import os
 
-    from onegin.local_workers import settings_env, worker_command
+    from onegin.local_workers import child_environ, worker_command
     from onegin.logs import check_log_file
+    from onegin.settings import GPU_WORKER, ORCHESTRATOR
 
     settings = _settings(args)
     if settings.log_file is not None:  # fail here, naming the setting, not inside Celery
         check_log_file(settings.log_file)
-    os.environ.update(settings_env(settings))
     if args.role == "orchestrator":
         settings_records_ready(settings)
     command = worker_command(args.name or f"{args.role}-{os.getpid()}", args.role,
                              concurrency=args.concurrency, trials_per_child=args.trials_per_child)
-    os.execv(command[0], command)  # become the worker: signals reach Celery directly
+    # become the worker (signals reach Celery directly), holding only the settings it reads
+    env = child_environ(settings, ORCHESTRATOR if args.role == "orchestrator" else GPU_WORKER)
+    os.execve(command[0], command, env)
     return 0  # pragma: no cover
 
 
