@@ -273,7 +273,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     from onegin.records import RecordStore
     from onegin.records.migrate import upgrade
     from onegin.services import Services
-    from onegin.settings import load_settings
+    from onegin.settings import Role, load_settings
 
     admin_pg, base_redis = os.environ["ONEGIN_TEST_POSTGRES_URL"], os.environ[
         "ONEGIN_TEST_REDIS_URL"]
@@ -297,20 +297,24 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         _, secret = RecordStore(db_url).create_token(
             "load-benchmark", max_trials=MAX_TRIALS, max_epochs=MAX_EPOCHS,
             max_concurrency=args.workers)
-        env = child_environ(settings) | {
+        extra = {
             "PYTHONPATH": os.pathsep.join(filter(None, (str(ROOT), os.environ.get("PYTHONPATH")))),
             "TF_CPP_MIN_LOG_LEVEL": "2", "SLEEP_TRAINER_SECONDS": str(args.trial_seconds)}
+
+        def env(role: Role) -> dict[str, str]:
+            return child_environ(settings, role) | extra
 
         web = stack.enter_context(started([
             sys.executable, "-m", "gunicorn", "webapp.wsgi:app", "--bind", f"127.0.0.1:{port}",
             "--worker-class", "gthread", "--workers", "1", "--threads", str(args.threads),
-            "--graceful-timeout", "20", "--no-control-socket"], env, logs / "web.log"))
-        stack.enter_context(started(worker_command("load-orch", ORCHESTRATOR_QUEUE), env,
+            "--graceful-timeout", "20", "--no-control-socket"], env(Role.WEB), logs / "web.log"))
+        stack.enter_context(started(worker_command("load-orch", ORCHESTRATOR_QUEUE),
+                                    env(Role.ORCHESTRATOR),
                                     logs / "orchestrator.log"))
         module = SLEEP_MODULE if args.trainer == "sleep" else None
         for i in range(args.workers):
             stack.enter_context(started(worker_command(f"load-gpu{i}", GPU_QUEUE, module=module),
-                                        env, logs / f"gpu{i}.log"))
+                                        env(Role.GPU_WORKER), logs / f"gpu{i}.log"))
         wait_until(lambda: requests.get(base_url + "/api/v1/readyz", timeout=2).ok,
                    "gunicorn", 120)
         celery = create_celery(settings)

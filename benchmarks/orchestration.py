@@ -44,7 +44,7 @@ from onegin.job_config import OptimizationConfig
 from onegin.local_workers import child_environ, worker_command
 from onegin.records.migrate import upgrade
 from onegin.services import Services, use_services
-from onegin.settings import Settings, load_settings
+from onegin.settings import GPU_WORKER, Settings, load_settings
 from orchestrator.runner import JobRunner
 from orchestrator.tasks import CeleryDispatcher
 
@@ -60,7 +60,7 @@ def workers(settings: Settings, count: int, module: str | None, threads: int,
     import signal
     import subprocess
 
-    env = child_environ(settings) | {
+    env = child_environ(settings, GPU_WORKER) | {
         "ONEGIN_TF_THREADS": str(threads), "SLEEP_TRAINER_SECONDS": str(sleep),
         "TF_CPP_MIN_LOG_LEVEL": "2"}
     names = [f"bench{i}-{uuid.uuid4().hex[:6]}" for i in range(count)]

@@ -1,11 +1,17 @@
 """Python entry point: `onegin.optimize(OptimizationConfig(...))` runs a whole job.
 
 On the embedded default it starts real local GPU-worker processes, runs the
-orchestrator in this process, and returns where the best model is.
+orchestrator in this process, and returns where the best model is. While it
+runs, SIGINT cancels the job and SIGTERM or SIGHUP hands it back for `resume`
+(`onegin.stop_signals`); either way no worker is left behind.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import signal
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,6 +20,7 @@ from onegin.job_config import OptimizationConfig
 from onegin.services import Services
 from onegin.settings import Settings, load_settings
 
+log = logging.getLogger(__name__)
 MODEL_FILE = "model.keras"
 
 
@@ -50,27 +57,94 @@ def result_for(services: Services, job_id: str) -> OptimizationResult:
 def optimize(config: OptimizationConfig, *, settings: Settings | None = None,
              workers: int | None = None, live: bool = False) -> OptimizationResult:
     """Run a job to its end here; ``workers`` local GPU-worker processes (embedded only)."""
+    from onegin.submission import create_job
+
+    settings = settings or load_settings()
+    services = Services(settings)
+    job = create_job(services.records, config)
+    return _run(services, job.id, config, workers, live)
+
+
+def resume(job_id: str, *, settings: Settings | None = None, workers: int | None = None,
+           live: bool = False) -> OptimizationResult:
+    """Go on with a job that was handed back (or whose orchestrator died), to its end.
+
+    Raises `orchestrator.runner.JobBusy` while another orchestrator holds the job.
+    """
+    settings = settings or load_settings()
+    services = Services(settings)
+    config = OptimizationConfig.from_dict(services.records.get_job(job_id).config)
+    return _run(services, job_id, config, workers, live)
+
+
+def _run(services: Services, job_id: str, config: OptimizationConfig, workers: int | None,
+         live: bool) -> OptimizationResult:
     from onegin.celery_app import create_celery
     from onegin.display import JobDisplay
     from onegin.local_workers import LocalWorkers
     from onegin.logs import log_context
     from onegin.services import use_services
-    from onegin.submission import create_job
-    from orchestrator.runner import JobRunner
-    from orchestrator.tasks import CeleryDispatcher
+    from onegin.stop_signals import JobStopper, SignalCatcher
+    from orchestrator.runner import JobHandedOver, JobRunner
+    from orchestrator.tasks import RESUMABLE, CeleryDispatcher
 
-    settings = settings or load_settings()
-    services = Services(settings)
+    settings = services.settings
     use_services(services)
     app = create_celery(settings)
-    job = create_job(services.records, config)
     count = workers if workers is not None else (config.concurrency if settings.embedded else 0)
-    workers_pool = LocalWorkers(settings, count)
-    with workers_pool, log_context(job_id=job.id):
-        runner = JobRunner(job.id, services, CeleryDispatcher(app))
-        if live:
-            with JobDisplay(services.events, job.id, config.trials):
-                runner.run()
+    say = _announcer(live)
+    with SignalCatcher() as signals:
+        pool = LocalWorkers(settings, count)
+
+        def cancel() -> None:
+            say(f"cancelling job {job_id}: running trials stop at their next batch")
+            _request_cancel(services, job_id)
+
+        def stop_workers() -> None:
+            say(f"stopping: {count} local worker(s) hand their trials back")
+            pool.stop()
+
+        stopper = JobStopper(signals, cancel=cancel, stop_workers=stop_workers,
+                             grace=settings.shutdown_grace)
+        # embedded, our workers are the only ones on this home's queue
+        local_only = settings.embedded and count > 0
+        with pool, stopper, log_context(job_id=job_id):
+            runner = JobRunner(
+                job_id, services, CeleryDispatcher(app), stopping=stopper.hand_over.is_set,
+                workers_gone=lambda: local_only and stopper.workers_stopped.is_set())
+            try:
+                if live:
+                    with JobDisplay(services.events, job_id, config.trials):
+                        runner.run()
+                else:
+                    runner.run()
+            except JobHandedOver:
+                pass
+        if stopper.error is not None:
+            raise stopper.error
+    result = result_for(services, job_id)
+    if signals.received is not None:
+        if result.status in RESUMABLE:
+            say(f"job {job_id} handed back ({signal.Signals(signals.received).name}): "
+                f"resume it with `onegin optimize --resume {job_id}`")
         else:
-            runner.run()
-    return result_for(services, job.id)
+            say(f"job {job_id}: {result.status}")
+        signals.redeliver()
+    return result
+
+
+def _request_cancel(services: Services, job_id: str) -> None:
+    """What `onegin cancel` does: the orchestrator sees it and stops the trials."""
+    from onegin.records import InvalidTransition
+
+    with contextlib.suppress(InvalidTransition):  # already over
+        services.records.update_job(job_id, status="cancelling")
+
+
+def _announcer(live: bool) -> Callable[[str], None]:
+    """On the terminal when live (the CLI), else as a log line."""
+    if not live:
+        return log.warning
+    from rich.console import Console
+
+    return Console(stderr=True).print

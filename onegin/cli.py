@@ -146,11 +146,18 @@ def _optimize_parser(sub: Any) -> None:
     p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                    help="fix a hyperparameter (repeatable)")
     p.add_argument("--workers", type=int, help="local GPU-worker processes (embedded mode)")
+    p.add_argument("--resume", metavar="JOB_ID",
+                   help="go on with a job handed back by SIGTERM/SIGHUP (its own configuration)")
     p.add_argument("--submit", action="store_true",
                    help="send the job to the cluster's orchestrator and print its id")
     p.add_argument("--follow", action="store_true", help="with --submit: show it live")
     _add_settings_flags(p)
     p.set_defaults(run=_run_optimize)
+
+
+JOB_FLAGS = ("dataset", "trials", "concurrency", "epochs", "objective", "pruner", "seed",
+             "plot_mode", "max_train_samples", "max_eval_samples", "time_limit", "space",
+             "warm_start", "hopeless_stop", "continue_from")
 
 
 def _job_config(args: argparse.Namespace) -> Any:
@@ -161,9 +168,7 @@ def _job_config(args: argparse.Namespace) -> Any:
     from onegin.search_space import space_for
 
     data: dict[str, Any] = yaml.safe_load(args.job.read_text()) if args.job else {}
-    for key in ("dataset", "trials", "concurrency", "epochs", "objective", "pruner", "seed",
-                "plot_mode", "max_train_samples", "max_eval_samples", "time_limit", "space",
-                "warm_start", "hopeless_stop", "continue_from"):
+    for key in JOB_FLAGS:
         if getattr(args, key) is not None:
             data[key] = getattr(args, key)
     errors: list[ConfigError] = []
@@ -192,13 +197,40 @@ def _job_config(args: argparse.Namespace) -> Any:
 
 def _run_optimize(args: argparse.Namespace) -> int:
     settings = _settings(args)
+    if args.resume:
+        return _resume(args, settings)
     config = _job_config(args)
     if args.submit:
         return _submit(settings, config, follow=args.follow)
     from onegin.api import optimize
 
     console.print(f"seed {config.seed} (--seed {config.seed} replays this job's parameters)")
-    result = optimize(config, settings=settings, workers=args.workers, live=True)
+    return _print_result(optimize(config, settings=settings, workers=args.workers, live=True))
+
+
+def _resume(args: argparse.Namespace, settings: Any) -> int:
+    from onegin.api import resume
+    from onegin.records import RecordNotFound
+    from orchestrator.runner import JobBusy
+
+    given = [f"--{k.replace('_', '-')}" for k in (*JOB_FLAGS, "job", "submit", "param")
+             if getattr(args, k) is not None and getattr(args, k) is not False
+             and getattr(args, k) != []]
+    if given:
+        raise ConfigError("--resume", f"the job keeps its own configuration; drop "
+                                      f"{', '.join(given)}")
+    try:
+        result = resume(args.resume, settings=settings, workers=args.workers, live=True)
+    except RecordNotFound:
+        raise ConfigError("--resume", f"no job {args.resume!r}") from None
+    except JobBusy:
+        console.print(f"[red]job {args.resume} is held by another orchestrator[/red]; if that "
+                      f"one died, its claim expires within {settings.heartbeat_timeout:g}s")
+        return 1
+    return _print_result(result)
+
+
+def _print_result(result: Any) -> int:
     console.print(f"job {result.job_id}: {result.status}" +
                   (f" ({result.error})" if result.error else ""))
     if result.best_trial is None:
@@ -246,18 +278,20 @@ def _worker_parser(sub: Any) -> None:
 def _run_worker(args: argparse.Namespace) -> int:
     import os
 
-    from onegin.local_workers import settings_env, worker_command
+    from onegin.local_workers import child_environ, worker_command
     from onegin.logs import check_log_file
+    from onegin.settings import GPU_WORKER, ORCHESTRATOR
 
     settings = _settings(args)
     if settings.log_file is not None:  # fail here, naming the setting, not inside Celery
         check_log_file(settings.log_file)
-    os.environ.update(settings_env(settings))
     if args.role == "orchestrator":
         settings_records_ready(settings)
     command = worker_command(args.name or f"{args.role}-{os.getpid()}", args.role,
                              concurrency=args.concurrency, trials_per_child=args.trials_per_child)
-    os.execv(command[0], command)  # become the worker: signals reach Celery directly
+    # become the worker (signals reach Celery directly), holding only the settings it reads
+    env = child_environ(settings, ORCHESTRATOR if args.role == "orchestrator" else GPU_WORKER)
+    os.execve(command[0], command, env)
     return 0  # pragma: no cover
 
 
@@ -479,6 +513,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 4
     except TrialCancelled:
         console.print("[yellow]cancelled[/yellow]")
+        return 130
+    except KeyboardInterrupt:  # Ctrl-C: whatever it stopped has said so
         return 130
 
 

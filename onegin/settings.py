@@ -4,7 +4,10 @@ Every setting is one field of `Settings` whose metadata holds its default, its
 description, its environment variable and its parser, so the docs
 (`settings_reference`) and the validation cannot drift from the code. A bad value
 is rejected at load naming where it came from: the environment variable, the file
-key, or the override's field name. Pure apart from reading the file.
+key, or the override's field name. Each setting also names the roles (kinds of
+process) that read it: a process we start gets only its role's settings
+(`role_settings`), so no worker ever holds the web's session key. Pure apart
+from reading the file.
 """
 
 from __future__ import annotations
@@ -12,8 +15,9 @@ from __future__ import annotations
 import difflib
 import math
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, fields
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -43,13 +47,28 @@ class FromHome:
         return self.template.format(home=home)
 
 
-def setting(default: Any, description: str, parse: Parser,
-            *, env: str | None = None, secret: bool = False) -> dict[str, Any]:
+class Role(StrEnum):
+    """A kind of Onegin process (named as deploy/entrypoint.sh names it)."""
+
+    WEB = "web"
+    ORCHESTRATOR = "orchestrator"
+    GPU_WORKER = "gpu-worker"
+    SCALER = "scaler"
+
+
+WEB, ORCHESTRATOR, GPU_WORKER, SCALER = Role
+EVERY = frozenset(Role)
+
+
+def setting(default: Any, description: str, parse: Parser, *, roles: Collection[Role],
+            env: str | None = None, secret: bool = False) -> dict[str, Any]:
     """One setting's metadata; the environment variable defaults to ONEGIN_<NAME>.
 
-    A ``secret`` setting is masked by `Settings.redacted` (and so in ``repr``)."""
+    ``roles`` are the processes that read it: an allow-list, so a new setting
+    reaches a worker only when it says so. A ``secret`` setting is masked by
+    `Settings.redacted` (and so in ``repr``)."""
     return {"default": default, "description": description, "parse": parse, "env": env,
-            "secret": secret}
+            "secret": secret, "roles": frozenset(roles)}
 
 
 # -- parsers: each returns the typed value or raises ValueError with the reason ----------
@@ -193,134 +212,172 @@ class Settings:
 
     home: Path = field(metadata=setting(
         "./.onegin", "Directory for embedded-mode files (SQLite database, broker folders, "
-        "events, artifacts); made absolute at load.", _path))
+        "events, artifacts); made absolute at load.", _path,
+        roles=EVERY))
     database_url: str = field(metadata=setting(
         FromHome("sqlite:///{home}/onegin.db"),
         "Job/trial records and the Optuna studies: sqlite:///file or "
         "postgresql+psycopg2://user:password@host/db.",
-        _url(sqlite="path", postgresql="host", postgresql_psycopg2="host")))
+        _url(sqlite="path", postgresql="host", postgresql_psycopg2="host"),
+        roles={WEB, ORCHESTRATOR}))
     broker_url: str = field(metadata=setting(
         "filesystem://", "Celery broker: filesystem:// (embedded, folders under home/broker), "
         "redis://, rediss:// or memory:// (one process, tests).",
-        _url(filesystem=None, memory=None, redis="host", rediss="host")))
+        _url(filesystem=None, memory=None, redis="host", rediss="host"),
+        roles=EVERY))
     events_url: str = field(metadata=setting(
         FromHome("local://{home}/events"),
         "Progress event bus: local:///dir (embedded) or redis:// / rediss://.",
-        _url(local="path", redis="host", rediss="host")))
+        _url(local="path", redis="host", rediss="host"),
+        roles=EVERY))
     artifacts_url: str = field(metadata=setting(
         FromHome("file://{home}/artifacts"),
         "Artifact store: file:///dir or s3://bucket/prefix.",
-        _url(file="path", s3="bucket")))
+        _url(file="path", s3="bucket"),
+        roles=EVERY))
     s3_endpoint_url: str | None = field(metadata=setting(
         None, "S3-protocol endpoint for MinIO or moto (http(s)://host:port); unset means AWS.",
-        _optional(_url(http="host", https="host"))))
+        _optional(_url(http="host", https="host")),
+        roles=EVERY))
     s3_region: str = field(metadata=setting(
-        "us-east-1", "Region name given to the S3 client.", _text))
+        "us-east-1", "Region name given to the S3 client.", _text,
+        roles=EVERY))
     data_dir: str | None = field(metadata=setting(
-        None, "Offline dataset directory searched before any download.", _optional(_text)))
+        None, "Offline dataset directory searched before any download.", _optional(_text),
+        roles={ORCHESTRATOR, GPU_WORKER}))
     offline: bool = field(metadata=setting(
-        False, "Never download datasets (1/0, true/false).", _bool))
+        False, "Never download datasets (1/0, true/false).", _bool,
+        roles={GPU_WORKER}))
     tf_threads: int | None = field(metadata=setting(
         None, "TensorFlow intra/inter-op threads per worker process; unset lets "
-        "TensorFlow choose.", _optional(_positive_int)))
+        "TensorFlow choose.", _optional(_positive_int),
+        roles={GPU_WORKER}))
     heartbeat_interval: float = field(metadata=setting(
-        2.0, "Seconds between a worker's heartbeats for its running trial.", _positive_float))
+        2.0, "Seconds between a worker's heartbeats for its running trial.", _positive_float,
+        roles={ORCHESTRATOR, GPU_WORKER, SCALER}))
     heartbeat_timeout: float = field(metadata=setting(
         30.0, "Seconds without a heartbeat after which a running trial counts as lost; "
-        "must exceed heartbeat_interval.", _positive_float))
+        "must exceed heartbeat_interval.", _positive_float,
+        roles=EVERY))
     shutdown_grace: float = field(metadata=setting(
         10.0, "Seconds a GPU worker told to stop (SIGTERM) lets its running trial go on, "
         "when the trial's progress says it will finish within them; otherwise, or once "
         "they pass, training stops at the next batch and the trial is handed back to be "
         "re-run at once. Keep it well under the platform's kill deadline (Kubernetes: 30s).",
-        _non_negative_float))
+        _non_negative_float,
+        roles={GPU_WORKER, WEB}))
     trial_retries: int = field(metadata=setting(
         0, "Times a trial that failed by itself (bad data, out of memory, an invalid model, "
         "a NaN loss, any error of its own) is re-run with the same parameters before it "
-        "counts as failed for good.", _non_negative_int))
+        "counts as failed for good.", _non_negative_int, roles={ORCHESTRATOR}))
     lost_retries: int = field(metadata=setting(
         3, "Times a trial lost to the infrastructure (its worker died, stopped heart-beating "
         "or could not reach a service) is re-run with the same parameters; one more loss "
-        "fails it for good.", _non_negative_int))
+        "fails it for good.", _non_negative_int, roles={ORCHESTRATOR}))
     failure_streak: int = field(metadata=setting(
         3, "A job whose last this-many trials all failed for good stops as failed, naming "
-        "the last error (lost trials that are re-run do not count).", _positive_int))
+        "the last error (lost trials that are re-run do not count).", _positive_int,
+        roles={ORCHESTRATOR}))
     worker_wait_timeout: float | None = field(metadata=setting(
         None, "Seconds a job may wait with trials sent and no worker starting any before it "
         "fails saying no worker took them; unset: it waits for as long as it takes (and "
-        "says so).", _optional(_positive_float)))
+        "says so).", _optional(_positive_float), roles={ORCHESTRATOR}))
     log_level: str = field(metadata=setting(
         "info", "Lowest level logged: debug, info, warning, error or critical.",
-        _choice("debug", "info", "warning", "error", "critical")))
+        _choice("debug", "info", "warning", "error", "critical"),
+        roles=EVERY))
     log_format: str = field(metadata=setting(
         "auto", "Log lines as text or json (one object per line with ts, level, logger, "
         "message, process, job_id, trial); auto: text on a terminal, json elsewhere.",
-        _choice("auto", "text", "json")))
+        _choice("auto", "text", "json"),
+        roles=EVERY))
     log_file: Path | None = field(metadata=setting(
         None, "Write logs to this file (rotated by size) instead of stderr; unset: stderr.",
-        _optional(_path)))
+        _optional(_path),
+        roles=EVERY))
     log_max_bytes: int = field(metadata=setting(
-        10_485_760, "Size in bytes at which log_file is rotated.", _positive_int))
+        10_485_760, "Size in bytes at which log_file is rotated.", _positive_int,
+        roles=EVERY))
     log_backups: int = field(metadata=setting(
-        5, "Rotated log files kept (log_file.1 is the newest).", _positive_int))
+        5, "Rotated log files kept (log_file.1 is the newest).", _positive_int,
+        roles=EVERY))
     web_host: str = field(metadata=setting(
         "127.0.0.1", "Address `onegin web` listens on; with auth=auto it also decides whether "
-        "sign-in is required (anything but loopback requires it).", _text))
+        "sign-in is required (anything but loopback requires it).", _text,
+        roles={WEB}))
     web_port: int = field(metadata=setting(
-        8000, "TCP port `onegin web` listens on.", _port))
+        8000, "TCP port `onegin web` listens on.", _port,
+        roles={WEB}))
     auth: str = field(metadata=setting(
         "auto", "Web API access: required (an API token on every request), off (open), or "
         "auto (required unless web_host is loopback: 127.0.0.1, ::1 or localhost).",
-        _choice("auto", "required", "off")))
+        _choice("auto", "required", "off"),
+        roles={WEB}))
     secret_key: str | None = field(metadata=setting(
         None, "Signs the web session cookies; give every web replica the same one. Unset: a "
-        "random key kept in {home}/web-secret-key.", _optional(_text), secret=True))
+        "random key kept in {home}/web-secret-key.", _optional(_text), secret=True,
+        roles={WEB}))
     session_hours: float = field(metadata=setting(
-        12.0, "Hours a browser session (sign-in cookie) stays valid.", _positive_float))
+        12.0, "Hours a browser session (sign-in cookie) stays valid.", _positive_float,
+        roles={WEB}))
     session_check_interval: float = field(metadata=setting(
         2.0, "Seconds between a web process's checks that its Socket.IO clients' tokens and "
         "sessions still hold: a client of a revoked token or a signed-out session is "
         "disconnected within this time (at once by the process that revoked it).",
-        _positive_float))
+        _positive_float, roles={WEB}))
     trusted_proxies: int = field(metadata=setting(
         0, "Reverse proxies in front of the web app whose X-Forwarded-* headers are trusted "
-        "(HTTPS detection for Secure cookies); 0 trusts none.", _non_negative_int))
+        "(HTTPS detection for Secure cookies); 0 trusts none.", _non_negative_int,
+        roles={WEB}))
     max_request_bytes: int = field(metadata=setting(
-        1_048_576, "Largest web request body accepted, in bytes (larger: 413).", _positive_int))
+        1_048_576, "Largest web request body accepted, in bytes (larger: 413).", _positive_int,
+        roles={WEB}))
     limit_max_trials: int = field(metadata=setting(
         500, "Most trials one web job may ask for, unless the token has its own limit.",
-        _positive_int))
+        _positive_int,
+        roles={WEB}))
     limit_max_epochs: int = field(metadata=setting(
         100, "Most epochs per trial a web job may ask for, unless the token has its own limit.",
-        _positive_int))
+        _positive_int,
+        roles={WEB}))
     limit_max_concurrency: int = field(metadata=setting(
         8, "Most trials at once a web job may ask for, unless the token has its own limit.",
-        _positive_int))
+        _positive_int,
+        roles={WEB}))
     runpod_api_key: str | None = field(metadata=setting(
         None, "RunPod API key for `onegin scale runpod` (sent as a Bearer token); needed only "
-        "by the scaler, never by a pod.", _optional(_text), secret=True))
+        "by the scaler, never by a pod.", _optional(_text), secret=True,
+        roles={SCALER}))
     runpod_api_url: str = field(metadata=setting(
         "https://rest.runpod.io/v1", "RunPod REST API base URL (a stand-in's URL in tests).",
-        _url(http="host", https="host")))
+        _url(http="host", https="host"),
+        roles={SCALER}))
     runpod_pod_template: str | None = field(metadata=setting(
         None, "JSON pod template the scaler creates GPU-worker pods from "
-        "(see deploy/runpod/pod-template.json).", _optional(_text)))
+        "(see deploy/runpod/pod-template.json).", _optional(_text),
+        roles={SCALER}))
     runpod_name_prefix: str = field(metadata=setting(
         "onegin-gpu", "Name prefix of the pods the scaler creates (onegin-gpu-3f9c01ab7e: "
-        "prefix, dash, 10 hex digits); it counts and terminates no other pods.", _text))
+        "prefix, dash, 10 hex digits); it counts and terminates no other pods.", _text,
+        roles={SCALER}))
     runpod_min_pods: int = field(metadata=setting(
-        0, "Fewest GPU-worker pods the scaler keeps, busy or not.", _non_negative_int))
+        0, "Fewest GPU-worker pods the scaler keeps, busy or not.", _non_negative_int,
+        roles={SCALER}))
     runpod_max_pods: int = field(metadata=setting(
         4, "Most GPU-worker pods the scaler runs at once; at least runpod_min_pods.",
-        _positive_int))
+        _positive_int,
+        roles={SCALER}))
     runpod_idle_timeout: float = field(metadata=setting(
         600.0, "Seconds a pod's worker must have been idle (no trial) before the scaler "
-        "terminates it.", _positive_float))
+        "terminates it.", _positive_float,
+        roles={SCALER}))
     runpod_stuck_timeout: float = field(metadata=setting(
         900.0, "Seconds a pod may go without its worker answering (never started, or hung) "
-        "before the scaler replaces it.", _positive_float))
+        "before the scaler replaces it.", _positive_float,
+        roles={SCALER}))
     runpod_interval: float = field(metadata=setting(
-        30.0, "Seconds between the scaler's reconcile steps.", _positive_float))
+        30.0, "Seconds between the scaler's reconcile steps.", _positive_float,
+        roles={SCALER}))
 
     @property
     def embedded(self) -> bool:
@@ -378,6 +435,11 @@ def env_name(name: str) -> str:
 
 _FIELDS = {f.name: f for f in fields(Settings)}
 _BY_ENV = {env_name(name): name for name in _FIELDS}
+
+
+def role_settings(role: Role) -> tuple[str, ...]:
+    """The names of the settings a process of ``role`` reads, in field order."""
+    return tuple(name for name, f in _FIELDS.items() if role in f.metadata["roles"])
 
 
 def _unknown(what: str, known: list[str]) -> str:

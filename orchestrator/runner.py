@@ -50,6 +50,7 @@ ASK_POLL = 0.005  # seconds between looks for a finished ask while a worker slot
 MIN_PEERS = 2  # completed trials before a pace is judged against their median
 JOB_CLAIM = 1_000_000_000  # the control-store slot that the job's orchestrator holds
 BEST_PARAMS_FILE = "best_hyperparameters.yaml"
+WORKER_STOPPED = "lost: its local worker was stopped before it could hand the trial back"
 
 
 class JobBusy(Exception):
@@ -124,7 +125,8 @@ class JobRunner:
 
     def __init__(self, job_id: str, services: Services, dispatcher: Dispatcher, *,
                  poll: float = 0.5, clock: Callable[[], float] = time.time,
-                 stopping: Callable[[], bool] = _never) -> None:
+                 stopping: Callable[[], bool] = _never,
+                 workers_gone: Callable[[], bool] = _never) -> None:
         self.job_id = job_id
         self.services = services
         self.records = services.records
@@ -134,6 +136,9 @@ class JobRunner:
         self.poll = poll
         self.clock = clock
         self.stopping = stopping  # True once this process should hand the job over
+        # True once every worker the job's trials can be on has exited (the embedded
+        # `onegin optimize` stopped them): a trial still in flight then has nobody on it
+        self.workers_gone = workers_gone
         self.owner = f"orchestrator:{uuid.uuid4().hex[:8]}"
         self.in_flight: dict[int, InFlight] = {}
         self.cancel_requested = False
@@ -623,8 +628,22 @@ class JobRunner:
         Pending writes are done and the job's claim released, so the next one
         claims it without waiting for the heartbeat timeout; everything else it
         needs (the study, the records, the control store, the events) is shared.
+        Events already in are handled first: when the local GPU workers were
+        stopped before this (`onegin web`, `onegin optimize`), their hand-backs
+        are recorded now; a trial whose worker is gone without one is lost now,
+        not at the heartbeat timeout. So no trial is left `running` with nobody
+        on it. A cancelled job with nothing left in flight is not handed over:
+        the loop ends it `cancelled`.
         """
+        events, self.cursor = self.events.read(self.job_id, self.cursor)
+        for event in events:
+            self._on_event(event)
+        if self.workers_gone():  # one that had not started stays queued in the broker
+            for number in [n for n, flight in self.in_flight.items() if flight.started]:
+                self._lose(number, WORKER_STOPPED)
         self._catch_up()
+        if self.cancel_requested and not self.in_flight:
+            return
         self.control.release(self.job_id, JOB_CLAIM, self.owner)
         log.info("job %s handed over: this orchestrator is stopping", self.job_id)
         raise JobHandedOver(self.job_id)

@@ -41,6 +41,11 @@ class CeleryDispatcher:
 @shared_task(name=RUN_JOB, bind=True, acks_late=True, max_retries=None)
 def run_job_task(self: Any, job_id: str) -> str:
     services = get_services()
+    if worker_stopping.stopping():
+        # A stopping worker still consumes for a moment (Celery's loop on the filesystem
+        # broker looks every 2 s): hold the message (ETA) instead of resuming the job
+        # and handing it over again at once, in a loop; it goes back when the worker exits.
+        raise self.retry(countdown=services.settings.heartbeat_interval)
     runner = JobRunner(job_id, services, CeleryDispatcher(current_app),
                        stopping=worker_stopping.stopping)
     try:

@@ -1,6 +1,7 @@
 """The embedded mode's workers for `onegin web`: one orchestrator and N GPU workers as
 local processes (Celery on the filesystem broker), so a job submitted from the browser
-runs with no servers at all. They are stopped when the web server stops."""
+runs with no servers at all. They are stopped when the web server stops, and stop by
+themselves if it dies (`onegin.parent_death`)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,16 @@ from pathlib import Path
 from types import TracebackType
 
 from onegin.celery_app import ORCHESTRATOR_QUEUE
-from onegin.local_workers import LocalWorkers, child_environ, stop_processes, worker_command
+from onegin.local_workers import (
+    STOP_MARGIN,
+    LocalWorkers,
+    child_environ,
+    start_local,
+    stop_processes,
+    worker_command,
+)
 from onegin.records.migrate import upgrade
-from onegin.settings import Settings
+from onegin.settings import ORCHESTRATOR, Settings
 
 
 class EmbeddedCluster:
@@ -27,22 +35,23 @@ class EmbeddedCluster:
     def start(self) -> EmbeddedCluster:
         upgrade(self.settings.database_url)  # the orchestrator needs the schema
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        env = child_environ(self.settings)
-        with (self.log_dir / "orchestrator.log").open("ab") as log:
-            self.orchestrator = subprocess.Popen(
-                worker_command(f"orchestrator-{os.getpid()}", ORCHESTRATOR_QUEUE), env=env,
-                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         try:
+            self.orchestrator = start_local(
+                worker_command(f"orchestrator-{os.getpid()}", ORCHESTRATOR_QUEUE),
+                child_environ(self.settings, ORCHESTRATOR), self.log_dir / "orchestrator.log")
             self.gpu.start()
         except BaseException:
             self.stop()
             raise
         return self
 
-    def stop(self, timeout: float = 30.0) -> None:
-        """The orchestrator hands its jobs over, the GPU workers their trials (SIGTERM)."""
+    def stop(self) -> None:
+        """The GPU workers first (SIGTERM: each hands its trial back within
+        ``shutdown_grace``), while the orchestrator still listens and records the
+        hand-backs; then the orchestrator, which releases its jobs for the next one."""
+        self.gpu.stop()
         proc, self.orchestrator = self.orchestrator, None
-        stop_processes([*self.gpu.processes, *([proc] if proc else [])], timeout)
+        stop_processes([proc] if proc else [], STOP_MARGIN)
 
     def __enter__(self) -> EmbeddedCluster:
         return self.start()

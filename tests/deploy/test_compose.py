@@ -13,7 +13,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from onegin.settings import load_settings
+from onegin.settings import Role, env_name, load_settings, role_settings
 from tests.deploy.helpers import (
     COMPOSE_FILE,
     DEPLOY,
@@ -195,6 +195,15 @@ def test_each_service_gets_only_the_credentials_it_uses(services: dict[str, Any]
             assert not any("POSTGRES" in key for key in env), name
     assert "AWS_ACCESS_KEY_ID" not in service_env(services["flower"])
     assert "FLOWER_BASIC_AUTH" in service_env(services["flower"])
+
+
+@pytest.mark.parametrize("name", ["web", "orchestrator", "gpu-worker"])
+def test_each_role_gets_only_the_settings_it_reads(services: dict[str, Any], name: str) -> None:
+    """The allow-list of `onegin.settings` (what a local worker gets) holds here too."""
+    service = services[name]
+    env = dockerfile_env(REPO / service["build"]["dockerfile"]) | service_env(service)
+    given = {k for k in env if k.startswith("ONEGIN_")}
+    assert given <= {env_name(n) for n in role_settings(Role(name))}, name
 
 
 @pytest.mark.parametrize("name", ["migrate", "web", "orchestrator", "gpu-worker", "flower",

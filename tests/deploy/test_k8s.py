@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from onegin.celery_app import GPU_QUEUE
-from onegin.settings import load_settings
+from onegin.settings import Role, env_name, load_settings, role_settings
 from tests.deploy.helpers import DEPLOY
 from tests.deploy.test_compose import entrypoint_roles
 
@@ -149,6 +149,16 @@ def test_container_settings_load(name: str, container: dict[str, Any]) -> None:
         assert not settings.embedded and settings.artifacts_url.startswith("s3://")
     if role in ("web", "orchestrator", "migrate", "optuna-dashboard"):
         assert settings.database_url.startswith("postgresql+psycopg2://")
+
+
+@pytest.mark.parametrize("name,container", all_containers(), ids=[n for n, _ in all_containers()])
+def test_each_role_gets_only_the_settings_it_reads(name: str, container: dict[str, Any]) -> None:
+    """The allow-list of `onegin.settings` (what a local worker gets) holds here too."""
+    role = container["args"][0]
+    if role not in set(Role):
+        return  # migrate, flower, optuna-dashboard: not one of Onegin's long-running roles
+    given = {k for k in container_env(container) if k.startswith("ONEGIN_")}
+    assert given <= {env_name(n) for n in role_settings(Role(role))}, name
 
 
 def test_gpu_workers_request_a_gpu_on_gpu_nodes_and_hold_no_database() -> None:

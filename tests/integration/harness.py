@@ -12,10 +12,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from onegin.celery_app import ORCHESTRATOR_QUEUE
 from onegin.events import EventBus
 from onegin.job_config import OptimizationConfig
 from onegin.local_workers import child_environ, worker_command
-from onegin.settings import Settings, load_settings
+from onegin.settings import GPU_WORKER, ORCHESTRATOR, Settings, load_settings
 
 #: a small CNN on 300 digits for one epoch (10 steps)
 TINY_MODEL: dict[str, Any] = {"filters": 16, "dense_units": 64, "conv_layers": 1,
@@ -91,7 +92,8 @@ class Process:
 
     def __init__(self, settings: Settings, queue: str, name: str, log: Path,
                  module: str | None = None) -> None:
-        env = child_environ(settings) | {"TF_CPP_MIN_LOG_LEVEL": "2"}
+        role = ORCHESTRATOR if queue == ORCHESTRATOR_QUEUE else GPU_WORKER
+        env = child_environ(settings, role) | {"TF_CPP_MIN_LOG_LEVEL": "2"}
         self.log = log
         self.proc = subprocess.Popen(worker_command(name, queue, module=module), env=env,
                                      stdout=log.open("ab"), stderr=subprocess.STDOUT,

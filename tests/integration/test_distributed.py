@@ -225,10 +225,12 @@ def test_cli_submit_and_follow_against_the_cluster(
         cluster: tuple[Services, list[Process]], tmp_path: Path) -> None:
     services, _ = cluster
     from onegin.local_workers import child_environ
+    from onegin.settings import ORCHESTRATOR
 
     orchestrator = Process(services.settings, ORCHESTRATOR_QUEUE, "orch-cli",
                            tmp_path / "orch.log")
-    env = child_environ(services.settings) | {"COLUMNS": "120"}
+    # the CLI submits and follows: the records, the broker and the events, as an orchestrator
+    env = child_environ(services.settings, ORCHESTRATOR) | {"COLUMNS": "120"}
     try:
         done = subprocess.run(
             [sys.executable, "-m", "onegin.cli", "optimize", "--submit", "--follow",

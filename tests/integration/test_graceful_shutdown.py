@@ -27,7 +27,7 @@ from onegin.celery_app import GPU_QUEUE, create_celery
 from onegin.local_workers import child_environ
 from onegin.queue_depth import queue_depth
 from onegin.services import Services, use_services
-from onegin.settings import Settings, load_settings
+from onegin.settings import GPU_WORKER, Settings, load_settings
 from orchestrator.runner import JobRunner
 from orchestrator.tasks import CeleryDispatcher
 from tests.integration.harness import EventWatcher, in_thread, of_type, tiny_config
@@ -59,7 +59,7 @@ class Container:
 
     def __init__(self, settings: Settings, log: Path) -> None:
         assert ENTRYPOINT.is_file(), "deploy/entrypoint.sh is the container's command"
-        env = child_environ(settings) | {
+        env = child_environ(settings, GPU_WORKER) | {
             "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
             "TF_CPP_MIN_LOG_LEVEL": "2"}
         self.log = log

@@ -22,7 +22,7 @@ import redis
 from celery import Celery, shared_task
 
 from onegin.local_workers import child_environ, worker_command
-from onegin.settings import Settings
+from onegin.settings import GPU_WORKER, Settings
 
 BLOCK = "tests.scaling.block"
 REPO = Path(__file__).resolve().parents[2]
@@ -42,7 +42,7 @@ def open_gate(broker_url: str, gate: str, count: int = 1) -> None:
 def celery_workers(settings: Settings, names: list[str], queue: str,
                    log_dir: Path) -> Iterator[list[subprocess.Popen[bytes]]]:
     """Worker processes ``<name>@<host>`` on ``queue``, each answering inspect once yielded."""
-    env = child_environ(settings) | {"PYTHONPATH": str(REPO)}
+    env = child_environ(settings, GPU_WORKER) | {"PYTHONPATH": str(REPO)}  # pods' workers
     procs: list[subprocess.Popen[bytes]] = []
     try:
         for name in names:

@@ -18,7 +18,7 @@ from onegin.local_workers import settings_env
 from onegin.queue_depth import queue_depth
 from onegin.scaling import command
 from onegin.scaling.activity import worker_activity
-from onegin.settings import Settings
+from onegin.settings import SCALER, Settings
 from tests.fixtures.services import free_port
 from tests.scaling.celery_workers import BLOCK, celery_workers, open_gate
 from tests.scaling.conftest import API_KEY, eventually, one_busy
@@ -46,7 +46,7 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
 def scaler_env(cluster: Settings, standin: RunPodStandIn,
                monkeypatch: pytest.MonkeyPatch) -> Settings:
     """The scaler's environment: the cluster's settings plus RunPod's, S3 keys."""
-    for name, value in settings_env(cluster).items():
+    for name, value in settings_env(cluster, SCALER).items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("ONEGIN_RUNPOD_API_KEY", API_KEY)
     monkeypatch.setenv("ONEGIN_RUNPOD_API_URL", standin.url)

@@ -33,6 +33,7 @@ from onegin.events import make_event
 from onegin.local_workers import child_environ, worker_command
 from onegin.scoring import ScoringWeights
 from onegin.search_space import space_for
+from onegin.settings import GPU_WORKER
 from tests.fixtures.services import free_port
 from tests.webapp.conftest import Web, WebFactory
 
@@ -154,7 +155,7 @@ def test_a_worker_process_trial_streams_to_the_browser(web_factory: WebFactory,
                       heartbeat_timeout=10.0)
     _, secret = web.token()
     job_id = web.submit(secret, trials=1)["id"]
-    env = child_environ(web.services.settings) | {"SLEEP_TRAINER_SECONDS": "0.4"}
+    env = child_environ(web.services.settings, GPU_WORKER) | {"SLEEP_TRAINER_SECONDS": "0.4"}
     log = (tmp_path / "sleep-worker.log").open("ab")
     worker = subprocess.Popen(
         worker_command(f"web-test-{uuid.uuid4().hex[:6]}", GPU_QUEUE,
