@@ -93,6 +93,8 @@ LEGACY_FIELDS = {"initial_trials": "initial_params"}  # stored jobs from before 
 
 def _int(name: str, low: int, high: int) -> Callable[[Any], int]:
     def check(value: Any) -> int:
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)  # JSON has one number type: 8.0 is the integer 8
         if isinstance(value, bool) or not isinstance(value, int):
             raise ConfigError(name, f"must be an integer, got {_short(value)}")
         if not low <= value <= high:

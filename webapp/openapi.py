@@ -59,9 +59,15 @@ def _json(schema: Schema, description: str) -> Schema:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
-def _file(media: str, description: str) -> Schema:
+def _file(media: str, description: str, schema: Schema | None = None) -> Schema:
     return {"description": description,
-            "content": {media: {"schema": {"type": "string", "format": "binary"}}}}
+            "content": {media: {"schema": {"type": "string", "format": "binary"}
+                                if schema is None else schema}}}
+
+
+def _any_file(description: str) -> Schema:
+    """A stored file: its content type follows its extension (JSON, PNG, Keras…)."""
+    return _file("*/*", description + "; Content-Type from the file's extension", {})
 
 
 def _error(code: str) -> Schema:
@@ -193,7 +199,7 @@ def _paths() -> dict[str, Schema]:
              "404": _error("NotFound")}, params=_TRIAL_PARAMS, tag="Trials")},
         f"{API}/jobs/{{job_id}}/trials/{{number}}/artifacts/{{name}}": {"get": _op(
             "Download one of a trial's files (content type from its extension)",
-            {"200": _file("application/octet-stream", "the file, streamed"),
+            {"200": _any_file("the file, streamed"),
              "404": _error("NotFound")},
             params=(*_TRIAL_PARAMS, "ArtifactName"), tag="Trials")},
         f"{API}/jobs/{{job_id}}/best": {"get": _op(
@@ -206,7 +212,8 @@ def _paths() -> dict[str, Schema]:
              **_NO_BEST}, params=_JOB_PARAMS, tag=best)},
         f"{API}/jobs/{{job_id}}/best/best_hyperparameters.yaml": {"get": _op(
             "Download the best hyperparameters",
-            {"200": _file("application/yaml", "the YAML as an attachment"), **_NO_BEST},
+            {"200": _file("application/yaml", "the YAML as an attachment",
+                          {"type": "object"}), **_NO_BEST},
             params=_JOB_PARAMS, tag=best)},
         f"{API}/jobs/{{job_id}}/best/bundle.zip": {"get": _op(
             "Download the model, its YAML, metrics, architecture and plots as one zip",
@@ -218,7 +225,7 @@ def _paths() -> dict[str, Schema]:
              **_NO_BEST}, params=_JOB_PARAMS, tag=best)},
         f"{API}/jobs/{{job_id}}/best/artifacts/{{name}}": {"get": _op(
             "Download one of the best model's files",
-            {"200": _file("application/octet-stream", "the file, streamed"), **_NO_BEST},
+            {"200": _any_file("the file, streamed"), **_NO_BEST},
             params=(*_JOB_PARAMS, "ArtifactName"), tag=best)},
     }
 
