@@ -264,3 +264,15 @@ def test_the_document_states_the_servers_bounds(web_factory: WebFactory) -> None
     assert doc["security"] == [{"bearerAuth": []}, {"sessionCookie": []}]
     open_doc = body(web_factory(auth="off").client.get("/api/v1/openapi.json"))
     assert {} in open_doc["security"]  # anonymous calls are allowed too
+
+
+def test_a_csrf_header_with_any_characters_is_403(web: Web) -> None:
+    _, secret = web.token()
+    signed_in = web.client.post("/api/v1/session", json={"token": secret})
+    assert signed_in.status_code == 200
+    for given in ("é", "\u00ff" * 50, "x"):
+        response = post_job(web, {"X-CSRF-Token": given}, {"trials": 1})
+        assert response.status_code == 403
+        assert body(response) == {"error": "missing or wrong X-CSRF-Token header"}
+    csrf = body(signed_in)["csrf_token"]
+    assert post_job(web, {"X-CSRF-Token": csrf}, {"trials": 1}).status_code == 201
