@@ -75,15 +75,15 @@ def _error(code: str) -> Schema:
 
 
 def _op(summary: str, responses: dict[str, Schema], *, params: tuple[str, ...] = (),
-        body: Schema | None = None, public: bool = False, tag: str,
-        description: str | None = None) -> Schema:
+        body: Schema | None = None, body_required: bool = True, public: bool = False,
+        tag: str, description: str | None = None) -> Schema:
     operation: Schema = {"summary": summary, "tags": [tag], "responses": dict(responses)}
     if description:
         operation["description"] = description
     if params:
         operation["parameters"] = [{"$ref": f"#/components/parameters/{p}"} for p in params]
     if body is not None:
-        operation["requestBody"] = {"required": True,
+        operation["requestBody"] = {"required": body_required,
                                     "content": {"application/json": {"schema": body}}}
     if public:
         operation["security"] = []
@@ -162,9 +162,10 @@ def _paths() -> dict[str, Schema]:
                  "400": _error("BadRequest"), "403": _error("Forbidden"),
                  "413": _error("TooLarge"), "415": _error("NotJson"),
                  "422": _error("ValidationFailed"), "503": _error("Unavailable")},
-                params=_UNSAFE, body=_ref("JobRequest"), tag=jobs,
+                params=_UNSAFE, body=_ref("JobRequest"), body_required=False, tag=jobs,
                 description="Every bad field is named at once in `fields`; a field over "
-                            "the caller's limit is named with the limit in `limits`."),
+                            "the caller's limit is named with the limit in `limits`. No "
+                            "body at all is a job of all the defaults."),
         },
         f"{API}/jobs/{{job_id}}": {
             "get": _op("One job", {"200": _json(_ref("Job"), "the job"),

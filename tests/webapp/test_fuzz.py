@@ -119,13 +119,14 @@ def serve() -> Iterator[Callable[[Any], str]]:
 def config_file(path: Path, secret: str | None) -> Path:
     """schemathesis.toml: every check and phase, this run's budget and the token.
 
-    A job's best model is made later by the orchestrator, so "a resource just
-    created answers 404" is no fault for the best-model operations (the stateful
-    phase links every operation with a ``job_id`` to ``POST /jobs``).
+    A job's trials, their files and its best model are made later by the
+    orchestrator and the workers, so "a resource just created answers 404" is no
+    fault there (the stateful phase links every operation with a ``job_id`` to
+    ``POST /jobs``).
     """
     lines = [f"max-time = {SECONDS}", "", "[checks]", "enabled = true", "",
              "[generation]", 'mode = "all"', 'database = "none"', "",
-             "[[operations]]", 'include-tag = "Best model"',
+             "[[operations]]", 'include-path-regex = "/(best|trials/)"',
              "checks.ensure_resource_availability.enabled = false"]
     if secret:
         lines += ["", "[auth.openapi.bearerAuth]", f"bearer = {json.dumps(secret)}"]
@@ -155,4 +156,4 @@ def test_the_api_answers_as_its_document_says(auth: str, web_factory: WebFactory
           f"statuses {dict(sorted(tally.statuses.items()))}")
     assert done.returncode == 0, done.stdout[-12000:] + done.stderr[-3000:]
     assert tally.server_errors == 0
-    assert tally.requests > 500  # the run really fuzzed
+    assert tally.requests > 200  # the run really fuzzed (hundreds a second when idle)

@@ -56,6 +56,24 @@ def test_pages_out_of_range_are_422_naming_page(job: tuple[Web, str, dict[str, s
     assert largest.status_code == 200 and body(largest)["page"] == MAX_PAGE
 
 
+@pytest.mark.parametrize("status", ["", "Completed", "x" * 100])
+def test_a_trial_status_filter_must_be_a_status(job: tuple[Web, str, dict[str, str]],
+                                                status: str) -> None:
+    web, job_id, headers = job
+    response = web.client.get(f"/api/v1/jobs/{job_id}/trials", query_string={"status": status},
+                              headers=headers)
+    assert response.status_code == 422
+    assert body(response)["fields"]["status"].startswith("must be one of queued, ")
+
+
+def test_no_body_at_all_is_a_job_of_the_defaults(web: Web) -> None:
+    _, secret = web.token()
+    response = web.client.post("/api/v1/jobs", headers=web.bearer(secret))
+    assert response.status_code == 201 and body(response)["config"]["trials"] == 8
+    doc = body(web.client.get("/api/v1/openapi.json"))
+    assert doc["paths"]["/api/v1/jobs"]["post"]["requestBody"]["required"] is False
+
+
 @pytest.mark.parametrize("number", [TRIAL_NUMBER_MAX + 1, 2**63, 2**80])
 @pytest.mark.parametrize("suffix", ["", "/artifacts", "/artifacts/metrics.json"])
 def test_trial_numbers_beyond_any_trial_are_404(job: tuple[Web, str, dict[str, str]],

@@ -21,9 +21,10 @@ bp.before_request(require_principal)
 def list_trials(job_id: str) -> Response:
     job = load_job(job_id)
     page, errors = parse_page(request.args)
-    status = request.args.get("status") or None
+    status = request.args.get("status")
     if status is not None and status not in TRIAL_STATUSES:
-        errors["status"] = f"must be one of {', '.join(TRIAL_STATUSES)}, got {status!r}"
+        shown = status if len(status) <= 40 else status[:40] + "…"
+        errors["status"] = f"must be one of {', '.join(TRIAL_STATUSES)}, got {shown!r}"
     if page is None or errors:
         raise validation_failed(errors)
     trials, total = state().services.records.list_trials(
