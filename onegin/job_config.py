@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
-from onegin.errors import ConfigError, ConfigErrors
+from onegin.errors import ConfigError, ConfigErrors, shown
 from onegin.scoring import Objective, ScoringWeights, validate_objective
 from onegin.search_space import SPACE_NAMES, SearchSpace, space_for
 
@@ -96,9 +96,9 @@ def _int(name: str, low: int, high: int) -> Callable[[Any], int]:
         if isinstance(value, float) and value.is_integer():
             value = int(value)  # JSON has one number type: 8.0 is the integer 8
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(name, f"must be an integer, got {_short(value)}")
+            raise ConfigError(name, f"must be an integer, got {shown(value)}")
         if not low <= value <= high:
-            raise ConfigError(name, f"must be between {low} and {high}, got {_short(value)}")
+            raise ConfigError(name, f"must be between {low} and {high}, got {shown(value)}")
         return value
     return check
 
@@ -110,7 +110,7 @@ def _optional(check: Callable[[Any], Any]) -> Callable[[Any], Any]:
 def _choice(name: str, choices: tuple[str, ...]) -> Callable[[Any], str]:
     def check(value: Any) -> str:
         if not isinstance(value, str) or value not in choices:
-            raise ConfigError(name, f"must be one of {', '.join(choices)}, got {_short(value)}")
+            raise ConfigError(name, f"must be one of {', '.join(choices)}, got {shown(value)}")
         return value
     return check
 
@@ -119,21 +119,21 @@ def _time_limit(value: Any) -> float:
     if (isinstance(value, bool) or not isinstance(value, int | float)
             or not 0 < value <= MAX_TIME_LIMIT):
         raise ConfigError("time_limit", "must be a positive number of seconds, at most "
-                          f"{MAX_TIME_LIMIT:g}, got {_short(value)}")
+                          f"{MAX_TIME_LIMIT:g}, got {shown(value)}")
     return float(value)
 
 
 def _bool(name: str) -> Callable[[Any], bool]:
     def check(value: Any) -> bool:
         if not isinstance(value, bool):
-            raise ConfigError(name, f"must be true or false, got {_short(value)}")
+            raise ConfigError(name, f"must be true or false, got {shown(value)}")
         return value
     return check
 
 
 def _job_id(value: Any) -> str:
     if not isinstance(value, str) or not JOB_ID_PATTERN.fullmatch(value.strip()):
-        raise ConfigError("continue_from", f"must be the id of an earlier job, got {_short(value)}")
+        raise ConfigError("continue_from", f"must be the id of an earlier job, got {shown(value)}")
     return value.strip()
 
 
@@ -148,15 +148,9 @@ def _dataset(value: Any) -> str:
     from onegin.datasets import get_spec
 
     if not isinstance(value, str) or not value:
-        raise ConfigError("dataset", f"must be a dataset name, got {_short(value)}")
+        raise ConfigError("dataset", f"must be a dataset name, got {shown(value)}")
     get_spec(value)
     return value
-
-
-def _short(value: Any, limit: int = 60) -> str:
-    """``repr(value)`` cut short: a message never echoes a client's huge value whole."""
-    text = repr(value)
-    return text if len(text) <= limit else text[:limit] + "…"
 
 
 _CHECKS: dict[str, Callable[[Any], Any]] = {

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal, cast
 
-from onegin.errors import ConfigError, ConfigErrors
+from onegin.errors import ConfigError, ConfigErrors, shown
 
 Objective = Literal["simple", "health"]
 OBJECTIVES: tuple[Objective, ...] = ("simple", "health")
@@ -42,15 +42,10 @@ _SUM_TOLERANCE = 1e-6
 def _weight_error(name: str, value: Any) -> ConfigError | None:
     """Why ``value`` is no weight (a number from 0 to 1), or None when it is one."""
     if isinstance(value, bool) or not isinstance(value, int | float):
-        return ConfigError(name, f"must be a number, got {_short(value)}")
+        return ConfigError(name, f"must be a number, got {shown(value)}")
     if not 0 <= value <= 1:  # also refuses NaN; ints of any size compare without overflow
-        return ConfigError(name, f"must be between 0 and 1, got {_short(value)}")
+        return ConfigError(name, f"must be between 0 and 1, got {shown(value)}")
     return None
-
-
-def _short(value: Any, limit: int = 60) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def weight_errors(accuracy: Any, health: Any) -> list[ConfigError]:
@@ -58,7 +53,7 @@ def weight_errors(accuracy: Any, health: Any) -> list[ConfigError]:
     errors = [e for e in [_weight_error("weights.accuracy", accuracy)] if e]
     if not isinstance(health, Mapping):
         return [*errors, ConfigError("weights.health", "must be a mapping of health component "
-                                     f"to weight, got {_short(health)}")]
+                                     f"to weight, got {shown(health)}")]
     known = ", ".join(HEALTH_COMPONENTS)
     errors += [ConfigError(f"weights.health.{name}", f"unknown health component; known: {known}")
                for name in sorted(map(str, set(health) - set(HEALTH_COMPONENTS)))]
@@ -97,7 +92,7 @@ class ScoringWeights:
             return cls()
         if not isinstance(data, Mapping):
             raise ConfigErrors([ConfigError(
-                "weights", f"must be a mapping with accuracy and/or health, got {_short(data)}")])
+                "weights", f"must be a mapping with accuracy and/or health, got {shown(data)}")])
         unknown = [ConfigError(f"weights.{name}", "unknown field; use accuracy or health")
                    for name in sorted(map(str, set(data) - {"accuracy", "health"}))]
         accuracy = data.get("accuracy", DEFAULT_ACCURACY_WEIGHT)
@@ -114,7 +109,7 @@ class ScoringWeights:
 def validate_objective(objective: Any) -> Objective:
     if not isinstance(objective, str) or objective not in OBJECTIVES:
         raise ConfigError("objective",
-                          f"must be one of {', '.join(OBJECTIVES)}, got {_short(objective)}")
+                          f"must be one of {', '.join(OBJECTIVES)}, got {shown(objective)}")
     return cast(Objective, objective)
 
 

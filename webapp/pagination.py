@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from onegin.errors import shown
+
 DEFAULT_PER_PAGE = 20
 MAX_PER_PAGE = 500
 MAX_PAGE = 2**31 - 1  # far past any real list; offset = (page-1)*per_page stays < 2**63
@@ -43,9 +45,9 @@ def parse_page(args: Mapping[str, str], *, default_per_page: int = DEFAULT_PER_P
             continue
         number = _integer(raw)
         if number is None:
-            errors[name] = f"must be an integer, got {_cut(raw)!r}"
+            errors[name] = f"must be an integer, got {shown(raw)}"
         elif not 1 <= number <= high:
-            errors[name] = f"must be between 1 and {high}, got {_cut(raw)}"
+            errors[name] = f"must be between 1 and {high}, got {shown(raw)}"
         else:
             values[name] = number
     if errors:
@@ -62,8 +64,3 @@ def _integer(text: str) -> int | None:
         return None
     significant = digits.lstrip("0")[:30] or "0"  # 30 digits are past every bound already
     return int(sign + significant)
-
-
-def _cut(text: str, limit: int = 40) -> str:
-    """``text`` cut short for a message: a client's huge value is not echoed back whole."""
-    return text if len(text) <= limit else text[:limit] + "…"

@@ -36,10 +36,10 @@ def post_job(web: Web, headers: dict[str, str], data: Any) -> Any:
 
 @pytest.mark.parametrize("path", ["/api/v1/jobs", "/api/v1/jobs/{job}/trials"])
 @pytest.mark.parametrize(("page", "reason"), [
-    (HUGE, f"must be between 1 and {MAX_PAGE}, got {HUGE}"),
-    (str(2**63), f"must be between 1 and {MAX_PAGE}, got {2**63}"),
-    ("9" * 5000, f"must be between 1 and {MAX_PAGE}, got {'9' * 40}…"),
-    ("0", f"must be between 1 and {MAX_PAGE}, got 0"),
+    (HUGE, f"must be between 1 and {MAX_PAGE}, got '{HUGE}'"),
+    (str(2**63), f"must be between 1 and {MAX_PAGE}, got '{2**63}'"),
+    ("9" * 5000, f"must be between 1 and {MAX_PAGE}, got '{'9' * 59}…"),
+    ("0", f"must be between 1 and {MAX_PAGE}, got '0'"),
     ("1.5", "must be an integer, got '1.5'"),
     ("", "must be an integer, got ''"),
     ("١", "must be an integer, got '١'"),

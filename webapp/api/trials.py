@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request
 
 from onegin.artifacts import trial_prefix
+from onegin.errors import shown
 from onegin.records import TRIAL_STATUSES
 from webapp.api.common import load_job
 from webapp.auth import require_principal
@@ -23,8 +24,7 @@ def list_trials(job_id: str) -> Response:
     page, errors = parse_page(request.args)
     status = request.args.get("status")
     if status is not None and status not in TRIAL_STATUSES:
-        shown = status if len(status) <= 40 else status[:40] + "…"
-        errors["status"] = f"must be one of {', '.join(TRIAL_STATUSES)}, got {shown!r}"
+        errors["status"] = f"must be one of {', '.join(TRIAL_STATUSES)}, got {shown(status)}"
     if page is None or errors:
         raise validation_failed(errors)
     trials, total = state().services.records.list_trials(
