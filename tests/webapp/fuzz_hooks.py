@@ -16,7 +16,6 @@ from typing import Any
 
 import schemathesis
 from hypothesis import strategies as st
-from schemathesis.core.parameters import ParameterLocation
 
 from onegin.scoring import DEFAULT_HEALTH_WEIGHTS, HEALTH_COMPONENTS
 
@@ -52,9 +51,8 @@ def _pointed(case: Any, use: bool, number: int, name: str) -> Any:
 @schemathesis.hook
 def map_case(context: Any, case: Any) -> Any:
     """Applied in every phase (coverage cases too)."""
-    meta = case.meta
-    valid_body = meta is None or not meta.is_negative_at(ParameterLocation.BODY)
-    if (case.method.upper() == "POST" and case.path == "/api/v1/jobs" and valid_body
+    valid = case.meta is None or case.meta.generation.mode == schemathesis.GenerationMode.POSITIVE
+    if (case.method.upper() == "POST" and case.path == "/api/v1/jobs" and valid
             and isinstance(case.body, dict)):
         case.body = valid_job_request(case.body)
     return case

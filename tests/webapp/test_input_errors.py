@@ -85,14 +85,19 @@ def test_trial_numbers_beyond_any_trial_are_404(job: tuple[Web, str, dict[str, s
     assert body(response) == {"error": "trial not found"}
 
 
-def test_the_store_answers_not_found_for_such_numbers(web: Web) -> None:
-    from onegin.records import RecordNotFound
+def test_the_store_refuses_numbers_past_its_columns(web: Web) -> None:
+    from onegin.records import InvalidField, RecordNotFound
 
     _, secret = web.token()
     job_id = web.submit(secret)["id"]
     for number in (-1, TRIAL_NUMBER_MAX + 1, 2**63):
         with pytest.raises(RecordNotFound):
             web.records.get_trial(job_id, number)
+    for paging in ({"offset": 2**63}, {"limit": 2**63}):
+        with pytest.raises(InvalidField, match="must be an integer from"):
+            web.records.list_jobs(**paging)
+        with pytest.raises(InvalidField, match="must be an integer from"):
+            web.records.list_trials(job_id, **paging)
 
 
 @pytest.mark.parametrize("job_id", ["%00", "abc%00def", "x" * 33, "a.b"])
