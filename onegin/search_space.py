@@ -424,11 +424,13 @@ class SearchSpace:
         Applied in the space's order, so an optimizer is narrowed before its learning rate.
         Raises `ConfigErrors` naming every bad parameter at once.
         """
-        if not overrides:
+        if overrides is None:
             return self
         if not isinstance(overrides, Mapping):
             raise ConfigErrors([ConfigError(
                 "params", "must be a mapping of parameter name to value or range")])
+        if not overrides:
+            return self
         known = set(self.names())
         errors = [ConfigError(f"params.{name}", f"unknown parameter for {self.modality} models; "
                               f"known: {', '.join(self.names())}")

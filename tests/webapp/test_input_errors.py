@@ -153,6 +153,10 @@ def test_every_bad_parameter_is_named_at_once(web: Web) -> None:
     ({"seed": 10**30}, {"seed": "must be between 0 and 2147483647, got "
                                 "1000000000000000000000000000000"}),
     ({"params": [1]}, {"params": "must be a mapping of parameter name to value or range"}),
+    ({"params": False}, {"params": "must be a mapping of parameter name to value or range"}),
+    ({"params": ""}, {"params": "must be a mapping of parameter name to value or range"}),
+    ({"initial_params": False}, {"initial_params": "must be a list of at most 100 parameter "
+                                                   "mappings"}),
     ({"initial_params": {}}, {"initial_params": "must be a list of at most 100 parameter "
                                                 "mappings"}),
     ({"objective": ["health"]}, {"objective": "must be one of simple, health, got "
@@ -299,3 +303,12 @@ def test_a_csrf_header_with_any_characters_is_403(web: Web) -> None:
         assert body(response) == {"error": "missing or wrong X-CSRF-Token header"}
     csrf = body(signed_in)["csrf_token"]
     assert post_job(web, {"X-CSRF-Token": csrf}, {"trials": 1}).status_code == 201
+
+
+@pytest.mark.parametrize(("token", "status"), [("", 422), (5, 422), (None, 422),
+                                               ("   ", 401), ("\x1f", 401), ("nope", 401)])
+def test_sign_in_with_no_token_is_422_and_a_wrong_one_401(web: Web, token: Any,
+                                                          status: int) -> None:
+    response = web.client.post("/api/v1/session", json={"token": token})
+    assert response.status_code == status
+    assert_documented("/api/v1/session", "POST", status, body(response))
