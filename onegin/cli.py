@@ -160,19 +160,53 @@ JOB_FLAGS = ("dataset", "trials", "concurrency", "epochs", "objective", "pruner"
              "warm_start", "hopeless_stop", "continue_from")
 
 
-def _job_config(args: argparse.Namespace) -> Any:
+def read_job_file(path: Path) -> dict[str, Any]:
+    """The job fields in a YAML/JSON file; `ConfigError` naming ``--job``, the file and
+    what is wrong (unreadable, not YAML, not a mapping), never a traceback."""
     import yaml
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError("--job", f"{path}: no such file") from None
+    except UnicodeDecodeError:
+        raise ConfigError("--job", f"{path}: not a text file (UTF-8)") from None
+    except OSError as exc:
+        raise ConfigError("--job", f"{path}: cannot read it ({exc.strerror or exc})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError("--job", f"{path}: not valid YAML: {_yaml_problem(exc)}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        kind = "a list" if isinstance(data, list) else f"the single value {data!r}"
+        raise ConfigError("--job", f"{path}: must hold a mapping of job fields "
+                                   f"(name: value lines), got {kind}")
+    return data
+
+
+def _yaml_problem(exc: Exception) -> str:
+    """PyYAML's error on one line: what, and where (1-based line and column)."""
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    mark = getattr(exc, "problem_mark", None)
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    return f"{problem}{where}"
+
+
+def _job_config(args: argparse.Namespace) -> Any:
+    from collections.abc import Mapping
 
     from onegin.datasets import get_spec
     from onegin.job_config import OptimizationConfig
     from onegin.search_space import space_for
 
-    data: dict[str, Any] = yaml.safe_load(args.job.read_text()) if args.job else {}
+    data: dict[str, Any] = read_job_file(args.job) if args.job else {}
     for key in JOB_FLAGS:
         if getattr(args, key) is not None:
             data[key] = getattr(args, key)
     errors: list[ConfigError] = []
-    if args.param:
+    if args.param and isinstance(data.get("params") or {}, Mapping):
         params = dict(data.get("params") or {})
         try:
             space = space_for(get_spec(data.get("dataset", "digits")).modality,
@@ -494,16 +528,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _print_invalid(error: ConfigError) -> None:
+    """One line per bad field, however narrow the terminal; markup in values is shown as is."""
+    from rich.markup import escape
+
+    console.print(f"[red]invalid {escape(str(error.field))}[/red]: {escape(error.reason)}",
+                  soft_wrap=True)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.run(args))
     except ConfigError as exc:
-        console.print(f"[red]invalid {exc.field}[/red]: {exc.reason}")
+        _print_invalid(exc)
         return 2
     except ConfigErrors as exc:
         for error in exc.errors:
-            console.print(f"[red]invalid {error.field}[/red]: {error.reason}")
+            _print_invalid(error)
         return 2
     except DatasetUnavailable as exc:
         console.print(f"[red]dataset unavailable[/red]: {exc}")

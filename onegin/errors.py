@@ -6,6 +6,15 @@ Modelled on KerasTuner's split: a bad request (fix the input), a failed trial
 
 from __future__ import annotations
 
+from typing import Any
+
+
+def shown(value: Any, limit: int = 60) -> str:
+    """``repr(value)`` for an error message, cut short: a client's huge value is never
+    echoed back whole."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "…"
+
 
 class OneginError(Exception):
     """Base class of every error Onegin raises on purpose."""

@@ -6,12 +6,13 @@ consults is static data.
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
-from onegin.errors import ConfigError, ConfigErrors
+from onegin.errors import ConfigError, ConfigErrors, shown
 from onegin.scoring import Objective, ScoringWeights, validate_objective
 from onegin.search_space import SPACE_NAMES, SearchSpace, space_for
 
@@ -23,6 +24,12 @@ MAX_EPOCHS = 1000
 MAX_CONCURRENCY = 256
 MAX_INITIAL = 100  # starting configurations a job may give
 SEED_LIMIT = 2**31 - 1  # numpy's and TensorFlow's seeds take 32-bit values
+MAX_SAMPLES = 2**31 - 1  # far beyond every dataset; keeps the value a plain 32-bit integer
+MAX_TIME_LIMIT = 10 * 365 * 86400.0  # ten years: past it a limit means nothing
+MAX_NAME = 200
+# no control characters (PostgreSQL refuses NUL) nor lone surrogates (not UTF-8)
+NAME_PATTERN = re.compile(r"[^\x00-\x1f\x7f\ud800-\udfff]*")
+JOB_ID_PATTERN = re.compile(r"[0-9A-Za-z_-]{1,32}")
 
 
 def fresh_seed() -> int:
@@ -84,13 +91,14 @@ _FIELD_NAMES = {"space_name": "space"}
 LEGACY_FIELDS = {"initial_trials": "initial_params"}  # stored jobs from before the rename
 
 
-def _int(name: str, low: int, high: int | None = None) -> Callable[[Any], int]:
+def _int(name: str, low: int, high: int) -> Callable[[Any], int]:
     def check(value: Any) -> int:
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)  # JSON has one number type: 8.0 is the integer 8
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(name, f"must be an integer, got {value!r}")
-        if value < low or (high is not None and value > high):
-            bound = f"between {low} and {high}" if high is not None else f"at least {low}"
-            raise ConfigError(name, f"must be {bound}, got {value}")
+            raise ConfigError(name, f"must be an integer, got {shown(value)}")
+        if not low <= value <= high:
+            raise ConfigError(name, f"must be between {low} and {high}, got {shown(value)}")
         return value
     return check
 
@@ -101,43 +109,46 @@ def _optional(check: Callable[[Any], Any]) -> Callable[[Any], Any]:
 
 def _choice(name: str, choices: tuple[str, ...]) -> Callable[[Any], str]:
     def check(value: Any) -> str:
-        if value not in choices:
-            raise ConfigError(name, f"must be one of {', '.join(choices)}, got {value!r}")
-        return str(value)
+        if not isinstance(value, str) or value not in choices:
+            raise ConfigError(name, f"must be one of {', '.join(choices)}, got {shown(value)}")
+        return value
     return check
 
 
 def _time_limit(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
-        raise ConfigError("time_limit", f"must be a positive number of seconds, got {value!r}")
+    if (isinstance(value, bool) or not isinstance(value, int | float)
+            or not 0 < value <= MAX_TIME_LIMIT):
+        raise ConfigError("time_limit", "must be a positive number of seconds, at most "
+                          f"{MAX_TIME_LIMIT:g}, got {shown(value)}")
     return float(value)
 
 
 def _bool(name: str) -> Callable[[Any], bool]:
     def check(value: Any) -> bool:
         if not isinstance(value, bool):
-            raise ConfigError(name, f"must be true or false, got {value!r}")
+            raise ConfigError(name, f"must be true or false, got {shown(value)}")
         return value
     return check
 
 
 def _job_id(value: Any) -> str:
-    if not isinstance(value, str) or not value.strip() or len(value) > 32:
-        raise ConfigError("continue_from", f"must be the id of an earlier job, got {value!r}")
+    if not isinstance(value, str) or not JOB_ID_PATTERN.fullmatch(value.strip()):
+        raise ConfigError("continue_from", f"must be the id of an earlier job, got {shown(value)}")
     return value.strip()
 
 
 def _name(value: Any) -> str:
-    if not isinstance(value, str) or len(value) > 200:
-        raise ConfigError("name", "must be a string of at most 200 characters")
+    if not isinstance(value, str) or len(value) > MAX_NAME or not NAME_PATTERN.fullmatch(value):
+        raise ConfigError("name", f"must be a string of at most {MAX_NAME} characters "
+                                  "without control characters")
     return value
 
 
 def _dataset(value: Any) -> str:
     from onegin.datasets import get_spec
 
-    if not isinstance(value, str):
-        raise ConfigError("dataset", f"must be a dataset name, got {value!r}")
+    if not isinstance(value, str) or not value:
+        raise ConfigError("dataset", f"must be a dataset name, got {shown(value)}")
     get_spec(value)
     return value
 
@@ -156,8 +167,8 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "pruner": _choice("pruner", PRUNERS),
     "seed": _int("seed", 0, SEED_LIMIT),
     "plot_mode": _choice("plot_mode", PLOT_MODES),
-    "max_train_samples": _optional(_int("max_train_samples", 1)),
-    "max_eval_samples": _optional(_int("max_eval_samples", 1)),
+    "max_train_samples": _optional(_int("max_train_samples", 1, MAX_SAMPLES)),
+    "max_eval_samples": _optional(_int("max_eval_samples", 1, MAX_SAMPLES)),
     "time_limit": _optional(_time_limit),
     "name": _name,
 }
@@ -169,7 +180,7 @@ def validate_config(data: Mapping[str, Any]) -> OptimizationConfig:
         raise ConfigErrors([ConfigError("body", "must be a JSON object")])
     data = {LEGACY_FIELDS.get(k, k): v for k, v in data.items()}
     known = {_FIELD_NAMES.get(f.name, f.name) for f in fields(OptimizationConfig)}
-    errors = [ConfigError(k, "unknown field") for k in sorted(set(data) - known)]
+    errors = [ConfigError(k, "unknown field") for k in sorted(map(str, set(data) - known))]
     values: dict[str, Any] = {}
     for name, check in _CHECKS.items():
         if name in data:
@@ -177,6 +188,8 @@ def validate_config(data: Mapping[str, Any]) -> OptimizationConfig:
                 values[name] = check(data[name])
             except ConfigError as exc:
                 errors.append(exc)
+            except ConfigErrors as exc:
+                errors.extend(exc.errors)
     if not any(e.field in ("dataset", "space") for e in errors):
         _check_space(data, values, errors)
     if errors:
@@ -190,24 +203,30 @@ def validate_config(data: Mapping[str, Any]) -> OptimizationConfig:
 def _check_space(data: Mapping[str, Any], values: dict[str, Any],
                  errors: list[ConfigError]) -> None:
     """The params narrow the job's space; every starting configuration must lie in it."""
+    params = data.get("params")
+    params = {} if params is None else params
     try:
-        space = _space(values.get("dataset", "digits"), data.get("params") or {},
+        space = _space(values.get("dataset", "digits"), params,
                        values.get("space", "default"), values.get("max_train_samples"))
-        values["params"] = dict(data.get("params") or {})
     except ConfigError as exc:
         errors.append(exc)
         return
-    initial = data.get("initial_params") or []
+    except ConfigErrors as exc:
+        errors.extend(exc.errors)
+        return
+    values["params"] = dict(params)
+    initial = data.get("initial_params")
+    initial = [] if initial is None else initial
     if not isinstance(initial, list | tuple) or len(initial) > MAX_INITIAL:
         errors.append(ConfigError(
             "initial_params", f"must be a list of at most {MAX_INITIAL} parameter mappings"))
         return
     checked = []
-    for i, params in enumerate(initial):
+    for i, one in enumerate(initial):
         try:
-            if not isinstance(params, Mapping):
+            if not isinstance(one, Mapping):
                 raise ConfigError("", "must be a mapping of parameter name to value")
-            checked.append(space.check(params))
+            checked.append(space.check(one))
         except ConfigError as exc:
             errors.append(ConfigError(f"initial_params[{i}].{exc.field}".rstrip("."),
                                       exc.reason))

@@ -6,13 +6,12 @@ weighted mean of six health components. Pure logic: no I/O, no TensorFlow.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal, cast
 
-from onegin.errors import ConfigError
+from onegin.errors import ConfigError, ConfigErrors, shown
 
 Objective = Literal["simple", "health"]
 OBJECTIVES: tuple[Objective, ...] = ("simple", "health")
@@ -40,12 +39,34 @@ DEFAULT_ACCURACY_WEIGHT = 0.70
 _SUM_TOLERANCE = 1e-6
 
 
-def _check_weight(name: str, value: Any) -> float:
+def _weight_error(name: str, value: Any) -> ConfigError | None:
+    """Why ``value`` is no weight (a number from 0 to 1), or None when it is one."""
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ConfigError(name, f"must be a number, got {value!r}")
-    if not math.isfinite(value) or value < 0 or value > 1:
-        raise ConfigError(name, f"must be between 0 and 1, got {value!r}")
-    return float(value)
+        return ConfigError(name, f"must be a number, got {shown(value)}")
+    if not 0 <= value <= 1:  # also refuses NaN; ints of any size compare without overflow
+        return ConfigError(name, f"must be between 0 and 1, got {shown(value)}")
+    return None
+
+
+def weight_errors(accuracy: Any, health: Any) -> list[ConfigError]:
+    """Every reason ``accuracy`` and ``health`` are not valid weights (empty: they are)."""
+    errors = [e for e in [_weight_error("weights.accuracy", accuracy)] if e]
+    if not isinstance(health, Mapping):
+        return [*errors, ConfigError("weights.health", "must be a mapping of health component "
+                                     f"to weight, got {shown(health)}")]
+    known = ", ".join(HEALTH_COMPONENTS)
+    errors += [ConfigError(f"weights.health.{name}", f"unknown health component; known: {known}")
+               for name in sorted(map(str, set(health) - set(HEALTH_COMPONENTS)))]
+    errors += [ConfigError(f"weights.health.{name}", "is missing")
+               for name in HEALTH_COMPONENTS if name not in health]
+    bad = [e for name in HEALTH_COMPONENTS if name in health
+           if (e := _weight_error(f"weights.health.{name}", health[name]))]
+    errors += bad
+    if not errors:
+        total = sum(float(health[name]) for name in HEALTH_COMPONENTS)
+        if abs(total - 1.0) > _SUM_TOLERANCE:
+            errors.append(ConfigError("weights.health", f"must sum to 1, got {total:.6g}"))
+    return errors
 
 
 @dataclass(frozen=True)
@@ -56,43 +77,39 @@ class ScoringWeights:
     health: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_HEALTH_WEIGHTS))
 
     def __post_init__(self) -> None:
-        _check_weight("weights.accuracy", self.accuracy)
-        if not isinstance(self.health, Mapping):
-            raise ConfigError("weights.health", "must be a mapping of component to weight")
-        unknown = sorted(set(self.health) - set(HEALTH_COMPONENTS))
-        if unknown:
-            raise ConfigError(
-                f"weights.health.{unknown[0]}",
-                f"unknown health component; known: {', '.join(HEALTH_COMPONENTS)}",
-            )
-        missing = [name for name in HEALTH_COMPONENTS if name not in self.health]
-        if missing:
-            raise ConfigError(f"weights.health.{missing[0]}", "is missing")
-        total = sum(_check_weight(f"weights.health.{k}", v) for k, v in self.health.items())
-        if abs(total - 1.0) > _SUM_TOLERANCE:
-            raise ConfigError("weights.health", f"must sum to 1, got {total:.6g}")
-        object.__setattr__(self, "health", MappingProxyType(dict(self.health)))
+        errors = weight_errors(self.accuracy, self.health)
+        if errors:
+            raise ConfigErrors(errors)
+        object.__setattr__(self, "accuracy", float(self.accuracy))
+        object.__setattr__(self, "health", MappingProxyType(
+            {name: float(self.health[name]) for name in HEALTH_COMPONENTS}))
 
     @classmethod
-    def from_mapping(cls, data: Mapping[str, Any] | None) -> ScoringWeights:
-        """Build from user input such as ``{"accuracy": 0.6, "health": {...}}``."""
+    def from_mapping(cls, data: Any) -> ScoringWeights:
+        """Build from user input such as ``{"accuracy": 0.6, "health": {...}}``; raises
+        `ConfigErrors` naming every bad part at once."""
         if data is None:
             return cls()
-        unknown = sorted(set(data) - {"accuracy", "health"})
-        if unknown:
-            raise ConfigError(f"weights.{unknown[0]}", "unknown field; use accuracy or health")
-        return cls(
-            accuracy=data.get("accuracy", DEFAULT_ACCURACY_WEIGHT),
-            health=data.get("health", dict(DEFAULT_HEALTH_WEIGHTS)),
-        )
+        if not isinstance(data, Mapping):
+            raise ConfigErrors([ConfigError(
+                "weights", f"must be a mapping with accuracy and/or health, got {shown(data)}")])
+        unknown = [ConfigError(f"weights.{name}", "unknown field; use accuracy or health")
+                   for name in sorted(map(str, set(data) - {"accuracy", "health"}))]
+        accuracy = data.get("accuracy", DEFAULT_ACCURACY_WEIGHT)
+        health = data.get("health", dict(DEFAULT_HEALTH_WEIGHTS))
+        errors = unknown + weight_errors(accuracy, health)
+        if errors:
+            raise ConfigErrors(errors)
+        return cls(accuracy=accuracy, health=health)
 
     def to_dict(self) -> dict[str, Any]:
         return {"accuracy": self.accuracy, "health": dict(self.health)}
 
 
-def validate_objective(objective: str) -> Objective:
-    if objective not in OBJECTIVES:
-        raise ConfigError("objective", f"must be one of {', '.join(OBJECTIVES)}, got {objective!r}")
+def validate_objective(objective: Any) -> Objective:
+    if not isinstance(objective, str) or objective not in OBJECTIVES:
+        raise ConfigError("objective",
+                          f"must be one of {', '.join(OBJECTIVES)}, got {shown(objective)}")
     return cast(Objective, objective)
 
 

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Protocol
 
-from onegin.errors import ConfigError
+from onegin.errors import ConfigError, ConfigErrors
 
 Modality = Literal["image", "text"]
 MODALITIES: tuple[Modality, ...] = ("image", "text")
@@ -49,8 +49,18 @@ def _is_int(value: Any) -> bool:
 
 
 def _is_number(value: Any) -> bool:
-    return (isinstance(value, int | float) and not isinstance(value, bool)
-            and math.isfinite(value))
+    """A finite int or float; an int too large for a float is no usable number."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
+def _as_float(value: Any) -> Any:
+    """An int as a float (a float parameter's value), anything else unchanged for the check."""
+    return float(value) if _is_number(value) and _is_int(value) else value
 
 
 def _clip(value: Any, low: Any, high: Any) -> Any:
@@ -156,7 +166,7 @@ class FloatParam:
                        default=_clip(self.default, low, high))
 
     def fix(self, value: Any) -> FloatParam:
-        value = float(value) if _is_int(value) else value
+        value = _as_float(value)
         _check_legal(self, value)
         return replace(self, low=value, high=value, default=value)
 
@@ -295,7 +305,7 @@ class ConditionalFloatParam:
 
     def fix(self, value: Any) -> FloatParam:
         """A fixed rate holds for every branch: it becomes a plain, fixed float."""
-        value = float(value) if _is_int(value) else value
+        value = _as_float(value)
         _check_legal(self, value)
         return FloatParam(self.name, value, value, value, self.log, self.bounds)
 
@@ -412,24 +422,35 @@ class SearchSpace:
         """Fix (plain value) or narrow (``{"low","high"}`` / ``{"choices"}``) parameters.
 
         Applied in the space's order, so an optimizer is narrowed before its learning rate.
+        Raises `ConfigErrors` naming every bad parameter at once.
         """
-        if not overrides:
+        if overrides is None:
             return self
         if not isinstance(overrides, Mapping):
-            raise ConfigError("params", "must be a mapping of parameter name to value or range")
-        for name in overrides:
-            self[name]  # unknown names first, with the list of known ones
+            raise ConfigErrors([ConfigError(
+                "params", "must be a mapping of parameter name to value or range")])
+        if not overrides:
+            return self
+        known = set(self.names())
+        errors = [ConfigError(f"params.{name}", f"unknown parameter for {self.modality} models; "
+                              f"known: {', '.join(self.names())}")
+                  for name in overrides if name not in known]
         updated = {p.name: p for p in self.params}
         for name in self.names():
             if name not in overrides:
                 continue
             param, spec = updated[name], overrides[name]
-            if not isinstance(spec, Mapping):
-                updated[name] = param.fix(spec)
-            elif isinstance(param, ConditionalFloatParam):
-                updated[name] = param.narrow_within(spec)
-            else:
-                updated[name] = param.narrow(spec)
+            try:
+                if not isinstance(spec, Mapping):
+                    updated[name] = param.fix(spec)
+                elif isinstance(param, ConditionalFloatParam):
+                    updated[name] = param.narrow_within(spec)
+                else:
+                    updated[name] = param.narrow(spec)
+            except ConfigError as exc:
+                errors.append(exc)
+        if errors:
+            raise ConfigErrors(errors)
         return replace(self, params=tuple(updated[n] for n in self.names()))
 
     def suggest(self, trial: TrialLike) -> dict[str, Any]:
@@ -452,8 +473,8 @@ class SearchSpace:
         values = self.defaults()
         for name, value in given.items():
             param = self[name]
-            if isinstance(param, FloatParam | ConditionalFloatParam) and _is_int(value):
-                value = float(value)
+            if isinstance(param, FloatParam | ConditionalFloatParam):
+                value = _as_float(value)
             _check_legal(param, value)
             values[name] = value
         for p in self.params:

@@ -118,7 +118,9 @@ def _session_principal() -> Principal | None:
 def _check_csrf() -> None:
     expected = session.get(_CSRF)
     given = request.headers.get(CSRF_HEADER, "")
-    if not isinstance(expected, str) or not hmac.compare_digest(expected, given):
+    # as bytes: compare_digest refuses str with non-ASCII characters (a TypeError, a 500)
+    if not isinstance(expected, str) or not hmac.compare_digest(
+            expected.encode(), given.encode("utf-8", "surrogateescape")):
         raise ApiError(403, f"missing or wrong {CSRF_HEADER} header")
 
 

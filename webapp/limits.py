@@ -55,16 +55,16 @@ def check_limits(data: Mapping[str, Any], limits: Limits) -> dict[str, tuple[str
     """Fields of job request ``data`` over their limit: field -> (reason, limit).
 
     A field left out takes `OptimizationConfig`'s default, which must fit too;
-    values that are not integers are left to the config validation to name.
+    values that are not numbers are left to the config validation to name.
     """
     defaults = OptimizationConfig()
     over: dict[str, tuple[str, int]] = {}
     for field, attribute in LIMITED_FIELDS.items():
         value = data.get(field, getattr(defaults, field))
         limit = getattr(limits, attribute)
-        if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, bool) or not isinstance(value, int | float):
             continue
-        if value > limit:
+        if value > limit:  # 600.0 too: JSON's 600.0 is the integer 600
             given = "" if field in data else f" (the default is {value})"
             over[field] = (f"must be at most {limit}, this token's limit{given}", limit)
     return over

@@ -1,19 +1,38 @@
 """The OpenAPI 3.1 document of the REST API, served at ``/api/v1/openapi.json``.
 
-Written by hand as data, next to the code it describes; tests/webapp checks
-that its paths and methods are exactly the app's routes, that it is a valid
-OpenAPI document, and that real responses match its schemas.
+Written by hand as data, next to the code it describes, from the same constants
+the server validates with, so the two cannot drift; tests/webapp checks that its
+paths and methods are exactly the app's routes, that it is a valid OpenAPI
+document, and a fuzzer (schemathesis) that the server answers as it says. A
+server's own limits and auth mode go in (`document(limits, auth_required=…)`).
+Rules JSON Schema cannot state (weights summing to 1, which parameters a
+dataset's models have) are in the descriptions.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from onegin.job_config import MAX_INITIAL, PLOT_MODES, PRUNERS, SEED_LIMIT
+from onegin.datasets import DATASETS
+from onegin.job_config import (
+    JOB_ID_PATTERN,
+    MAX_CONCURRENCY,
+    MAX_EPOCHS,
+    MAX_INITIAL,
+    MAX_NAME,
+    MAX_SAMPLES,
+    MAX_TIME_LIMIT,
+    MAX_TRIALS,
+    PLOT_MODES,
+    PRUNERS,
+    SEED_LIMIT,
+)
 from onegin.records import JOB_STATUSES, TRIAL_STATUSES
+from onegin.records.store import TRIAL_NUMBER_MAX
 from onegin.scoring import HEALTH_COMPONENTS, OBJECTIVES
-from onegin.search_space import SPACE_NAMES
-from webapp.pagination import DEFAULT_PER_PAGE, MAX_PER_PAGE
+from onegin.search_space import MODALITIES, SPACE_NAMES, space_for
+from webapp.limits import Limits
+from webapp.pagination import DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE
 
 API = "/api/v1"
 Schema = dict[str, Any]
@@ -40,9 +59,15 @@ def _json(schema: Schema, description: str) -> Schema:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
-def _file(media: str, description: str) -> Schema:
+def _file(media: str, description: str, schema: Schema | None = None) -> Schema:
     return {"description": description,
-            "content": {media: {"schema": {"type": "string", "format": "binary"}}}}
+            "content": {media: {"schema": {"type": "string", "format": "binary"}
+                                if schema is None else schema}}}
+
+
+def _any_file(description: str) -> Schema:
+    """A stored file: its content type follows its extension (JSON, PNG, Keras…)."""
+    return _file("*/*", description + "; Content-Type from the file's extension", {})
 
 
 def _error(code: str) -> Schema:
@@ -50,15 +75,15 @@ def _error(code: str) -> Schema:
 
 
 def _op(summary: str, responses: dict[str, Schema], *, params: tuple[str, ...] = (),
-        body: Schema | None = None, public: bool = False, tag: str,
-        description: str | None = None) -> Schema:
+        body: Schema | None = None, body_required: bool = True, public: bool = False,
+        tag: str, description: str | None = None) -> Schema:
     operation: Schema = {"summary": summary, "tags": [tag], "responses": dict(responses)}
     if description:
         operation["description"] = description
     if params:
         operation["parameters"] = [{"$ref": f"#/components/parameters/{p}"} for p in params]
     if body is not None:
-        operation["requestBody"] = {"required": True,
+        operation["requestBody"] = {"required": body_required,
                                     "content": {"application/json": {"schema": body}}}
     if public:
         operation["security"] = []
@@ -113,9 +138,12 @@ def _paths() -> dict[str, Schema]:
                 "Sign in: trade an API token for a session cookie and a CSRF token",
                 {"200": {**_json(_ref("Session"), "signed in; sets the session cookie"),
                          "headers": {"Set-Cookie": {"schema": {"type": "string"}}}},
-                 "401": _error("Unauthorized"), "413": _error("TooLarge"),
+                 "400": _error("BadRequest"), "401": _error("Unauthorized"),
+                 "413": _error("TooLarge"), "415": _error("NotJson"),
                  "422": _error("ValidationFailed")},
-                body=_object({"token": {"type": "string"}}, required=["token"]),
+                body=_object({"token": {"type": "string", "minLength": 1,
+                                        "description": "an API token"}},
+                             required=["token"]),
                 public=True, tag="Session"),
             "delete": _op("Sign out: ends the session on the server, for every copy of "
                           "its cookie",
@@ -133,11 +161,12 @@ def _paths() -> dict[str, Schema]:
                 {"201": {**_json(_ref("Job"), "queued"),
                          "headers": {"Location": {"schema": {"type": "string"}}}},
                  "400": _error("BadRequest"), "403": _error("Forbidden"),
-                 "413": _error("TooLarge"), "422": _error("ValidationFailed"),
-                 "503": _error("Unavailable")},
-                params=_UNSAFE, body=_ref("JobRequest"), tag=jobs,
+                 "413": _error("TooLarge"), "415": _error("NotJson"),
+                 "422": _error("ValidationFailed"), "503": _error("Unavailable")},
+                params=_UNSAFE, body=_ref("JobRequest"), body_required=False, tag=jobs,
                 description="Every bad field is named at once in `fields`; a field over "
-                            "the caller's limit is named with the limit in `limits`."),
+                            "the caller's limit is named with the limit in `limits`. No "
+                            "body at all is a job of all the defaults."),
         },
         f"{API}/jobs/{{job_id}}": {
             "get": _op("One job", {"200": _json(_ref("Job"), "the job"),
@@ -174,7 +203,7 @@ def _paths() -> dict[str, Schema]:
              "404": _error("NotFound")}, params=_TRIAL_PARAMS, tag="Trials")},
         f"{API}/jobs/{{job_id}}/trials/{{number}}/artifacts/{{name}}": {"get": _op(
             "Download one of a trial's files (content type from its extension)",
-            {"200": _file("application/octet-stream", "the file, streamed"),
+            {"200": _any_file("the file, streamed"),
              "404": _error("NotFound")},
             params=(*_TRIAL_PARAMS, "ArtifactName"), tag="Trials")},
         f"{API}/jobs/{{job_id}}/best": {"get": _op(
@@ -187,7 +216,8 @@ def _paths() -> dict[str, Schema]:
              **_NO_BEST}, params=_JOB_PARAMS, tag=best)},
         f"{API}/jobs/{{job_id}}/best/best_hyperparameters.yaml": {"get": _op(
             "Download the best hyperparameters",
-            {"200": _file("application/yaml", "the YAML as an attachment"), **_NO_BEST},
+            {"200": _file("application/yaml", "the YAML as an attachment",
+                          {"type": "object"}), **_NO_BEST},
             params=_JOB_PARAMS, tag=best)},
         f"{API}/jobs/{{job_id}}/best/bundle.zip": {"get": _op(
             "Download the model, its YAML, metrics, architecture and plots as one zip",
@@ -199,7 +229,7 @@ def _paths() -> dict[str, Schema]:
              **_NO_BEST}, params=_JOB_PARAMS, tag=best)},
         f"{API}/jobs/{{job_id}}/best/artifacts/{{name}}": {"get": _op(
             "Download one of the best model's files",
-            {"200": _file("application/octet-stream", "the file, streamed"), **_NO_BEST},
+            {"200": _any_file("the file, streamed"), **_NO_BEST},
             params=(*_JOB_PARAMS, "ArtifactName"), tag=best)},
     }
 
@@ -231,13 +261,15 @@ def _token_schemas() -> dict[str, Schema]:
     }, required=["id", "name", "admin", "created_at", "last_used_at", "revoked_at"])}
 
 
-def _schemas() -> dict[str, Schema]:
+def _schemas(job_limits: Limits | None) -> dict[str, Schema]:
     number = {"type": "number"}
     when = _nullable("string", format="date-time")
     counts = _object({s: {"type": "integer"} for s in TRIAL_STATUSES},
                      required=list(TRIAL_STATUSES))
     health_weights = _object({c: {"type": "number", "minimum": 0, "maximum": 1}
-                              for c in HEALTH_COMPONENTS})
+                              for c in HEALTH_COMPONENTS}, required=list(HEALTH_COMPONENTS),
+                             description="every component's share of the health score; "
+                             "the six must sum to 1")
     limits = _object({k: {"type": "integer"} for k in
                       ("max_trials", "max_epochs", "max_concurrency")},
                      required=["max_trials", "max_epochs", "max_concurrency"])
@@ -277,36 +309,7 @@ def _schemas() -> dict[str, Schema]:
             "name": _nullable("string"), "csrf_token": _nullable("string"),
             "limits": limits, "auth_required": {"type": "boolean"},
         }, required=["name", "csrf_token", "limits", "auth_required"]),
-        "JobRequest": _object({
-            "name": {"type": "string", "maxLength": 200},
-            "dataset": {"type": "string", "description": "a name from /datasets"},
-            "trials": {"type": "integer", "minimum": 1},
-            "concurrency": {"type": "integer", "minimum": 1},
-            "epochs": {"type": "integer", "minimum": 1},
-            "objective": {"enum": list(OBJECTIVES)},
-            "weights": _object({"accuracy": number, "health": health_weights}),
-            "params": {"type": "object", "description": "parameter -> fixed value, "
-                       "{low, high} or {choices}"},
-            "space": {"enum": list(SPACE_NAMES),
-                      "description": "default: a practitioner's priors; wide: every option"},
-            "warm_start": {"type": "boolean",
-                           "description": "run known-good configurations first (default true)"},
-            "initial_params": {"type": "array", "maxItems": MAX_INITIAL,
-                               "items": {"type": "object"},
-                               "description": "configurations to run first, instead of the "
-                               "warm starts"},
-            "continue_from": _nullable("string", description="a finished job on the same "
-                                       "dataset and space whose trials seed this study"),
-            "hopeless_stop": {"type": "boolean", "description": "stop diverged, chance-level "
-                              "and far-too-slow trials early (default true)"},
-            "pruner": {"enum": list(PRUNERS)},
-            "seed": {"type": "integer", "minimum": 0, "maximum": SEED_LIMIT,
-                     "description": "default: a fresh random seed, recorded with the job"},
-            "plot_mode": {"enum": list(PLOT_MODES)},
-            "max_train_samples": _nullable("integer", minimum=1),
-            "max_eval_samples": _nullable("integer", minimum=1),
-            "time_limit": _nullable("number", exclusiveMinimum=0),
-        }),
+        "JobRequest": _job_request(job_limits, health_weights),
         "Job": _object({
             "id": {"type": "string"}, "name": {"type": "string"},
             "status": {"enum": list(JOB_STATUSES)}, "config": {"type": "object"},
@@ -365,6 +368,72 @@ def _schemas() -> dict[str, Schema]:
     }
 
 
+def _bounded(high: int, limits: Limits | None, attribute: str) -> Schema:
+    """A count from 1 whose maximum is the engine's, or this server's smaller limit."""
+    schema: Schema = {"type": "integer", "minimum": 1, "maximum": high}
+    if limits is not None:
+        schema["maximum"] = top = min(high, getattr(limits, attribute))
+        schema["description"] = (f"at most {top}, this server's {attribute}; a token may "
+                                 "have a lower limit (GET /session)")
+    return schema
+
+
+def _param_names() -> list[str]:
+    names: dict[str, None] = {}
+    for modality in MODALITIES:
+        for space in SPACE_NAMES:
+            names.update(dict.fromkeys(space_for(modality, name=space).names()))
+    return list(names)
+
+
+def _job_request(limits: Limits | None, health_weights: Schema) -> Schema:
+    """What `POST /jobs` takes: `OptimizationConfig`'s fields with the server's bounds."""
+    number = {"type": "number", "minimum": 0, "maximum": 1}
+    return _object({
+        "name": {"type": "string", "maxLength": MAX_NAME,
+                 "pattern": "^[^\\u0000-\\u001f\\u007f]*$",
+                 "description": "shown in lists; no control characters"},
+        "dataset": {"enum": list(DATASETS), "description": "a name from /datasets"},
+        "trials": _bounded(MAX_TRIALS, limits, "max_trials"),
+        "concurrency": _bounded(MAX_CONCURRENCY, limits, "max_concurrency"),
+        "epochs": _bounded(MAX_EPOCHS, limits, "max_epochs"),
+        "objective": {"enum": list(OBJECTIVES)},
+        "weights": {**_object({"accuracy": number, "health": health_weights}),
+                    "type": ["object", "null"],
+                    "description": "left out or null: the defaults from /scoring"},
+        "params": {"type": ["object", "null"],
+                   "propertyNames": {"enum": _param_names()},
+                   "description": "parameter -> fixed value, {low, high} or {choices}, "
+                   "within the legal bounds in /search-space; only the parameters of the "
+                   "dataset's modality (every bad one is named)"},
+        "space": {"enum": list(SPACE_NAMES),
+                  "description": "default: a practitioner's priors; wide: every option"},
+        "warm_start": {"type": "boolean",
+                       "description": "run known-good configurations first (default true)"},
+        "initial_params": {"type": ["array", "null"], "maxItems": MAX_INITIAL,
+                           "items": {"type": "object"},
+                           "description": "configurations to run first, instead of the "
+                           "warm starts; each must lie inside the job's search space"},
+        "initial_trials": {"type": ["array", "null"], "maxItems": MAX_INITIAL,
+                           "items": {"type": "object"}, "deprecated": True,
+                           "description": "the former name of initial_params"},
+        "continue_from": _nullable("string", pattern=f"^{JOB_ID_PATTERN.pattern}$",
+                                   description="the id of a finished job of the caller's "
+                                   "on the same dataset and space, whose trials seed this "
+                                   "study"),
+        "hopeless_stop": {"type": "boolean", "description": "stop diverged, chance-level "
+                          "and far-too-slow trials early (default true)"},
+        "pruner": {"enum": list(PRUNERS)},
+        "seed": {"type": "integer", "minimum": 0, "maximum": SEED_LIMIT,
+                 "description": "default: a fresh random seed, recorded with the job"},
+        "plot_mode": {"enum": list(PLOT_MODES)},
+        "max_train_samples": _nullable("integer", minimum=1, maximum=MAX_SAMPLES),
+        "max_eval_samples": _nullable("integer", minimum=1, maximum=MAX_SAMPLES),
+        "time_limit": _nullable("number", exclusiveMinimum=0, maximum=MAX_TIME_LIMIT,
+                                description="seconds; no new trials after it"),
+    }, description="Every field is optional; every bad one is named at once (422).")
+
+
 def _page(key: str, item: str) -> Schema:
     return _object({key: {"type": "array", "items": _ref(item)},
                     "total": {"type": "integer"}, "page": {"type": "integer"},
@@ -381,14 +450,16 @@ def _parameters() -> dict[str, Schema]:
                 "default": DEFAULT_PER_PAGE}
     return {
         "JobId": {"name": "job_id", "in": "path", "required": True,
-                  "schema": {"type": "string"}},
+                  "schema": {"type": "string", "pattern": f"^{JOB_ID_PATTERN.pattern}$"}},
         "TrialNumber": {"name": "number", "in": "path", "required": True,
-                        "schema": {"type": "integer", "minimum": 0}},
+                        "schema": {"type": "integer", "minimum": 0,
+                                   "maximum": TRIAL_NUMBER_MAX}},
         "ArtifactName": {"name": "name", "in": "path", "required": True,
                          "schema": {"type": "string"},
                          "description": "a file's path inside the folder, may contain '/' "
                                         "(e.g. plots/history.png)"},
-        "Page": query("page", {"type": "integer", "minimum": 1, "default": 1}, "1-based"),
+        "Page": query("page", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE,
+                               "default": 1}, "1-based; past the last page: an empty list"),
         "PerPage": query("per_page", per_page, "items per page"),
         "Status": query("status", {"enum": list(TRIAL_STATUSES)}, "only trials in it"),
         "TokenId": {"name": "token_id", "in": "path", "required": True,
@@ -410,15 +481,21 @@ def _responses() -> dict[str, Schema]:
         "NotFound": _json(error, "no such resource, or not the caller's"),
         "NoBest": _json(error, "no such job, or no best model yet"),
         "Conflict": _json(error, "the job's status does not allow it"),
-        "TooLarge": _json(error, "the body is larger than max_request_bytes"),
+        "TooLarge": _json(error, "the body is larger than max_request_bytes (also a "
+                          "chunked one)"),
+        "NotJson": _json(error, "a body that is not sent as application/json"),
         "ValidationFailed": _json(_ref("ValidationError"), "some fields are invalid"),
         "Unavailable": _json(error, "a backend is down; try again"),
         "ServerError": _json(error, "unexpected error (logged on the server)"),
     }
 
 
-def document() -> dict[str, Any]:
-    """The whole OpenAPI document (a fresh dict each call)."""
+def document(limits: Limits | None = None, *, auth_required: bool = True) -> dict[str, Any]:
+    """The whole OpenAPI document (a fresh dict each call): ``limits`` are the server's
+    default job limits; without auth every operation may also be called anonymously."""
+    security: list[dict[str, list[str]]] = [{"bearerAuth": []}, {"sessionCookie": []}]
+    if not auth_required:
+        security.append({})
     return {
         "openapi": "3.1.0",
         "info": {
@@ -433,7 +510,7 @@ def document() -> dict[str, Any]:
                 "Live events: Socket.IO namespace `/jobs` (see docs/api.md)."),
         },
         "servers": [{"url": "/"}],
-        "security": [{"bearerAuth": []}, {"sessionCookie": []}],
+        "security": security,
         "tags": [{"name": t} for t in ("Health", "Reference", "Session", "Jobs", "Trials",
                                        "Best model", "Tokens")],
         "paths": {**_paths(), **_token_paths()},
@@ -444,7 +521,7 @@ def document() -> dict[str, Any]:
                 "sessionCookie": {"type": "apiKey", "in": "cookie", "name": "onegin_session",
                                   "description": "set by POST /api/v1/session"},
             },
-            "schemas": {**_schemas(), **_token_schemas()},
+            "schemas": {**_schemas(limits), **_token_schemas()},
             "parameters": _parameters(),
             "responses": _responses(),
         },

@@ -1,7 +1,8 @@
 """Page parameters in, page envelopes out. Pure: no Flask, no database.
 
 The server caps ``per_page`` so a client can never ask for a whole big job in
-one response (dashboards that fetch everything choke at thousands of trials).
+one response (dashboards that fetch everything choke at thousands of trials),
+and ``page`` so the offset always fits the databases' 64-bit integers.
 """
 
 from __future__ import annotations
@@ -10,8 +11,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from onegin.errors import shown
+
 DEFAULT_PER_PAGE = 20
 MAX_PER_PAGE = 500
+MAX_PAGE = 2**31 - 1  # far past any real list; offset = (page-1)*per_page stays < 2**63
 
 
 @dataclass(frozen=True)
@@ -33,21 +37,30 @@ def parse_page(args: Mapping[str, str], *, default_per_page: int = DEFAULT_PER_P
     """The page asked for in query ``args``, or None and the reason for each bad parameter."""
     errors: dict[str, str] = {}
     values: dict[str, int] = {}
-    for name, default, high in (("page", 1, None), ("per_page", default_per_page, MAX_PER_PAGE)):
+    for name, default, high in (("page", 1, MAX_PAGE),
+                                ("per_page", default_per_page, MAX_PER_PAGE)):
         raw = args.get(name)
-        if raw is None or raw == "":
+        if raw is None:
             values[name] = default
             continue
-        try:
-            number = int(raw)
-        except ValueError:
-            errors[name] = f"must be an integer, got {raw!r}"
-            continue
-        if number < 1 or (high is not None and number > high):
-            errors[name] = (f"must be between 1 and {high}, got {number}" if high is not None
-                            else f"must be at least 1, got {number}")
-            continue
-        values[name] = number
+        number = _integer(raw)
+        if number is None:
+            errors[name] = f"must be an integer, got {shown(raw)}"
+        elif not 1 <= number <= high:
+            errors[name] = f"must be between 1 and {high}, got {shown(raw)}"
+        else:
+            values[name] = number
     if errors:
         return None, errors
     return Page(values["page"], values["per_page"]), {}
+
+
+def _integer(text: str) -> int | None:
+    """ASCII digits with an optional sign, else None. ``int()`` alone would also take
+    ``" 1_0 "`` and other scripts' digits, and refuse more than 4300 digits with a
+    ValueError; a long number is only ever out of range, so its digits are not converted."""
+    sign, digits = (text[0], text[1:]) if text[:1] in ("+", "-") else ("", text)
+    if not digits.isascii() or not digits.isdigit():
+        return None
+    significant = digits.lstrip("0")[:30] or "0"  # 30 digits are past every bound already
+    return int(sign + significant)

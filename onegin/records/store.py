@@ -422,12 +422,22 @@ def _live_sessions(session_ids: list[str]) -> list[sa.ColumnElement[bool]]:
             SessionRow.expires_at > _now(), TokenRow.revoked_at.is_(None)]
 
 
+# OFFSET and LIMIT are 64-bit in both databases; a larger Python int overflows the driver.
+_SQL_BIGINT_MAX = 2**63 - 1
+# Trial numbers are a 32-bit INTEGER column: a larger one names no trial (and >= 2**63
+# would overflow the driver rather than match nothing).
+TRIAL_NUMBER_MAX = 2**31 - 1
+
+
 def _check_page(offset: int, limit: int) -> None:
-    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
-        raise InvalidField("offset", f"must be a non-negative integer, got {offset!r}")
-    # No upper bound: the orchestrator reads whole jobs; the web API caps its own pages.
-    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-        raise InvalidField("limit", f"must be a positive integer, got {limit!r}")
+    # The orchestrator reads whole jobs (huge limits); the web API caps its own pages.
+    if (isinstance(offset, bool) or not isinstance(offset, int)
+            or not 0 <= offset <= _SQL_BIGINT_MAX):
+        raise InvalidField("offset", f"must be an integer from 0 to {_SQL_BIGINT_MAX}, "
+                                     f"got {offset!r}")
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= _SQL_BIGINT_MAX:
+        raise InvalidField("limit", f"must be an integer from 1 to {_SQL_BIGINT_MAX}, "
+                                    f"got {limit!r}")
 
 
 def _load_job(session: Session, job_id: str, *, for_update: bool = False) -> JobRow:
@@ -439,6 +449,9 @@ def _load_job(session: Session, job_id: str, *, for_update: bool = False) -> Job
 
 
 def _load_trial(session: Session, job_id: str, number: int) -> TrialRow:
+    if isinstance(number, bool) or not isinstance(number, int) \
+            or not 0 <= number <= TRIAL_NUMBER_MAX:
+        raise RecordNotFound("trial", f"{job_id}/{number}")
     query = (sa.select(TrialRow).where(TrialRow.job_id == job_id, TrialRow.number == number)
              .execution_options(populate_existing=True))
     row = session.scalars(query).one_or_none()

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from onegin.errors import ConfigError
+from onegin.errors import ConfigError, ConfigErrors
 from onegin.scoring import (
     DEFAULT_HEALTH_WEIGHTS,
     HEALTH_COMPONENTS,
@@ -63,9 +63,42 @@ def test_custom_weights_change_the_score() -> None:
     ],
 )
 def test_bad_weights_are_rejected_naming_the_field(data: dict, field: str) -> None:
-    with pytest.raises(ConfigError) as err:
+    with pytest.raises(ConfigErrors) as err:
         ScoringWeights.from_mapping(data)
-    assert err.value.field == field
+    assert [e.field for e in err.value.errors] == [field]
+
+
+@pytest.mark.parametrize(("data", "reason"), [
+    (True, "must be a mapping with accuracy and/or health, got True"),
+    (5, "must be a mapping with accuracy and/or health, got 5"),
+    ("0.5", "must be a mapping with accuracy and/or health, got '0.5'"),
+    ([0.5], "must be a mapping with accuracy and/or health, got [0.5]"),
+])
+def test_weights_that_are_no_mapping_name_the_field(data: object, reason: str) -> None:
+    with pytest.raises(ConfigErrors) as err:
+        ScoringWeights.from_mapping(data)
+    assert err.value.as_dict() == {"weights": reason}
+
+
+def test_every_bad_weight_is_named_at_once() -> None:
+    health = dict(DEFAULT_HEALTH_WEIGHTS) | {"gradient_health": True, "training_stability": 10**400,
+                                             "beauty": 0.1, 7: 0.1}
+    del health["neuron_utilization"]
+    with pytest.raises(ConfigErrors) as err:
+        ScoringWeights.from_mapping({"accuracy": float("nan"), "health": health, "colour": 1})
+    reasons = err.value.as_dict()
+    assert set(reasons) == {"weights.colour", "weights.accuracy", "weights.health.beauty",
+                            "weights.health.7", "weights.health.neuron_utilization",
+                            "weights.health.gradient_health", "weights.health.training_stability"}
+    assert reasons["weights.health.gradient_health"] == "must be a number, got True"
+    assert reasons["weights.health.training_stability"].startswith("must be between 0 and 1")
+    assert reasons["weights.health.neuron_utilization"] == "is missing"
+
+
+def test_all_zero_health_weights_do_not_sum_to_one() -> None:
+    with pytest.raises(ConfigErrors) as err:
+        ScoringWeights.from_mapping({"health": dict.fromkeys(HEALTH_COMPONENTS, 0)})
+    assert err.value.as_dict() == {"weights.health": "must sum to 1, got 0"}
 
 
 def test_weights_are_frozen() -> None:

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from onegin.datasets import DATASETS, facts_for
-from onegin.errors import ConfigError
+from onegin.errors import ConfigError, ConfigErrors
 from onegin.search_space import (
     LEARNING_RATE_RANGES,
     MAX_MACS,
@@ -266,9 +266,20 @@ def test_narrowing_the_learning_rate_replaces_every_branch() -> None:
     ],
 )
 def test_invalid_overrides_name_the_parameter(overrides: dict, field: str) -> None:
-    with pytest.raises(ConfigError) as err:
+    with pytest.raises(ConfigErrors) as err:
         space_for("image", overrides)
-    assert err.value.field == field
+    assert [e.field for e in err.value.errors] == [field]
+
+
+def test_every_bad_override_is_named_at_once() -> None:
+    with pytest.raises(ConfigErrors) as err:
+        space_for("image", {"colour": 3, "conv_layers": "two", "dropout": 10**400,
+                            "activation": "relu", "learning_rate": {"high": 5.0}})
+    reasons = err.value.as_dict()
+    assert set(reasons) == {"params.colour", "params.conv_layers", "params.dropout",
+                            "params.learning_rate.high"}
+    assert reasons["params.colour"].startswith("unknown parameter for image models")
+    assert "is not a number within" in reasons["params.dropout"]
 
 
 def test_resolve_checks_legal_bounds_and_accepts_either_space() -> None:
@@ -305,7 +316,7 @@ def test_check_holds_values_to_the_search_range() -> None:
 
 
 def test_lstm_parameter_is_unknown_for_images() -> None:
-    with pytest.raises(ConfigError, match="unknown parameter for image models"):
+    with pytest.raises(ConfigErrors, match="unknown parameter for image models"):
         space_for("image", {"lstm_units": 32})
 
 

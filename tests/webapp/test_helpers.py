@@ -11,14 +11,17 @@ from onegin.records import JobRecord, TokenRecord
 from onegin.settings import load_settings
 from webapp.downloads import bundle_members, content_type, listing
 from webapp.limits import Limits, check_limits, limits_for
-from webapp.pagination import MAX_PER_PAGE, Page, parse_page
+from webapp.pagination import MAX_PAGE, MAX_PER_PAGE, Page, parse_page
 from webapp.serialize import job_json
 
 
 @pytest.mark.parametrize(("args", "page", "errors"), [
     ({}, Page(1, 20), set()),
     ({"page": "3", "per_page": "50"}, Page(3, 50), set()),
-    ({"page": "", "per_page": str(MAX_PER_PAGE)}, Page(1, MAX_PER_PAGE), set()),
+    ({"page": str(MAX_PAGE), "per_page": str(MAX_PER_PAGE)}, Page(MAX_PAGE, MAX_PER_PAGE),
+     set()),
+    ({"page": "", "per_page": " 5"}, None, {"page", "per_page"}),  # an integer, or left out
+    ({"page": str(MAX_PAGE + 1)}, None, {"page"}),
     ({"page": "0"}, None, {"page"}),
     ({"page": "x", "per_page": "0"}, None, {"page", "per_page"}),
     ({"per_page": str(MAX_PER_PAGE + 1)}, None, {"per_page"}),

@@ -150,7 +150,8 @@ def test_body_errors(web_factory: WebFactory) -> None:
                              {"Content-Type": "application/json"}, data="{not json")
     assert broken.status_code == 400 and "not valid JSON" in body(broken)["error"]
     listed = web.client.post("/api/v1/jobs", headers=web.bearer(secret), json=[1, 2])
-    assert listed.status_code == 422 and body(listed)["fields"] == {"body": "must be a JSON object"}
+    assert listed.status_code == 422 and body(listed)["fields"] == {
+        "body": "must be a JSON object, got an array"}
 
 
 def test_list_pages_newest_first(web: Web) -> None:

@@ -15,6 +15,7 @@ from onegin.scoring import (
     describe_formula,
 )
 from onegin.search_space import MODALITIES, space_for
+from webapp.state import state
 
 bp = Blueprint("reference", __name__)
 
@@ -47,6 +48,8 @@ def scoring() -> Response:
 
 @bp.get("/openapi.json")
 def openapi() -> Response:
+    from webapp.limits import default_limits
     from webapp.openapi import document
 
-    return jsonify(document())
+    web = state()
+    return jsonify(document(default_limits(web.settings), auth_required=web.auth_required))

@@ -33,7 +33,7 @@ def who_am_i() -> Response:
 def create_session() -> Response:
     body = json_object()
     secret = body.get("token")
-    if not isinstance(secret, str) or not secret.strip():
+    if not isinstance(secret, str) or not secret:  # a blank one is simply no valid token
         raise validation_failed({"token": "is required: the API token to sign in with"})
     token, csrf = sign_in(secret.strip())
     return jsonify(_who(token.name, csrf, limits_for(token, state().settings).to_dict()))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request
 
 from onegin.artifacts import trial_prefix
+from onegin.errors import shown
 from onegin.records import TRIAL_STATUSES
 from webapp.api.common import load_job
 from webapp.auth import require_principal
@@ -21,9 +22,9 @@ bp.before_request(require_principal)
 def list_trials(job_id: str) -> Response:
     job = load_job(job_id)
     page, errors = parse_page(request.args)
-    status = request.args.get("status") or None
+    status = request.args.get("status")
     if status is not None and status not in TRIAL_STATUSES:
-        errors["status"] = f"must be one of {', '.join(TRIAL_STATUSES)}, got {status!r}"
+        errors["status"] = f"must be one of {', '.join(TRIAL_STATUSES)}, got {shown(status)}"
     if page is None or errors:
         raise validation_failed(errors)
     trials, total = state().services.records.list_trials(
