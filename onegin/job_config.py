@@ -178,9 +178,11 @@ def validate_config(data: Mapping[str, Any]) -> OptimizationConfig:
     """Check every field, collect every error, then build the frozen config."""
     if not isinstance(data, Mapping):
         raise ConfigErrors([ConfigError("body", "must be a JSON object")])
+    errors = [ConfigError(old, f"is the old name of {new}: give only {new}")
+              for old, new in LEGACY_FIELDS.items() if old in data and new in data]
     data = {LEGACY_FIELDS.get(k, k): v for k, v in data.items()}
     known = {_FIELD_NAMES.get(f.name, f.name) for f in fields(OptimizationConfig)}
-    errors = [ConfigError(k, "unknown field") for k in sorted(map(str, set(data) - known))]
+    errors += [ConfigError(k, "unknown field") for k in sorted(map(str, set(data) - known))]
     values: dict[str, Any] = {}
     for name, check in _CHECKS.items():
         if name in data:

@@ -54,6 +54,14 @@ def test_initial_params_are_stored_whole_and_the_old_name_still_reads() -> None:
     assert "initial_trials" not in config.to_dict()
 
 
+def test_the_old_and_the_new_name_together_are_refused_not_one_dropped() -> None:
+    # the fuzzer found {"initial_params": [0.0], "initial_trials": []} accepted: the old
+    # name's empty list silently replaced the new name's bad value
+    with pytest.raises(ConfigErrors) as err:
+        OptimizationConfig.from_dict({"initial_params": [0.0], "initial_trials": []})
+    assert "initial_trials" in err.value.as_dict()
+
+
 def test_new_search_fields_are_validated_by_name() -> None:
     with pytest.raises(ConfigErrors) as err:
         OptimizationConfig.from_dict({"space": "narrow", "warm_start": "yes",
