@@ -55,7 +55,7 @@ from benchmarks.common import environment, fresh_database, write  # noqa: E402
 
 TARGET_P95_MS = 100.0
 TARGET_GROWTH = 0.10
-WEB_THREADS = 100  # deploy/entrypoint.sh: WEB_THREADS' default
+WEB_THREADS = 400  # deploy/entrypoint.sh: WEB_THREADS' default
 SLEEP_MODULE = "benchmarks.sleep_worker"
 PROGRESS_PER_SECOND = 4  # the real trainer's cap: onegin.progress.Throttle(0.25)
 GRACE_S = 3.0  # after the load stops, for events still on their way to the watchers

@@ -68,7 +68,7 @@ case "$role" in
     export ONEGIN_WEB_PORT=${ONEGIN_WEB_PORT:-8000}
     exec gunicorn webapp.wsgi:app \
       --bind "$ONEGIN_WEB_HOST:$ONEGIN_WEB_PORT" \
-      --worker-class gthread --workers 1 --threads "${WEB_THREADS:-100}" \
+      --worker-class gthread --workers 1 --threads "${WEB_THREADS:-400}" \
       --graceful-timeout 20 --no-control-socket --access-logfile - --error-logfile - "$@"
     ;;
   orchestrator)
