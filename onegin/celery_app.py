@@ -5,6 +5,11 @@ task, prefetch of one, acknowledged late and rejected on worker loss). The
 embedded default uses kombu's filesystem transport, so several local worker
 processes share a queue with no server at all. Tasks are sent by name, so the
 orchestrator never imports the trainer and the workers never import Optuna.
+
+Through a broker outage: a worker reconnects for as long as it takes (its running
+task goes on: a trial's result travels through the control store, not the broker),
+and a task sent meanwhile is published again, a second apart, for ``patience``
+seconds (the ``outage_limit`` setting; the web app waits a moment only).
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ from typing import Any
 from celery import Celery
 from kombu import Queue
 
+from onegin.outages import publish_retry_policy
+from onegin.redis_client import CONNECT_TIMEOUT
 from onegin.settings import Settings, load_settings
 
 RUN_JOB = "onegin.run_job"
@@ -23,7 +30,8 @@ ORCHESTRATOR_QUEUE = "orchestrator"
 GPU_QUEUE = "gpu"
 
 
-def broker_options(settings: Settings) -> dict[str, Any]:
+def broker_options(settings: Settings, patience: float | None = None) -> dict[str, Any]:
+    """Transport options: the filesystem's folders, or Redis's timeouts and reconnect waits."""
     if settings.broker_url.startswith("filesystem://"):
         folder = Path(settings.home) / "broker"
         for sub in ("queue", "processed", "control"):
@@ -36,17 +44,33 @@ def broker_options(settings: Settings) -> dict[str, Any]:
             "store_processed": False,
             "polling_interval": 0.1,
         }
+    policy = publish_retry_policy(settings.outage_limit if patience is None else patience)
     # a trial may train for hours: never let Redis hand a running task to a second worker
-    return {"visibility_timeout": 12 * 3600}
+    return {
+        "visibility_timeout": 12 * 3600,
+        # reconnect as the publish retry policy does (kombu's default waits grow to 30 s)
+        **{k: v for k, v in policy.items() if k.startswith("interval_")},
+        "socket_connect_timeout": CONNECT_TIMEOUT,
+        "socket_keepalive": True,
+    }
 
 
-def create_celery(settings: Settings | None = None) -> Celery:
+def create_celery(settings: Settings | None = None, *, patience: float | None = None) -> Celery:
+    """The app; a task it sends waits ``patience`` seconds (None: ``outage_limit``) for a
+    broker that is down before the send fails."""
     settings = settings or load_settings()
+    patience = settings.outage_limit if patience is None else patience
     app = Celery("onegin", set_as_current=True)
     app.conf.update(
         broker_url=settings.broker_url,
-        broker_transport_options=broker_options(settings),
+        broker_transport_options=broker_options(settings, patience),
         broker_connection_retry_on_startup=True,
+        broker_connection_max_retries=None,  # a worker outlives any outage; jobs fail past it
+        task_publish_retry=True,
+        task_publish_retry_policy=publish_retry_policy(patience),
+        # a running trial survives a broker outage (its result goes through the control
+        # store); cancelling it would throw away its training
+        worker_cancel_long_running_tasks_on_connection_loss=False,
         result_backend=None,
         task_ignore_result=True,
         task_serializer="json",

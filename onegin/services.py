@@ -2,7 +2,10 @@
 
 Workers need only the control store, the event bus and the artifact store;
 the record store (the database) is opened only by the orchestrator and the
-web app. Handles are per process: a forked child opens its own.
+web app. Handles are per process: a forked child opens its own. ``patience`` is
+how long a call to Redis or the artifact store waits for an unreachable service:
+the ``outage_limit`` for the processes that run jobs, a moment for the web app,
+which answers 503 instead of keeping a request waiting.
 """
 
 from __future__ import annotations
@@ -33,20 +36,27 @@ def control_url(events_url: str) -> str:
 class Services:
     settings: Settings
     pid: int = field(default_factory=os.getpid)
+    patience: float | None = None  # seconds; None: settings.outage_limit
+
+    @property
+    def waits_for(self) -> float:
+        """Seconds a call waits for an unreachable Redis or artifact store."""
+        return self.settings.outage_limit if self.patience is None else self.patience
 
     @cached_property
     def control(self) -> ControlStore:
-        return open_control_store(control_url(self.settings.events_url))
+        return open_control_store(control_url(self.settings.events_url),
+                                  patience=self.waits_for)
 
     @cached_property
     def events(self) -> EventBus:
-        return open_event_bus(self.settings.events_url)
+        return open_event_bus(self.settings.events_url, patience=self.waits_for)
 
     @cached_property
     def artifacts(self) -> ArtifactStore:
         return open_artifact_store(
             self.settings.artifacts_url, endpoint_url=self.settings.s3_endpoint_url,
-            region=self.settings.s3_region,
+            region=self.settings.s3_region, patience=self.waits_for,
         )
 
     @cached_property

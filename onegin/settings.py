@@ -25,6 +25,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import yaml
 
 from onegin.errors import ConfigError
+from onegin.outages import DEFAULT_OUTAGE_LIMIT
 
 ENV_PREFIX = "ONEGIN_"
 CONFIG_ENV = "ONEGIN_CONFIG"
@@ -259,6 +260,11 @@ class Settings:
         30.0, "Seconds without a heartbeat after which a running trial counts as lost; "
         "must exceed heartbeat_interval.", _positive_float,
         roles=EVERY))
+    outage_limit: float = field(metadata=setting(
+        DEFAULT_OUTAGE_LIMIT, "Seconds an outage of Redis, the database or the artifact "
+        "store is ridden out (reconnecting with backoff, then resuming from the records) "
+        "before the jobs it holds up fail, each with an error naming the service.",
+        _positive_float, roles={ORCHESTRATOR, GPU_WORKER}))
     shutdown_grace: float = field(metadata=setting(
         10.0, "Seconds a GPU worker told to stop (SIGTERM) lets its running trial go on, "
         "when the trial's progress says it will finish within them; otherwise, or once "

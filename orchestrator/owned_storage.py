@@ -264,3 +264,8 @@ class OwnedStudyStorage(BaseStorage):
 
     def remove_session(self) -> None:
         self._backend.remove_session()
+
+    def close(self) -> None:
+        """Release the pooled database connections (the storage reconnects if used again)."""
+        self._backend.remove_session()
+        self._backend.engine.dispose()

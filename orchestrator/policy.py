@@ -33,6 +33,18 @@ def is_lost(last_beat: float | None, now: float, timeout: float) -> bool:
     return last_beat is not None and now - last_beat > timeout
 
 
+def watching_since(since: float, last_look: float, now: float, interval: float,
+                   timeout: float) -> float:
+    """When the runner's watch of the heartbeats began: now, if it looked away for longer
+    than a heartbeat interval plus half the timeout (it was held up by an outage of Redis,
+    when the workers could not beat either), else when it began before.
+
+    A beat is judged against ``max(beat, watch start)``, so after such a gap a worker
+    gets a whole timeout to beat again before its trial counts as lost.
+    """
+    return now if now - last_look > interval + timeout / 2 else since
+
+
 REDISPATCH_FACTOR = 10  # unstarted this many heartbeat timeouts: send the task again
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import logging
+import math
 import statistics
 import sys
 import time
@@ -19,7 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import optuna
 import yaml
@@ -31,6 +32,7 @@ from onegin.control import ClaimOutcome
 from onegin.events import job_progress_data, make_event
 from onegin.hopeless import predicted_too_slow, slow_evidence
 from onegin.job_config import OptimizationConfig
+from onegin.outages import OutagePastLimit, outage_kind, ride_out, service_names
 from onegin.records import InvalidTransition, JobRecord
 from onegin.services import Services
 from orchestrator import policy
@@ -40,6 +42,7 @@ from orchestrator.sweeper import sweep_job
 from orchestrator.trial_results import result_fields
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 ASK_THREADS = 8  # asks at once, at most: a first round of asks is storage round trips
 # The ask threads run TPE (CPU-bound, holding the GIL); this thread mostly waits on
 # Redis and the database. Python hands the GIL over every 5 ms by default, so each
@@ -164,12 +167,16 @@ class JobRunner:
         self._unwritten: dict[int, dict[str, Any]] = {}  # trial -> record fields queued in later
         self._last_beat = 0.0
         self._last_check = float("-inf")
+        self._last_reap = self._watching_since = clock()  # see `_reap_lost`
+        settings = services.settings
+        self._service_names = service_names(settings.database_url, settings.broker_url,
+                                            settings.artifacts_url)
 
     # ---- lifecycle -------------------------------------------------------
     def run(self) -> JobRecord:
-        job = self.records.get_job(self.job_id)
+        job = self._ride_out(lambda: self.records.get_job(self.job_id))
         if job.terminal:  # a message for a finished job: make sure it is closed, no more
-            sweep_job(self.services, self.job_id, terminal=True)
+            self._ending(lambda: sweep_job(self.services, self.job_id, terminal=True))
             return job
         ttl = self.services.settings.heartbeat_timeout
         if self.control.claim(self.job_id, JOB_CLAIM, self.owner, ttl=ttl) is not \
@@ -178,29 +185,133 @@ class JobRunner:
         switch_interval = sys.getswitchinterval()
         sys.setswitchinterval(SWITCH_INTERVAL)
         try:
-            job = self._start(job)
-            if job.terminal:  # cancelled before it started: nothing was opened
-                self.control.finish(self.job_id, JOB_CLAIM, {"status": job.status})
-                return job
-            self._resume()
-            while not self._finished():
-                self._step()
+            try:
+                job = self._ride_out(self._reload)  # nothing to forget yet: this opens it
+                if job.terminal:  # cancelled before it started: nothing was opened
+                    self.control.finish(self.job_id, JOB_CLAIM, {"status": job.status})
+                    return job
+                self._loop()
+            finally:
+                self._close_study()
+                sys.setswitchinterval(switch_interval)
+            return self._ending(self._finalize)
         except (JobBusy, JobHandedOver):
             raise  # another orchestrator finishes the job, not us
         except JobCannotStart as exc:
             log.error("job %s cannot start: %s", self.job_id, exc)
-            return self._end("failed", error=f"the job could not start: {exc}")
+            return self._ending(partial(self._end, "failed",
+                                        error=f"the job could not start: {exc}"))
+        except OutagePastLimit as exc:
+            log.error("job %s fails: %s", self.job_id, exc)
+            return self._ending(partial(self._end, "failed", error=str(exc)))
         except Exception as exc:
             log.exception("job %s failed", self.job_id)
             try:
                 self._catch_up()  # record what did finish
             except Exception:
                 log.exception("job %s: pending record writes failed too", self.job_id)
-            return self._end("failed", error=f"orchestrator error: {exc!r}")
-        finally:
-            self._close_asks()
-            sys.setswitchinterval(switch_interval)
-        return self._finalize()
+            return self._ending(partial(self._end, "failed",
+                                        error=f"orchestrator error: {exc!r}"))
+
+    # ---- outages ---------------------------------------------------------
+    def _loop(self) -> None:
+        """Step until the job is done, riding out outages of the services it needs.
+
+        A turn that fails because a service is unreachable is not repeated: once the
+        services answer again, the runner resumes from the records, the study and the
+        control store, exactly as a restarted orchestrator would (`_reload`). The
+        outage counts from the start of the turn that first failed; a turn that goes
+        through ends it. Past ``outage_limit`` the job fails (`OutagePastLimit`).
+        """
+        limit = self.services.settings.outage_limit
+        since: float | None = None
+        while True:
+            started = time.monotonic()
+            try:
+                if self._finished():
+                    return
+                self._step()
+                if since is not None:
+                    log.info("job %s: resumed after %.1f s of outage", self.job_id,
+                             started - since)
+                since = None
+            except Exception as exc:
+                kind = outage_kind(exc)
+                if kind is None:
+                    raise
+                since = started if since is None else since
+                if time.monotonic() - since >= limit:
+                    raise OutagePastLimit(self._service_names[kind], limit) from exc
+                log.warning("job %s: %s unreachable (%s); riding it out for up to %g s",
+                            self.job_id, self._service_names[kind], exc, limit)
+                if self._ride_out(self._reload, since=since).terminal:
+                    raise JobBusy(self.job_id) from exc  # ended elsewhere meanwhile
+
+    def _ride_out(self, unit: Callable[[], T], *, since: float | None = None) -> T:
+        """``unit()``, retried through an outage of up to ``outage_limit`` seconds."""
+        return ride_out(unit, limit=self.services.settings.outage_limit, since=since,
+                        names=self._service_names, on_wait=self._keep_claim)
+
+    def _ending(self, end: Callable[[], T]) -> T:
+        """Record the job's end however long the services take to come back: a job left
+        `running` with nobody on it is worse than a late ending. Safe to repeat: a job
+        may be set to the status it has. A shutdown meanwhile hands the job over."""
+        return ride_out(end, limit=math.inf, names=self._service_names,
+                        on_wait=self._keep_claim)
+
+    def _keep_claim(self) -> None:
+        """While waiting out an outage: keep the job's claim, and hand over on shutdown."""
+        if self.stopping():
+            self.control.release(self.job_id, JOB_CLAIM, self.owner)
+            raise JobHandedOver(self.job_id)
+        try:
+            self.control.heartbeat(self.job_id, JOB_CLAIM, self.owner)
+        except Exception as exc:  # Redis may be what is down
+            log.debug("job %s: claim not refreshed: %s", self.job_id, exc)
+
+    def _reload(self) -> JobRecord:
+        """Open the job, or after an outage open it again: make the pending writes that
+        can still be made, forget what this runner held in memory, then load the records,
+        the study and the control store and adopt the trials in flight, as a restarted
+        orchestrator does."""
+        self._flush_pending()
+        self._close_study()
+        self.in_flight.clear()
+        self.ready.clear()
+        self.later.clear()
+        self._unwritten.clear()
+        self.cursor = None  # events are replayed; handling one again changes nothing
+        self._slot_waits = False
+        self._progress_changed = True
+        if not self.control.heartbeat(self.job_id, JOB_CLAIM, self.owner):
+            raise JobBusy(self.job_id)  # taken over while the services were away
+        job = self._start(self.records.get_job(self.job_id))
+        if not job.terminal:
+            self._watching_since = self._last_reap = self.clock()
+            self._resume()
+        return job
+
+    def _flush_pending(self) -> None:
+        """Pending writes survive an outage: each stays queued until it went through.
+        One that fails for another reason is dropped: `_reload` rebuilds what it meant
+        (a trial's result from the control store, its record from the study)."""
+        while self.later:
+            try:
+                self.later[0]()
+            except Exception as exc:
+                if outage_kind(exc) is not None:
+                    raise  # still away: try again after a wait
+                log.warning("job %s: pending write dropped (%r); rebuilt from the records",
+                            self.job_id, exc)
+            self.later.popleft()
+
+    def _close_study(self) -> None:
+        """Stop the ask threads (asks under way end first: their trials are adopted) and
+        release the study's database connections."""
+        self._close_asks()
+        study: optuna.Study | None = getattr(self, "study", None)
+        if study is not None:
+            owned_storage(study).close()
 
     def _start(self, job: JobRecord) -> JobRecord:
         """Take the job (queued -> running) and load what it needs; `JobCannotStart` names
@@ -224,9 +335,11 @@ class JobRunner:
             self.study = open_study(self.job_id, self.config,
                                     self.services.settings.database_url, earlier)
         except Exception as exc:
+            if outage_kind(exc) is not None:
+                raise  # not the job's fault: ridden out, then opened again
             raise JobCannotStart(str(exc) or repr(exc)) from exc
         self.asks = AskPool(self._ask, threads=min(self.config.concurrency, ASK_THREADS))
-        self.started_at = self.clock()
+        self.started_at = getattr(self, "started_at", self.clock())  # kept when reopened
         self.cancel_requested = job.status == "cancelling"
         self.waiting = job.waiting
         if job.best_score is not None and job.best_trial_number is not None:
@@ -303,7 +416,8 @@ class JobRunner:
                 self._check_waiting(now)
         self._fill_slots()  # dispatch first: bookkeeping can wait, idle workers cannot
         if self.later:
-            self.later.popleft()()
+            self.later[0]()
+            self.later.popleft()  # only once done: a write cut short by an outage stays
         elif self._progress_changed:  # once the burst is settled: one count, one event
             self._publish_progress()
 
@@ -489,15 +603,16 @@ class JobRunner:
         number, status, result = outcome.number, outcome.status, outcome.result
         fields: dict[str, Any] = {"status": status, "finished_at": outcome.finished_at,
                                   "error": result.get("error")}
+        # skip_if_finished: told already when a write after it was cut short by an outage
         if status == "completed":
             score = float(result["total_score"])
-            self.study.tell(number, score)
+            self.study.tell(number, score, skip_if_finished=True)
             fields |= result_fields(result)
         elif status == "pruned":
-            self.study.tell(number, state=TrialState.PRUNED)
+            self.study.tell(number, state=TrialState.PRUNED, skip_if_finished=True)
             fields |= result_fields(result)
         else:
-            self.study.tell(number, state=TrialState.FAIL)
+            self.study.tell(number, state=TrialState.FAIL, skip_if_finished=True)
         self._write_record(number, **fields)  # with any still queued, before the job's best
         if status == "completed":
             self._update_best(number, float(result["total_score"]), result.get("val_accuracy"))
@@ -506,13 +621,20 @@ class JobRunner:
     # ---- failures and cancellation ---------------------------------------
     def _reap_lost(self) -> None:
         now, timeout = self.clock(), self.services.settings.heartbeat_timeout
+        # a beat older than this runner's watch counts from the watch's start: while it
+        # was held up (an outage of Redis), the workers could not beat either
+        self._watching_since = policy.watching_since(
+            self._watching_since, self._last_reap, now,
+            self.services.settings.heartbeat_interval, timeout)
+        self._last_reap = now
         for number in list(self.in_flight):
             result = self.control.result(self.job_id, number)
             if result is not None:  # finished while we missed its event (e.g. a restart)
                 self._on_result(number, result)
                 continue
             beat = self.control.last_heartbeat(self.job_id, number)
-            if beat is not None and policy.is_lost(beat[1], now, timeout):
+            if beat is not None and policy.is_lost(max(beat[1], self._watching_since), now,
+                                                   timeout):
                 self._lose(number, f"no heartbeat from {beat[0]} for over {timeout:.0f}s")
             elif beat is None and policy.needs_redispatch(
                     self.in_flight[number].dispatched_at, now, timeout):
@@ -663,14 +785,16 @@ class JobRunner:
         self.later.append(partial(self._write_record, number))
 
     def _write_record(self, number: int, **fields: Any) -> None:
-        merged = self._unwritten.pop(number, {}) | fields
+        merged = self._unwritten.get(number, {}) | fields
         if merged:
             self.records.upsert_trial(self.job_id, number, **merged)
+        self._unwritten.pop(number, None)  # once written: an outage keeps the fields queued
 
     def _catch_up(self) -> None:
         """Do every write still pending, so a write made now lands after them."""
         while self.later:
-            self.later.popleft()()
+            self.later[0]()
+            self.later.popleft()
 
     def _beat(self) -> None:
         if not self.control.heartbeat(self.job_id, JOB_CLAIM, self.owner):
@@ -725,8 +849,8 @@ class JobRunner:
         status = policy.final_job_status(self.cancel_requested,
                                          self.records.trial_counts(self.job_id), self.failure)
         job = self.records.get_job(self.job_id)
-        if job.best_trial_number is not None:
-            self._publish_best(job)
+        if job.best_trial_number is not None:  # past the outage limit: the job fails
+            self._ride_out(partial(self._publish_best, job))
         error = None if status != "failed" else self.failure or "no trial completed"
         return self._end(status, error=error)
 

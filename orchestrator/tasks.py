@@ -10,6 +10,7 @@ from celery.signals import worker_ready
 
 from onegin import worker_stopping
 from onegin.celery_app import GPU_QUEUE, ORCHESTRATOR_QUEUE, RUN_JOB
+from onegin.outages import OutagePastLimit, outage_kind
 from onegin.queue_depth import BrokerUnavailable, queue_depth
 from onegin.services import get_services
 from orchestrator.runner import JobBusy, JobHandedOver, JobRunner
@@ -56,6 +57,12 @@ def run_job_task(self: Any, job_id: str) -> str:
     except JobHandedOver:
         # this worker is stopping (SIGTERM): the next orchestrator resumes the job now
         raise self.retry(countdown=0) from None
+    except Exception as exc:
+        if outage_kind(exc) is None and not isinstance(exc, OutagePastLimit):
+            raise
+        # the job could not even be opened (or its end recorded): try again later
+        log.error("job %s: %s; trying again later", job_id, exc)
+        raise self.retry(countdown=services.settings.heartbeat_timeout) from None
     return job.status
 
 

@@ -29,7 +29,7 @@ from webapp.errors import register_error_handlers
 from webapp.headers import install_security_headers
 from webapp.metrics import Metrics
 from webapp.realtime import create_socketio
-from webapp.state import EXTENSION, WebState, auth_required, state
+from webapp.state import EXTENSION, REQUEST_PATIENCE, WebState, auth_required, state
 
 log = logging.getLogger(__name__)
 SESSION_COOKIE = "onegin_session"
@@ -75,7 +75,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     """A web app on ``settings`` (default: `load_settings()`), or on ready ``services``."""
     global socketio
     if services is None:
-        services = Services(settings or load_settings())
+        services = Services(settings or load_settings(), patience=REQUEST_PATIENCE)
     settings = services.settings
     app = Flask(__name__, static_folder="static", template_folder="templates")
     app.config.update(

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from webapp.studies import StudyReader
 
 EXTENSION = "onegin"
+# seconds a request waits for Redis, the broker or S3 to come back before it answers 503
+REQUEST_PATIENCE = 2.0
 LOOPBACK_HOSTS: frozenset[str] = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 
 
@@ -54,7 +56,7 @@ class WebState:
             if self._celery is None:
                 from onegin.celery_app import create_celery
 
-                self._celery = create_celery(self.settings)
+                self._celery = create_celery(self.settings, patience=REQUEST_PATIENCE)
             return self._celery
 
     @property

@@ -14,6 +14,7 @@ from onegin.artifacts._protocol import ArtifactInfo, ArtifactStore
 from onegin.artifacts._retry import RetryingArtifactStore
 from onegin.artifacts.errors import InvalidArtifactKey
 from onegin.errors import ConfigError
+from onegin.outages import DEFAULT_OUTAGE_LIMIT
 
 _BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 _FIELD = "artifacts_url"
@@ -24,7 +25,7 @@ def open_artifact_store(
     *,
     endpoint_url: str | None = None,
     region: str = "us-east-1",
-    retries: int = 4,
+    patience: float = DEFAULT_OUTAGE_LIMIT,
     multipart_threshold: int | None = None,
 ) -> ArtifactStore:
     """The store for ``url``, wrapped in ``RetryingArtifactStore``.
@@ -32,10 +33,11 @@ def open_artifact_store(
     ``file:///abs/path`` and ``file://rel/path`` give a local folder;
     ``s3://bucket/optional/prefix`` an S3/MinIO bucket (``endpoint_url`` for
     MinIO; the bucket is created on first write; every key gets the prefix).
-    Nothing is contacted here: call ``ping()`` for readiness.
+    Nothing is contacted here: call ``ping()`` for readiness. A transient failure is
+    retried for up to ``patience`` seconds (the ``outage_limit`` setting).
     """
-    if not isinstance(retries, int) or retries < 0:
-        raise ConfigError("artifact_retries", f"must be an integer >= 0, got {retries!r}")
+    if isinstance(patience, bool) or not isinstance(patience, int | float) or patience < 0:
+        raise ConfigError("outage_limit", f"must be a number of seconds >= 0, got {patience!r}")
     parts = urlsplit(url)
     if parts.query or parts.fragment:
         raise ConfigError(_FIELD, "must not have a query string or fragment")
@@ -58,7 +60,7 @@ def open_artifact_store(
             f"unsupported scheme {parts.scheme!r}; use file:///abs/path, file://rel/path "
             "or s3://bucket/prefix",
         )
-    return RetryingArtifactStore(inner, retries=retries)
+    return RetryingArtifactStore(inner, patience=patience)
 
 
 def _parse_s3(netloc: str, path: str) -> tuple[str, str]:

@@ -18,6 +18,8 @@ import redis
 
 from onegin.control.store import ClaimOutcome, Clock, ControlStore, check_reason
 from onegin.events.schema import check_job_id, check_trial_number
+from onegin.outages import DEFAULT_OUTAGE_LIMIT
+from onegin.redis_client import open_probe, open_redis
 
 # ARGV[1] is "now" in unix seconds, or "" to read the server's clock.
 _NOW = """
@@ -56,11 +58,17 @@ return 1
 """
 
 class RedisControlStore:
-    """ControlStore over Redis; ``clock`` None means the Redis server's clock."""
+    """ControlStore over Redis; ``clock`` None means the Redis server's clock.
+
+    Each command waits up to ``patience`` seconds for an unreachable Redis
+    (`onegin.redis_client`). The scripts are safe to send again after a lost reply:
+    a claim is re-entrant for its owner, a heartbeat and a finish idempotent.
+    """
 
     def __init__(self, url: str, *, clock: Clock | None = None,
-                 key_ttl: int = 7 * 24 * 3600) -> None:
-        self._client: redis.Redis = redis.Redis.from_url(url, decode_responses=True)
+                 key_ttl: int = 7 * 24 * 3600, patience: float = DEFAULT_OUTAGE_LIMIT) -> None:
+        self._client: redis.Redis = open_redis(url, patience=patience)
+        self._probe: redis.Redis = open_probe(url)
         self._clock = clock
         self._key_ttl = key_ttl
         self._claim = self._client.register_script(_CLAIM)
@@ -119,12 +127,13 @@ class RedisControlStore:
 
     def ping(self) -> None:
         try:
-            self._client.ping()
+            self._probe.ping()
         except redis.RedisError as exc:
             raise ConnectionError(f"control Redis is unreachable: {exc}") from exc
 
     def close(self) -> None:
         self._client.close()
+        self._probe.close()
 
     def _now(self) -> str:
         return "" if self._clock is None else repr(float(self._clock()))

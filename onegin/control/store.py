@@ -67,12 +67,15 @@ class ControlStore(Protocol):
     def close(self) -> None: ...
 
 
-def open_control_store(url: str, *, clock: Clock | None = None) -> ControlStore:
+def open_control_store(url: str, *, clock: Clock | None = None,
+                       patience: float | None = None) -> ControlStore:
     """``local:///abs/dir`` -> LocalControlStore; ``redis://`` / ``rediss://`` -> RedisControlStore.
 
     ``clock`` (unix seconds) stamps heartbeats; tests inject one to age a claim
     without sleeping. Without it the local store uses ``time.time`` and Redis
     its own server clock, so workers on hosts with skewed clocks still agree.
+    ``patience``: seconds a Redis command waits for an unreachable server (None: the
+    default outage limit).
     """
     kind, target = parse_backend_url(url, "control_url")
     if kind == "local":
@@ -81,7 +84,9 @@ def open_control_store(url: str, *, clock: Clock | None = None) -> ControlStore:
         return LocalControlStore(target, clock=clock)
     from onegin.control.redis_store import RedisControlStore
 
-    return RedisControlStore(target, clock=clock)
+    if patience is None:
+        return RedisControlStore(target, clock=clock)
+    return RedisControlStore(target, clock=clock, patience=patience)
 
 
 def check_reason(reason: object) -> str:

@@ -56,8 +56,12 @@ def parse_backend_url(url: str, field: str) -> tuple[Literal["local", "redis"], 
     raise ConfigError(field, f"{url!r}: expected local:///abs/dir, redis:// or rediss://")
 
 
-def open_event_bus(url: str) -> EventBus:
-    """``local:///abs/dir`` -> LocalEventBus; ``redis://`` / ``rediss://`` -> RedisEventBus."""
+def open_event_bus(url: str, *, patience: float | None = None) -> EventBus:
+    """``local:///abs/dir`` -> LocalEventBus; ``redis://`` / ``rediss://`` -> RedisEventBus.
+
+    ``patience``: seconds a Redis command waits for an unreachable server (None: the
+    default outage limit).
+    """
     kind, target = parse_backend_url(url, "events_url")
     if kind == "local":
         from onegin.events.local import LocalEventBus
@@ -65,4 +69,4 @@ def open_event_bus(url: str) -> EventBus:
         return LocalEventBus(target)
     from onegin.events.redis_bus import RedisEventBus
 
-    return RedisEventBus(target)
+    return RedisEventBus(target) if patience is None else RedisEventBus(target, patience=patience)

@@ -27,6 +27,8 @@ from onegin.events.schema import (
     job_room,
     parse_event,
 )
+from onegin.outages import DEFAULT_OUTAGE_LIMIT
+from onegin.redis_client import open_probe, open_redis
 
 log = logging.getLogger(__name__)
 
@@ -44,11 +46,15 @@ class RedisEventBus:
     ``maxlen`` trims each stream approximately (a reader that falls further
     behind loses the oldest events); ``key_ttl`` expires a stream that has had
     no event for that long, so an abandoned job's log does not stay forever.
+    Each command waits up to ``patience`` seconds for an unreachable Redis
+    (`onegin.redis_client`); a publish retried after a lost reply may add its
+    event twice, which readers tolerate (they also replay events after a restart).
     """
 
     def __init__(self, url: str, *, channel: str = SOCKETIO_CHANNEL, maxlen: int = 100_000,
-                 key_ttl: int = 7 * 24 * 3600) -> None:
-        self._client: redis.Redis = redis.Redis.from_url(url, decode_responses=True)
+                 key_ttl: int = 7 * 24 * 3600, patience: float = DEFAULT_OUTAGE_LIMIT) -> None:
+        self._client: redis.Redis = open_redis(url, patience=patience)
+        self._probe: redis.Redis = open_probe(url)
         self._relay = socketio.RedisManager(url, channel=channel, write_only=True)
         self._maxlen = maxlen
         self._key_ttl = key_ttl
@@ -89,12 +95,13 @@ class RedisEventBus:
 
     def ping(self) -> None:
         try:
-            self._client.ping()
+            self._probe.ping()
         except redis.RedisError as exc:
             raise ConnectionError(f"event bus Redis is unreachable: {exc}") from exc
 
     def close(self) -> None:
         self._client.close()
+        self._probe.close()
         relay_client = getattr(self._relay, "redis", None)
         if relay_client is not None:
             relay_client.close()

@@ -452,14 +452,15 @@ def test_s3_unreachable_endpoint_fails_ping_fast_and_retries_data() -> None:
     with pytest.raises(ArtifactStoreUnavailable):
         store.ping()
     assert time.monotonic() - started < 5
-    delays: list[float] = []
+    time_line = Timeline()
     retrying = RetryingArtifactStore(
         S3ArtifactStore("onegin-unreachable", endpoint_url=endpoint, connect_timeout=1),
-        retries=2, sleep=delays.append,
+        patience=0.5, base_delay=0.2, jitter=lambda: 1.0, sleep=time_line.sleep,
+        clock=time_line.clock,
     )
     with pytest.raises(ArtifactStoreUnavailable):
         retrying.put_bytes("jobs/a/x", b"x")
-    assert len(delays) == 2
+    assert time_line.delays == [0.2, pytest.approx(0.3)]  # the last wait ends at the limit
 
 
 def _client_error(code: str, status: int) -> Exception:
@@ -516,11 +517,11 @@ def test_open_artifact_store_picks_the_backend(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store = open_artifact_store(f"file://{tmp_path}/abs")
-    assert isinstance(store, RetryingArtifactStore) and store.retries == 4
+    assert isinstance(store, RetryingArtifactStore) and store.patience == 120
     assert isinstance(store.inner, LocalArtifactStore) and store.inner.root == tmp_path / "abs"
     monkeypatch.chdir(tmp_path)
-    relative = open_artifact_store("file://rel/artifacts", retries=1)
-    assert isinstance(relative, RetryingArtifactStore) and relative.retries == 1
+    relative = open_artifact_store("file://rel/artifacts", patience=1.5)
+    assert isinstance(relative, RetryingArtifactStore) and relative.patience == 1.5
     assert isinstance(relative.inner, LocalArtifactStore)
     assert relative.inner.root == tmp_path / "rel" / "artifacts"
     s3 = open_artifact_store("s3://my-bucket/team/onegin", endpoint_url="http://127.0.0.1:1")
@@ -560,6 +561,21 @@ def test_importing_the_package_does_not_import_boto3(tmp_path: Path) -> None:
 
 
 # -- retry wrapper ---------------------------------------------------------------
+
+
+class Timeline:
+    """A clock that moves only when the code under test sleeps, and the sleeps it took."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.delays: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.delays.append(seconds)
+        self.now += seconds
 
 
 class FlakyStore:
@@ -643,36 +659,40 @@ PERMANENT = [
 def test_retry_recovers_from_transient_errors_with_growing_delays(
     tmp_path: Path, error: BaseException
 ) -> None:
-    delays: list[float] = []
+    time_line = Timeline()
     flaky = FlakyStore(tmp_path, failures=3, error=error)
-    store = RetryingArtifactStore(flaky, retries=4, base_delay=0.1, max_delay=10,
-                                  sleep=delays.append)
+    store = RetryingArtifactStore(flaky, patience=10, base_delay=0.1, max_delay=10,
+                                  sleep=time_line.sleep, clock=time_line.clock)
     assert store.put_bytes("jobs/a/x", b"x").size == 1
     assert flaky.calls == 4
+    delays = time_line.delays
     assert len(delays) == 3
     assert delays[0] < delays[1] < delays[2]
     assert 0.05 <= delays[0] <= 0.1 and 0.2 <= delays[2] <= 0.4
 
 
-def test_retry_gives_up_after_its_budget(tmp_path: Path) -> None:
-    delays: list[float] = []
-    flaky = FlakyStore(tmp_path, failures=10, error=ArtifactStoreUnavailable("down"))
-    store = RetryingArtifactStore(flaky, retries=2, sleep=delays.append)
+def test_retry_gives_up_once_the_outage_lasted_its_patience(tmp_path: Path) -> None:
+    time_line = Timeline()
+    flaky = FlakyStore(tmp_path, failures=100, error=ArtifactStoreUnavailable("down"))
+    store = RetryingArtifactStore(flaky, patience=1.0, base_delay=0.2, max_delay=2,
+                                  jitter=lambda: 1.0, sleep=time_line.sleep,
+                                  clock=time_line.clock)
     with pytest.raises(ArtifactStoreUnavailable):
         store.get_bytes("jobs/a/x")
-    assert (flaky.calls, len(delays)) == (3, 2)
+    assert time_line.delays == [0.2, 0.4, pytest.approx(0.4)]  # 1 s in all, then no more
+    assert flaky.calls == 4
 
 
 @pytest.mark.parametrize("error", PERMANENT, ids=repr)
 def test_retry_never_repeats_permanent_errors(
     tmp_path: Path, error: BaseException
 ) -> None:
-    delays: list[float] = []
+    time_line = Timeline()
     flaky = FlakyStore(tmp_path, failures=1, error=error)
-    store = RetryingArtifactStore(flaky, retries=4, sleep=delays.append)
+    store = RetryingArtifactStore(flaky, sleep=time_line.sleep, clock=time_line.clock)
     with pytest.raises(type(error)):
         store.list("jobs/")
-    assert (flaky.calls, delays) == (1, [])
+    assert (flaky.calls, time_line.delays) == (1, [])
 
 
 def test_retry_delays_double_and_cap() -> None:
@@ -694,9 +714,11 @@ def test_ping_is_not_retried(tmp_path: Path) -> None:
 
 
 def test_retry_wrapper_covers_every_operation(tmp_path: Path) -> None:
-    delays: list[float] = []
+    time_line = Timeline()
+    delays = time_line.delays
     flaky = FlakyStore(tmp_path / "store", failures=0, error=TimeoutError())
-    store = RetryingArtifactStore(flaky, retries=1, sleep=delays.append)
+    store = RetryingArtifactStore(flaky, patience=5, sleep=time_line.sleep,
+                                  clock=time_line.clock)
     source = tmp_path / "f"
     source.write_bytes(b"f")
     calls: list[Callable[[], object]] = [
