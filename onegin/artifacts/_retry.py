@@ -22,7 +22,7 @@ from typing import BinaryIO, TypeVar
 from onegin.artifacts._protocol import ArtifactInfo, ArtifactStore
 from onegin.artifacts.errors import ArtifactError
 from onegin.errors import OneginError
-from onegin.outages import ARTIFACTS, DEFAULT_OUTAGE_LIMIT, Backoff, ride_out
+from onegin.outages import DEFAULT_OUTAGE_LIMIT, Backoff, ride_out
 
 _T = TypeVar("_T")
 
@@ -47,7 +47,7 @@ def is_transient(exc: BaseException) -> bool:
 
 
 def _transient_kind(exc: BaseException) -> str | None:
-    return ARTIFACTS if is_transient(exc) else None
+    return "the artifact store" if is_transient(exc) else None
 
 
 class RetryingArtifactStore:
