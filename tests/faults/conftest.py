@@ -9,13 +9,12 @@ task, with an out-of-memory stand-in for models of 256 dense units or more.
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
 import redis
@@ -70,15 +69,10 @@ class FaultCluster:
             self.s3_gate.restore()
 
     def worker_running(self, pid: int) -> Process:
-        """The worker process whose pool child ``pid`` is (a trial's ``worker`` says it)."""
-        group = _process_group(pid)
+        """The worker process whose pool child ``pid`` is (a trial's ``worker`` says it):
+        each worker leads its own process group."""
+        group = os.getpgid(pid)
         return next(w for w in self.workers if w.proc.pid == group)
-
-
-def _process_group(pid: int) -> int:
-    import os
-
-    return os.getpgid(pid)
 
 
 @pytest.fixture(scope="session")
@@ -157,13 +151,3 @@ def orchestrator(cluster: FaultCluster, tmp_path: Path) -> Iterator[Process]:
     yield process
     _end_leftover_jobs(cluster)
     process.kill(signal.SIGTERM)
-
-
-def started_at(watch_start: float) -> float:
-    return time.monotonic() - watch_start
-
-
-def dump_logs(*paths: Path) -> Any:
-    """The tails of process logs, for an assertion message."""
-    return "\n".join(f"--- {p}\n{p.read_text(errors='replace')[-3000:]}" for p in paths
-                     if p.exists())

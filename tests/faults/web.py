@@ -6,9 +6,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import threading
+import time
 import urllib.error
 import urllib.request
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
