@@ -264,7 +264,7 @@ class Settings:
         DEFAULT_OUTAGE_LIMIT, "Seconds an outage of Redis, the database or the artifact "
         "store is ridden out (reconnecting with backoff, then resuming from the records) "
         "before the jobs it holds up fail, each with an error naming the service.",
-        _positive_float, roles={ORCHESTRATOR, GPU_WORKER}))
+        _positive_float, roles={ORCHESTRATOR, GPU_WORKER, SCALER}))
     shutdown_grace: float = field(metadata=setting(
         10.0, "Seconds a GPU worker told to stop (SIGTERM) lets its running trial go on, "
         "when the trial's progress says it will finish within them; otherwise, or once "
