@@ -35,8 +35,11 @@ def test_a_corrupt_dataset_fails_the_job_within_three_trials(
     finished = watcher.wait_for(of_type("job_finished"), timeout=FINISH)
     assert finished["data"]["status"] == "failed"
     checked = assert_job_invariant(cluster.services, job_id, failed_naming="x.png")
-    assert 1 <= len(checked.trials) <= 3, [(t.number, t.status) for t in checked.trials]
-    assert all(t.status == "failed" and "x.png" in (t.error or "") for t in checked.trials)
+    ran = [t for t in checked.trials if t.started_at is not None or t.status != "cancelled"]
+    assert 1 <= len(ran) <= 3, [(t.number, t.status) for t in checked.trials]
+    assert all(t.status == "failed" and "x.png" in (t.error or "") for t in ran)
+    # at most the one asked ahead is left, cancelled before it ever started
+    assert len(checked.trials) - len(ran) <= 1
     assert not [t for t in checked.trials if t.retry_of is not None]
 
 
