@@ -134,7 +134,7 @@ class LocalWorkers:
     def start(self) -> LocalWorkers:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         cores = os.cpu_count() or 1
-        threads = self.settings.tf_threads or max(1, cores // self.count)
+        threads = self.settings.tf_threads or max(1, cores // max(1, self.count))  # 0: none
         env = child_environ(self.settings, GPU_WORKER) | {
             "ONEGIN_TF_THREADS": str(threads), "TF_CPP_MIN_LOG_LEVEL": "2",
         }

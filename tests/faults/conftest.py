@@ -25,7 +25,7 @@ from onegin.records import JOB_TERMINAL
 from onegin.services import Services, use_services
 from onegin.settings import Settings, load_settings
 from orchestrator.tasks import submit_job
-from tests.faults.fault_worker import OOM_ENV
+from tests.faults.oom import OOM_ENV
 from tests.faults.servers import MotoServer, PostgresCluster, RedisServer, TcpGate
 from tests.integration.harness import EventWatcher, Process, of_type
 

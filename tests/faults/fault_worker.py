@@ -18,8 +18,8 @@ from typing import Any
 from gpu_worker import tasks, trainer  # noqa: F401  (tasks: registers the real task)
 from gpu_worker.trial_spec import TrialSpec
 from onegin.progress import Progress
+from tests.faults.oom import OOM_ENV
 
-OOM_ENV = "ONEGIN_TEST_OOM_DENSE_UNITS"
 OOM_MESSAGE = ("OOM when allocating tensor with shape[1048576,4096] and type float on "
                "/job:localhost/replica:0/task:0/device:GPU:0 (fault-injection stand-in)")
 _real_train_trial = trainer.train_trial
@@ -30,9 +30,9 @@ def _too_big(spec: TrialSpec) -> bool:
     return threshold is not None and int(spec.params.get("dense_units", 0)) >= int(threshold)
 
 
-def train_trial(spec: TrialSpec, out_dir: Path, hooks: Any) -> Any:
+def train_trial(spec: TrialSpec, out_dir: Path, hooks: Any, **kwargs: Any) -> Any:
     if not _too_big(spec):
-        return _real_train_trial(spec, out_dir, hooks)
+        return _real_train_trial(spec, out_dir, hooks, **kwargs)
     report = hooks.on_progress
 
     def out_of_memory_at_first_batch(progress: Progress) -> None:
@@ -44,7 +44,9 @@ def train_trial(spec: TrialSpec, out_dir: Path, hooks: Any) -> Any:
             report(progress)
 
     return _real_train_trial(spec, out_dir,
-                             dataclasses.replace(hooks, on_progress=out_of_memory_at_first_batch))
+                             dataclasses.replace(hooks, on_progress=out_of_memory_at_first_batch),
+                             **kwargs)
 
 
-trainer.train_trial = train_trial  # the worker looks it up at each trial
+trainer.train_trial = train_trial  # the worker looks it up at each trial (workers only:
+# the tests import the switch from tests.faults.oom, never this module)

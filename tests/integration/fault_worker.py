@@ -26,10 +26,7 @@ from gpu_worker.trial_spec import TrialSpec
 from onegin.celery_app import TRAIN_TRIAL
 from onegin.progress import Progress
 from onegin.services import get_services
-
-OOM_RATE = 0.00617
-UNREACHABLE_RATE = 0.01234
-SCORE = 0.8
+from tests.integration.fault_rates import OOM_RATE, SCORE, UNREACHABLE_RATE
 
 
 def _is(value: object, rate: float) -> bool:

@@ -23,7 +23,7 @@ from onegin.settings import Settings
 from orchestrator.runner import JobRunner
 from orchestrator.sweeper import sweep_job
 from orchestrator.tasks import CeleryDispatcher
-from tests.integration.fault_worker import OOM_RATE, UNREACHABLE_RATE
+from tests.integration.fault_rates import OOM_RATE, UNREACHABLE_RATE
 from tests.integration.harness import Process, embedded_settings, tiny_config
 
 FAULTY = "tests.integration.fault_worker"

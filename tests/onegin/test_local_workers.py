@@ -143,3 +143,15 @@ def test_a_wrapped_command_whose_parent_is_already_gone_does_not_start() -> None
                           text=True, check=False)
     assert done.returncode == parent_death.EXIT_PARENT_GONE
     assert "parent 1 is gone" in done.stderr
+
+
+def test_no_local_workers_start_and_stop_cleanly_when_tf_threads_is_unset(
+        tmp_path: Path) -> None:
+    # `onegin web --workers 0` crashed dividing the cores among zero workers (CI, where
+    # ONEGIN_TF_THREADS is unset; developers' shells set it)
+    from onegin.local_workers import LocalWorkers
+
+    bare = load_settings(env={}, overrides={"home": str(tmp_path)})
+    assert bare.tf_threads is None
+    with LocalWorkers(bare, 0) as workers:
+        assert workers.processes == []
