@@ -286,7 +286,10 @@ def test_without_the_hopeless_stop_a_diverging_trial_fails_for_good(
 
 def test_time_limit_stops_asking_for_trials(cluster: tuple[Services, list[Process]]) -> None:
     services, _ = cluster
-    job_id, runner = run_job(services, tiny_config(trials=50, concurrency=1, time_limit=1))
+    # no hopeless stop: with the time spent after one trial, a trial stopped at chance
+    # (a fresh seed's bad draw) would leave none completed and fail the job
+    job_id, runner = run_job(services, tiny_config(trials=50, concurrency=1, time_limit=1,
+                                                   hopeless_stop=False))
     job = runner.run()
     trials, total = services.records.list_trials(job_id)
     assert job.status == "completed"
