@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -14,10 +13,9 @@ from contextlib import contextmanager
 from typing import Any
 
 import socketio
-from werkzeug.serving import make_server
 
 from onegin.settings import Settings
-from tests.fixtures.services import free_port
+from tests.webapp.test_realtime import serving
 
 Message = tuple[str, Any]
 
@@ -27,15 +25,8 @@ def serving_web(settings: Settings) -> Iterator[str]:
     """`create_app` (auth off) served by Werkzeug in a thread; yields its base URL."""
     from webapp.app import create_app
 
-    app = create_app(dataclasses.replace(settings, auth="off"))
-    server = make_server("127.0.0.1", free_port(), app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
+    with serving(create_app(dataclasses.replace(settings, auth="off"))) as url:
+        yield url
 
 
 @contextmanager

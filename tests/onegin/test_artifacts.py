@@ -41,6 +41,7 @@ from onegin.artifacts import (
 )
 from onegin.errors import ConfigError
 from tests.fixtures.services import free_port
+from tests.fixtures.timeline import Timeline
 
 MIB = 1 << 20
 JOB = "abc"
@@ -563,19 +564,6 @@ def test_importing_the_package_does_not_import_boto3(tmp_path: Path) -> None:
 # -- retry wrapper ---------------------------------------------------------------
 
 
-class Timeline:
-    """A clock that moves only when the code under test sleeps, and the sleeps it took."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.delays: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.delays.append(seconds)
-        self.now += seconds
 
 
 class FlakyStore:

@@ -34,21 +34,7 @@ from onegin.outages import (
 from onegin.records import RecordStoreUnavailable
 from onegin.settings import load_settings
 from orchestrator.policy import is_lost, watching_since
-
-
-class Timeline:
-    """A clock that moves only when the code under test sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.delays: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.delays.append(seconds)
-        self.now += seconds
+from tests.fixtures.timeline import Timeline
 
 
 def _raised_from(outer: Exception, inner: Exception) -> Exception:
