@@ -127,8 +127,8 @@ class HopelessCallback(_Stopper):
     Keras' ``TerminateOnNaN``). After the first epoch (the first with enough steps,
     `chance_check_due`; there the loss must not have left a uniform guess's either)
     and the last: validation accuracy and loss no better than the majority class and
-    the class prior (`at_chance`), so a chance-level model is recorded pruned, never
-    completed.
+    the class prior (`at_chance`; early, the training loss too), so a chance-level
+    model is recorded pruned, never completed.
     Evidence batches are 1-based within their epoch.
     """
 
@@ -156,11 +156,13 @@ class HopelessCallback(_Stopper):
             return
         val_accuracy = _finite((logs or {}).get("val_accuracy"))
         val_loss = _finite((logs or {}).get("val_loss"))
-        start = uniform_loss(self._num_classes) if due == "early" else None
-        if at_chance(val_accuracy, val_loss, self._chance, self._prior, start):
-            self._stop("chance", {"val_accuracy": val_accuracy, "chance": self._chance,
-                                  "val_loss": val_loss, "prior_loss": self._prior,
-                                  "epoch": self.epoch})
+        early = due == "early"
+        start = uniform_loss(self._num_classes) if early else None
+        train_loss = _finite((logs or {}).get("loss")) if early else None
+        if at_chance(val_accuracy, val_loss, self._chance, self._prior, start, train_loss):
+            evidence = {"val_accuracy": val_accuracy, "chance": self._chance,
+                        "val_loss": val_loss, "prior_loss": self._prior, "epoch": self.epoch}
+            self._stop("chance", evidence | ({} if train_loss is None else {"loss": train_loss}))
 
 
 def _finite(value: Any) -> float | None:

@@ -63,22 +63,30 @@ def uniform_loss(num_classes: int) -> float:
 
 
 def at_chance(val_accuracy: float | None, val_loss: float | None, chance: float,
-              prior: float, start: float | None = None) -> bool:
+              prior: float, start: float | None = None,
+              train_loss: float | None = None) -> bool:
     """No better than the majority class, and the loss no better than the class prior.
 
     The loss test spares a model that learns slowly (an LSTM on imbalanced text): its
     argmax may still be the majority class while its loss is already under the
     prior's. Early in training pass ``start`` (`uniform_loss`): on imbalanced data a
     learning model first descends from ln K towards the prior, so early only a loss
-    no better than both shows that nothing is being learned. Non-finite metrics say
-    nothing here (`diverged` judges those).
+    no better than both shows that nothing is being learned. Early, pass the epoch's
+    ``train_loss`` too: batch normalization's moving statistics lag the weights for
+    the first hundreds of steps, so a model that is learning can still score at chance
+    on validation (a warm-start CNN on 400 digits: chance after epoch 1, 0.90 after
+    epoch 3); a training loss under the reference shows it learns. Non-finite metrics
+    say nothing here (`diverged` judges those).
     """
     if val_accuracy is None or val_loss is None:
         return False
     if not (math.isfinite(val_accuracy) and math.isfinite(val_loss)):
         return False
     reference = prior if start is None else max(prior, start)
-    return val_accuracy <= chance + CHANCE_MARGIN and val_loss >= PRIOR_LOSS_RATIO * reference
+    limit = PRIOR_LOSS_RATIO * reference
+    if train_loss is not None and math.isfinite(train_loss) and train_loss < limit:
+        return False
+    return val_accuracy <= chance + CHANCE_MARGIN and val_loss >= limit
 
 
 def chance_check_due(epoch: int, epochs: int,

@@ -165,6 +165,20 @@ def test_early_chance_spares_a_model_on_its_way_from_a_uniform_guess_to_the_prio
     assert verdicts == [False, True]  # spared early, at chance at the end of its budget
 
 
+def test_early_chance_spares_a_model_whose_training_loss_is_falling() -> None:
+    """Batch norm's moving statistics lag: validation at chance while training learns."""
+    val_at_chance = {"val_accuracy": 0.1, "val_loss": 2.4}
+    verdicts = []
+    for epoch, loss in ((1, 1.2), (1, 2.3), (3, 1.2)):
+        hopeless = HopelessCallback(10, 0.1, math.log(10), epochs=3, steps_per_epoch=13)
+        hopeless.set_model(_model())
+        hopeless.on_epoch_begin(epoch - 1)
+        hopeless.on_epoch_end(epoch - 1, val_at_chance | {"loss": loss})
+        verdicts.append(hopeless.stopped and hopeless.stopped.evidence.get("loss"))
+    # spared early; stopped early when training is stuck too; at the end validation decides
+    assert verdicts == [None, 2.3, None]
+
+
 def test_chance_spares_a_model_whose_loss_is_already_under_the_prior() -> None:
     hopeless = HopelessCallback(2, 0.866, 0.394, epochs=3, steps_per_epoch=10)
     hopeless.set_model(_model())

@@ -197,7 +197,7 @@ def test_a_trial_at_chance_is_pruned_after_its_first_epoch(tmp_path: Path) -> No
     assert (result.status, result.prune_reason) == ("pruned", "chance")
     assert result.epochs_run == 1 and result.pruned_at_epoch == 1
     evidence = result.prune_evidence or {}
-    assert set(evidence) == {"val_accuracy", "chance", "val_loss", "prior_loss", "epoch"}
+    assert set(evidence) == {"val_accuracy", "chance", "val_loss", "prior_loss", "loss", "epoch"}
     assert evidence["chance"] == pytest.approx(16 / 150)  # the majority class's share
     assert evidence["prior_loss"] == pytest.approx(math.log(10), abs=0.01)
     assert result.total_score == result.val_accuracy

@@ -80,6 +80,13 @@ def test_early_at_chance_needs_no_progress_from_a_uniform_guess_either() -> None
     assert uniform_loss(1) == pytest.approx(math.log(2))
 
 
+def test_early_at_chance_needs_a_stuck_training_loss_when_one_is_given() -> None:
+    start = uniform_loss(10)
+    assert at_chance(0.1, 2.4, 0.1, start, start, train_loss=2.3)
+    assert not at_chance(0.1, 2.4, 0.1, start, start, train_loss=1.2)
+    assert at_chance(0.1, 2.4, 0.1, start, start, train_loss=float("nan"))
+
+
 def test_chance_is_judged_after_the_first_epoch_with_enough_steps_and_the_last() -> None:
     steps = MIN_CHANCE_STEPS
     assert [chance_check_due(e, 5, steps) for e in range(1, 6)] == [
