@@ -197,20 +197,25 @@ def test_sigterm_hands_the_job_to_the_next_orchestrator_at_once(
 
 
 def test_pruning_stops_a_bad_trial_early(cluster: tuple[Services, list[Process]]) -> None:
+    """The median pruner, not the hopeless stop, ends the bad trial: it judges once five
+    trials have finished (`make_pruner`), from the epoch after the warm-up (3 of 10).
+    Without hopeless stops the worker reads the stop flag at epoch ends: 600 digits make
+    an epoch long enough that the flag is read well before the last."""
     services, _ = cluster
     good = {"learning_rate": 0.01, "optimizer": "adam"}
     bad = {"learning_rate": 1e-5, "optimizer": "sgd"}
-    config = tiny_config(trials=3, concurrency=1, epochs=5, pruner="median",
+    config = tiny_config(trials=6, concurrency=1, epochs=10, max_train_samples=600,
+                         pruner="median", hopeless_stop=False,
                          params=TINY_MODEL | {"learning_rate": {"low": 1e-5, "high": 1e-2}},
-                         initial_params=[good, good, bad])
+                         initial_params=[good] * 5 + [bad])
     job_id, runner = run_job(services, config)
     assert runner.run().status == "completed"
-    trials = assert_consistent(services, job_id, 3)
-    pruned = trials[2]
-    assert pruned.status == "pruned"
-    assert pruned.metrics["epochs_run"] < 5
-    assert pruned.intermediate and len(pruned.intermediate) < 5
-    assert [t.status for t in trials[:2]] == ["completed"] * 2
+    trials = assert_consistent(services, job_id, 6)
+    pruned = trials[5]
+    assert (pruned.status, pruned.metrics["prune_reason"]) == ("pruned", "pruner")
+    assert 4 <= pruned.metrics["epochs_run"] < 10
+    assert pruned.intermediate and len(pruned.intermediate) < 10
+    assert [t.status for t in trials[:5]] == ["completed"] * 5
 
 
 def test_invalid_job_configurations_name_every_field() -> None:
