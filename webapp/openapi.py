@@ -364,7 +364,12 @@ def _schemas(job_limits: Limits | None) -> dict[str, Schema]:
             "importances": {"type": "object", "additionalProperties": number,
                             "description": "parameter -> importance (fANOVA); empty "
                             "before two trials completed"},
-        }, required=["history", "importances"]),
+            "importance_trials": {
+                "type": "integer", "minimum": 0,
+                "description": "the completed trials the importances rank: while the job "
+                "runs, the last ranking is served at once and refreshed in the background, "
+                "so it may lag the history; once the job has ended, all of them"},
+        }, required=["history", "importances", "importance_trials"]),
     }
 
 

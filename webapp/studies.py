@@ -3,8 +3,8 @@
 The web app only reads studies (the orchestrator is their one writer), so the
 storage is opened without creating tables or checking the schema, and a job
 whose study does not exist yet (still queued) reads as empty. Importances
-(fANOVA, seeded) cost real CPU on big studies, so they are cached until the
-study gains a completed trial.
+(fANOVA, seeded) cost real CPU on big studies: `webapp.importances` decides when
+they are computed.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from __future__ import annotations
 import logging
 import math
 import threading
-from collections import OrderedDict
 from collections.abc import Iterable, Mapping
+from functools import partial
 from typing import Any
 
 import optuna
@@ -22,10 +22,10 @@ import sqlalchemy as sa
 from onegin.job_config import OptimizationConfig
 from onegin.search_space import ConditionalFloatParam, SearchSpace
 from orchestrator.study import study_name
+from webapp.importances import ImportanceCache, Ranked
 
 log = logging.getLogger(__name__)
 MIN_TRIALS_FOR_IMPORTANCE = 2
-_CACHE_SIZE = 64
 
 
 def open_storage(url: str) -> optuna.storages.RDBStorage:
@@ -79,27 +79,38 @@ def merged_branches(trials: Iterable[optuna.trial.FrozenTrial],
 
 
 class StudyReader:
-    """Reads the studies in one database; caches importances per (job, completed trials)."""
+    """Reads the studies in one database; importances come from an `ImportanceCache`."""
 
     def __init__(self, database_url: str) -> None:
         self.database_url = database_url
         self._storage: optuna.storages.RDBStorage | None = None
         self._lock = threading.Lock()
-        self._importances: OrderedDict[tuple[str, int, int], dict[str, float]] = OrderedDict()
+        self.importances = ImportanceCache()
 
-    def summary(self, job_id: str, config: Mapping[str, Any]) -> dict[str, Any]:
-        """``{"history": [...], "importances": {...}}``; both empty before the study exists.
+    def summary(self, job_id: str, config: Mapping[str, Any], *,
+                final: bool = True) -> dict[str, Any]:
+        """``{"history": [...], "importances": {...}, "importance_trials": n}``; empty
+        before the study exists.
 
         ``config`` is the job's (its space names the parameters); trials still
-        waiting to be asked (the warm starts) are not history yet.
+        waiting to be asked (the warm starts) are not history yet. ``final``: the job
+        has ended, so its importances must rank every trial; while it runs they may
+        rank fewer (``importance_trials`` says how many completed trials they rank).
         """
         study = self._load(job_id)
         if study is None:
-            return {"history": [], "importances": {}}
+            return {"history": [], "importances": {}, "importance_trials": 0}
         trials = [t for t in study.get_trials(deepcopy=False)
                   if t.state != optuna.trial.TrialState.WAITING]
-        return {"history": history(trials),
-                "importances": self._importance(job_id, config, trials)}
+        complete = [t for t in trials if t.state == optuna.trial.TrialState.COMPLETE]
+        ranked = Ranked(None, 0, {})
+        if len(complete) >= MIN_TRIALS_FOR_IMPORTANCE:
+            key = (len(complete), max(t.number for t in complete))
+            ranked = self.importances.get(
+                job_id, key, len(complete), partial(_rank, job_id, config, complete),
+                final=final)
+        return {"history": history(trials), "importances": dict(ranked.values),
+                "importance_trials": ranked.trials}
 
     def delete(self, job_id: str) -> None:
         """Drop the job's study, if it has one."""
@@ -123,6 +134,7 @@ class StudyReader:
             return self._storage
 
     def close(self) -> None:
+        self.importances.close()
         with self._lock:
             if self._storage is not None:
                 self._storage.engine.dispose()
@@ -136,28 +148,16 @@ class StudyReader:
         except KeyError:
             return None
 
-    def _importance(self, job_id: str, config: Mapping[str, Any],
-                    trials: list[optuna.trial.FrozenTrial]) -> dict[str, float]:
-        complete = [t for t in trials if t.state == optuna.trial.TrialState.COMPLETE]
-        if len(complete) < MIN_TRIALS_FOR_IMPORTANCE:
-            return {}
-        key = (job_id, len(complete), max(t.number for t in complete))
-        with self._lock:
-            if key in self._importances:
-                self._importances.move_to_end(key)
-                return dict(self._importances[key])
-        try:
-            study = optuna.create_study(direction="maximize")  # in memory: a view to rank
-            study.add_trials(merged_branches(
-                complete, OptimizationConfig.from_dict(config).space()))
-            evaluator = optuna.importance.FanovaImportanceEvaluator(seed=0)
-            found = optuna.importance.get_param_importances(study, evaluator=evaluator)
-            values = {name: float(value) for name, value in found.items()}
-        except (RuntimeError, ValueError) as exc:  # e.g. every parameter fixed
-            log.info("no importances for job %s: %s", job_id, exc)
-            values = {}
-        with self._lock:
-            self._importances[key] = values
-            while len(self._importances) > _CACHE_SIZE:
-                self._importances.popitem(last=False)
-        return dict(values)
+
+def _rank(job_id: str, config: Mapping[str, Any],
+          complete: list[optuna.trial.FrozenTrial]) -> dict[str, float]:
+    """fANOVA (seeded) over the completed trials, conditional branches merged."""
+    try:
+        study = optuna.create_study(direction="maximize")  # in memory: a view to rank
+        study.add_trials(merged_branches(complete, OptimizationConfig.from_dict(config).space()))
+        evaluator = optuna.importance.FanovaImportanceEvaluator(seed=0)
+        found = optuna.importance.get_param_importances(study, evaluator=evaluator)
+    except (RuntimeError, ValueError) as exc:  # e.g. every parameter fixed
+        log.info("no importances for job %s: %s", job_id, exc)
+        return {}
+    return {name: float(value) for name, value in found.items()}

@@ -601,7 +601,8 @@ def create_fake_app(*, auth: bool = False, step: float = 0.1,
         names = space_for(get_spec(job.config["dataset"]).modality).names()
         raw = [1 / (i + 1.5) for i in range(len(names))]
         importances = {n: round(v / sum(raw), 4) for n, v in zip(names, raw, strict=True)}
-        return jsonify(history=history, importances=importances)
+        return jsonify(history=history, importances=importances,
+                       importance_trials=sum(h["state"] == "COMPLETE" for h in history))
 
     @socketio.on("connect", namespace=SOCKETIO_NAMESPACE)
     def connect(_auth: Any = None) -> bool:

@@ -14,7 +14,7 @@ def test_empty_before_the_orchestrator_starts(web: Web) -> None:
     _, secret = web.token()
     job_id = web.submit(secret)["id"]
     data = body(web.client.get(f"/api/v1/jobs/{job_id}/study", headers=web.bearer(secret)))
-    assert data == {"history": [], "importances": {}}
+    assert data == {"history": [], "importances": {}, "importance_trials": 0}
 
 
 def test_history_and_importances(web: Web) -> None:
@@ -30,7 +30,7 @@ def test_history_and_importances(web: Web) -> None:
     study.tell(first, 0.4)
     data = body(web.client.get(url, headers=web.bearer(secret)))
     assert data == {"history": [{"number": 0, "value": 0.4, "state": "COMPLETE"}],
-                    "importances": {}}  # one completed trial is not enough
+                    "importances": {}, "importance_trials": 0}  # one is not enough
 
     for value in (0.6, None, 0.9, 0.7):
         trial = study.ask()
@@ -48,6 +48,7 @@ def test_history_and_importances(web: Web) -> None:
         (5, "RUNNING")]
     assert data["history"][2]["value"] is None and data["history"][5]["value"] is None
     importances = data["importances"]
+    assert data["importance_trials"] == 4  # a queued job's are final: every completed trial
     assert importances and set(importances) <= set(space.names())
     assert "learning_rate" in importances  # its per-optimizer branches, ranked as one
     assert abs(sum(importances.values()) - 1.0) < 1e-6

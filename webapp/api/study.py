@@ -15,4 +15,4 @@ bp.before_request(require_principal)
 @bp.get("/jobs/<job_id>/study")
 def study(job_id: str) -> Response:
     job = load_job(job_id)
-    return jsonify(state().studies.summary(job.id, job.config))
+    return jsonify(state().studies.summary(job.id, job.config, final=job.terminal))
