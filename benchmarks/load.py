@@ -35,6 +35,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import signal
 import sys
 import tempfile
 import threading
@@ -525,6 +526,8 @@ def main() -> None:
     if args.epochs is None:
         args.epochs = max(1, round(args.trial_seconds * PROGRESS_PER_SECOND))
     memory_windows(0.0, args.duration, args.warmup, args.window)  # refuse a run too short
+    # SIGTERM (timeout, kill) unwinds like Ctrl-C: the processes started here are stopped
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     result = run(args) | {"environment": environment(),
                           "date": time.strftime("%Y-%m-%dT%H:%M:%S%z")}

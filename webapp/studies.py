@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import math
 import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from functools import partial
 from typing import Any
@@ -26,6 +27,7 @@ from webapp.importances import ImportanceCache, Ranked
 
 log = logging.getLogger(__name__)
 MIN_TRIALS_FOR_IMPORTANCE = 2
+STUDIES_KEPT = 64  # loaded studies kept, the most recently read
 
 
 def open_storage(url: str) -> optuna.storages.RDBStorage:
@@ -85,6 +87,7 @@ class StudyReader:
         self.database_url = database_url
         self._storage: optuna.storages.RDBStorage | None = None
         self._lock = threading.Lock()
+        self._studies: OrderedDict[str, optuna.Study] = OrderedDict()  # job -> loaded study
         self.importances = ImportanceCache()
 
     def summary(self, job_id: str, config: Mapping[str, Any], *,
@@ -117,6 +120,8 @@ class StudyReader:
         storage = self.storage
         if storage is not None and self._load(job_id) is not None:
             optuna.delete_study(study_name=study_name(job_id), storage=storage)
+        with self._lock:
+            self._studies.pop(job_id, None)
 
     @property
     def storage(self) -> optuna.storages.RDBStorage | None:
@@ -140,13 +145,25 @@ class StudyReader:
                 self._storage.engine.dispose()
 
     def _load(self, job_id: str) -> optuna.Study | None:
+        """The job's study, kept: Optuna's cache in a loaded study reads only the trials
+        that were unfinished or are new since its last read (finished ones never change)."""
+        with self._lock:
+            study = self._studies.get(job_id)
+            if study is not None:
+                self._studies.move_to_end(job_id)
+                return study
         storage = self.storage
         if storage is None:
             return None
         try:
-            return optuna.load_study(study_name=study_name(job_id), storage=storage)
+            study = optuna.load_study(study_name=study_name(job_id), storage=storage)
         except KeyError:
             return None
+        with self._lock:
+            self._studies[job_id] = study
+            while len(self._studies) > STUDIES_KEPT:
+                self._studies.popitem(last=False)
+        return study
 
 
 def _rank(job_id: str, config: Mapping[str, Any],

@@ -48,9 +48,13 @@ def test_history_and_importances(web: Web) -> None:
         (5, "RUNNING")]
     assert data["history"][2]["value"] is None and data["history"][5]["value"] is None
     importances = data["importances"]
-    assert data["importance_trials"] == 4  # a queued job's are final: every completed trial
+    assert data["importance_trials"] == 4  # the first ranking is computed at once
     assert importances and set(importances) <= set(space.names())
     assert "learning_rate" in importances  # its per-optimizer branches, ranked as one
     assert abs(sum(importances.values()) - 1.0) < 1e-6
     again = body(web.client.get(url, headers=web.bearer(secret)))
     assert again["importances"] == importances  # seeded, and cached
+    study.tell(running, 0.95)  # the kept study reads the trial it saw running again
+    last = body(web.client.get(url, headers=web.bearer(secret)))
+    assert last["history"][5] == {"number": 5, "value": 0.95, "state": "COMPLETE"}
+    assert last["importance_trials"] == 4  # the job is not over: the last ranking, at once
