@@ -4,7 +4,8 @@ Loopback only, on the running PostgreSQL (a private database) and Redis (db 14
 unless told otherwise), everything started here and stopped at the end:
 
 - the web app exactly as ``deploy/entrypoint.sh web`` runs it: gunicorn, one
-  gthread worker with 100 threads, auth required (one API token);
+  gthread worker with 400 threads, 75 s keep-alive, access log, auth required (one
+  API token);
 - a real job: the real orchestrator and GPU-worker processes (Celery), whose events
   reach the browsers through onegin's own `RedisEventBus` and Flask-SocketIO's
   message queue. By default the trainer is a SLEEP (``benchmarks/sleep_worker.py``,
@@ -12,9 +13,9 @@ unless told otherwise), everything started here and stopped at the end:
   upload), and each trial reports 4 progress events a second, the rate the real
   trainer's throttle allows. Real training would put two TensorFlow processes on
   the cores the web app is measured on; ``--trainer digits`` runs it anyway;
-- 100 watchers (python-socketio clients, in their own process) that connect and join
-  the job's room as the dashboard does, and a REST client at a steady 50 requests/s,
-  round-robin over the job list, the job, its trials page and its study.
+- 100 watchers (python-socketio clients, spread over 4 processes of their own) that
+  connect and join the job's room as the dashboard does, and a REST client at a steady
+  50 requests/s, round-robin over the job list, the job, its trials page and its study.
 
 Reported: errors (HTTP errors, requests with no response, Socket.IO connect and
 join errors, disconnects, events a watcher never got, gunicorn worker restarts),
@@ -57,8 +58,12 @@ from benchmarks.common import environment, fresh_database, write  # noqa: E402
 TARGET_P95_MS = 100.0
 TARGET_GROWTH = 0.10
 WEB_THREADS = 400  # deploy/entrypoint.sh: WEB_THREADS' default
+WEB_KEEPALIVE = 75  # and WEB_KEEPALIVE's
 SLEEP_MODULE = "benchmarks.sleep_worker"
 PROGRESS_PER_SECOND = 4  # the real trainer's cap: onegin.progress.Throttle(0.25)
+# 100 python-socketio clients in one process serialise on its GIL: 30 ms median latency
+# with the web app idle (0.12 cores); browsers are processes of their own
+WATCHER_PROCESSES = 4
 GRACE_S = 3.0  # after the load stops, for events still on their way to the watchers
 
 
@@ -84,6 +89,12 @@ def latency_ms(seconds: Sequence[float]) -> dict[str, float | int | None]:
     return {"count": len(seconds), "p50_ms": ms(percentile(seconds, 50)),
             "p95_ms": ms(percentile(seconds, 95)), "p99_ms": ms(percentile(seconds, 99)),
             "max_ms": ms(max(seconds)) if seconds else None}
+
+
+def split(total: int, parts: int) -> list[int]:
+    """``total`` as ``parts`` near-equal non-zero counts (fewer parts when total is small)."""
+    parts = max(1, min(parts, total))
+    return [total // parts + (i < total % parts) for i in range(parts)]
 
 
 def window_mean(samples: Iterable[tuple[float, float]], start: float, end: float) -> float | None:
@@ -166,8 +177,8 @@ class Sample:
     worker_pids: tuple[int, ...]
 
 
-def process_tree(root: int) -> list[int]:
-    """``root`` and its descendants, from /proc (Linux)."""
+def process_tree(root: int) -> tuple[list[int], list[int]]:
+    """(``root`` and its descendants, ``root``'s children), from /proc (Linux)."""
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -183,12 +194,14 @@ def process_tree(root: int) -> list[int]:
         pid = todo.pop()
         tree.append(pid)
         todo.extend(children.get(pid, []))
-    return tree
+    return tree, children.get(root, [])
 
 
 def sample(root: int) -> Sample:
-    """RSS and CPU seconds of gunicorn's master and workers, summed."""
-    rss, ticks, pids = 0, 0, process_tree(root)
+    """RSS and CPU seconds of gunicorn's master, workers and theirs (the importance
+    process), summed; the workers' pids, to count restarts."""
+    rss, ticks = 0, 0
+    pids, workers = process_tree(root)
     for pid in pids:
         try:
             status = Path(f"/proc/{pid}/status").read_text()
@@ -199,7 +212,7 @@ def sample(root: int) -> Sample:
                     if line.startswith("VmRSS:"))
         ticks += int(stat[11]) + int(stat[12])  # utime, stime
     return Sample(time.time(), rss, ticks / os.sysconf("SC_CLK_TCK"),
-                  tuple(sorted(p for p in pids if p != root)))
+                  tuple(sorted(workers)))
 
 
 @contextmanager
@@ -308,7 +321,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         web = stack.enter_context(started([
             sys.executable, "-m", "gunicorn", "webapp.wsgi:app", "--bind", f"127.0.0.1:{port}",
             "--worker-class", "gthread", "--workers", "1", "--threads", str(args.threads),
-            "--graceful-timeout", "20", "--no-control-socket"], env(Role.WEB), logs / "web.log"))
+            "--keep-alive", str(WEB_KEEPALIVE), "--graceful-timeout", "20",
+            "--no-control-socket", "--access-logfile", "-", "--error-logfile", "-"],
+            env(Role.WEB), logs / "web.log"))
         stack.enter_context(started(worker_command("load-orch", ORCHESTRATOR_QUEUE),
                                     env(Role.ORCHESTRATOR),
                                     logs / "orchestrator.log"))
@@ -340,13 +355,18 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         say(f"job {job_id} is training; connecting {args.sockets} watchers")
 
         ctx = multiprocessing.get_context("spawn")
-        ready, stop_watchers, results = ctx.Event(), ctx.Event(), ctx.Queue()
-        watchers_proc = ctx.Process(target=run_watchers, daemon=True, args=(
-            base_url, secret, job_id, args.sockets, ready, stop_watchers, results))
-        watchers_proc.start()
-        stack.callback(watchers_proc.terminate)  # after a failure; a no-op once it exited
-        if not ready.wait(300):
-            raise TimeoutError("watchers did not connect within 300 s")
+        stop_watchers, results = ctx.Event(), ctx.Queue()
+        watcher_procs = []
+        for count in split(args.sockets, args.watcher_processes):
+            ready = ctx.Event()
+            proc = ctx.Process(target=run_watchers, daemon=True, args=(
+                base_url, secret, job_id, count, ready, stop_watchers, results))
+            proc.start()
+            stack.callback(proc.terminate)  # after a failure; a no-op once it exited
+            watcher_procs.append((proc, ready))
+        for _, ready in watcher_procs:
+            if not ready.wait(300):
+                raise TimeoutError("watchers did not connect within 300 s")
         say("watchers connected (or gave up after 60 s)")
 
         paths = [("jobs", "/api/v1/jobs"), ("job", f"/api/v1/jobs/{job_id}"),
@@ -378,8 +398,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         say("load off; REST requests in flight answered or cancelled")
         time.sleep(GRACE_S)  # the last events are still on their way: let them land
         stop_watchers.set()
-        reports = results.get(timeout=300)
-        watchers_proc.join(timeout=60)
+        reports = [report for _ in watcher_procs for report in results.get(timeout=300)]
+        for proc, _ in watcher_procs:
+            proc.join(timeout=60)
         say("watchers closed and reported")
 
         published: list[float] = []
@@ -427,7 +448,8 @@ def summarize(args: argparse.Namespace, load_start: float, load_end: float,
         "watchers": {"joined": len(joins), "of": len(watchers),
                      "connect_to_join": latency_ms(joins),
                      "snapshots": sum(w.snapshots for w in watchers)},
-        "load": {"sockets": args.sockets, "rest_per_s": args.rps, "duration_s": args.duration,
+        "load": {"sockets": args.sockets, "watcher_processes": args.watcher_processes,
+                 "rest_per_s": args.rps, "duration_s": args.duration,
                  "warmup_s": args.warmup, "window_s": args.window,
                  "web": f"gunicorn gthread, 1 worker, {args.threads} threads, auth required",
                  "job": job_description(args), "job_status_after_cancel": job["status"],
@@ -446,9 +468,10 @@ def summarize(args: argparse.Namespace, load_start: float, load_end: float,
         "memory": rss | {"first_window": [first[0] - load_start, first[1] - load_start],
                          "last_window": [last[0] - load_start, last[1] - load_start],
                          "samples": len(samples),
-                         "definition": "RSS (VmRSS) of gunicorn's master + worker summed, every "
-                                       f"{args.sample_every} s; growth = mean of the last "
-                                       "window / mean of the window after the warm-up - 1",
+                         "definition": "RSS (VmRSS) of gunicorn's master, worker and its "
+                                       f"children summed, every {args.sample_every} s; "
+                                       "growth = mean of the last window / mean of the "
+                                       "window after the warm-up - 1",
                          "series_mb": [[round(s.t - load_start, 1), round(s.rss_bytes / 2**20, 1)]
                                        for s in samples]},
         "web_cpu_cores_used": cpu,
@@ -511,6 +534,8 @@ def main() -> None:
                         help="seconds at the start left out of latency and the first RSS window")
     parser.add_argument("--window", type=float, default=60.0, help="RSS averaging window, s")
     parser.add_argument("--sockets", type=int, default=100)
+    parser.add_argument("--watcher-processes", type=int, default=WATCHER_PROCESSES,
+                        help="processes the watchers are spread over")
     parser.add_argument("--rps", type=float, default=50.0, help="REST requests per second")
     parser.add_argument("--threads", type=int, default=WEB_THREADS, help="gunicorn threads")
     parser.add_argument("--workers", type=int, default=2, help="GPU worker processes")

@@ -69,6 +69,7 @@ case "$role" in
     exec gunicorn webapp.wsgi:app \
       --bind "$ONEGIN_WEB_HOST:$ONEGIN_WEB_PORT" \
       --worker-class gthread --workers 1 --threads "${WEB_THREADS:-400}" \
+      --keep-alive "${WEB_KEEPALIVE:-75}" \
       --graceful-timeout 20 --no-control-socket --access-logfile - --error-logfile - "$@"
     ;;
   orchestrator)

@@ -30,6 +30,7 @@ from onegin.artifacts import best_prefix, trial_prefix
 from onegin.celery_app import TRAIN_TRIAL
 from onegin.control import ClaimOutcome
 from onegin.events import job_progress_data, make_event
+from onegin.gil import hand_over_often
 from onegin.hopeless import predicted_too_slow, slow_evidence
 from onegin.job_config import OptimizationConfig
 from onegin.outages import OutagePastLimit, outage_kind, ride_out, service_names
@@ -44,11 +45,6 @@ from orchestrator.trial_results import result_fields
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 ASK_THREADS = 8  # asks at once, at most: a first round of asks is storage round trips
-# The ask threads run TPE (CPU-bound, holding the GIL); this thread mostly waits on
-# Redis and the database. Python hands the GIL over every 5 ms by default, so each
-# wake-up here could wait that long: at trial 500 that doubled the dispatch-to-told
-# overhead. 0.5 ms keeps it flat (benchmarks/orchestration.py).
-SWITCH_INTERVAL = 0.0005
 ASK_POLL = 0.005  # seconds between looks for a finished ask while a worker slot is free
 MIN_PEERS = 2  # completed trials before a pace is judged against their median
 JOB_CLAIM = 1_000_000_000  # the control-store slot that the job's orchestrator holds
@@ -182,8 +178,9 @@ class JobRunner:
         if self.control.claim(self.job_id, JOB_CLAIM, self.owner, ttl=ttl) is not \
                 ClaimOutcome.ACQUIRED:
             raise JobBusy(self.job_id)
-        switch_interval = sys.getswitchinterval()
-        sys.setswitchinterval(SWITCH_INTERVAL)
+        # the ask threads run TPE (CPU-bound); this loop mostly waits on Redis and the
+        # database and must get the GIL back at once when it wakes
+        switch_interval = hand_over_often()
         try:
             try:
                 job = self._ride_out(self._reload)  # nothing to forget yet: this opens it

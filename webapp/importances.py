@@ -11,23 +11,31 @@ So, per web process:
   many completed trials it ranks) and a refresh starts in the background: one at a
   time in the process, each no sooner than `GAP_FACTOR` x the last one's duration
   after it ended, so importances take at most a fifth of one core;
-- once the job has ended, a reader gets the ranking of all its trials (computed once).
+- once the job has ended, a reader gets the ranking of all its trials (computed once);
+- the computation runs in a child process (`RankingProcess`): fANOVA's Python loops
+  would otherwise hold the web process's GIL and delay every request and event.
 """
 
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import os
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any
+
+from onegin.parent_death import die_with_parent
 
 log = logging.getLogger(__name__)
 GAP_FACTOR = 4.0  # idle 4x a computation's time after it: at most 20 % of one core
 CACHE_SIZE = 64  # jobs remembered
+Compute = Callable[[], dict[str, float]]  # picklable, for `RankingProcess`
 
 
 @dataclass(frozen=True)
@@ -44,8 +52,10 @@ class ImportanceCache:
 
     def __init__(self, *, size: int = CACHE_SIZE, gap_factor: float = GAP_FACTOR,
                  clock: Callable[[], float] = time.monotonic,
-                 submit: Callable[..., Any] | None = None) -> None:
+                 submit: Callable[..., Any] | None = None,
+                 run: Callable[[Compute], dict[str, float]] = lambda compute: compute()) -> None:
         self._size = size
+        self._run = run
         self._gap_factor = gap_factor
         self._clock = clock
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="importances")  # threads lazily
@@ -57,7 +67,7 @@ class ImportanceCache:
         self._next_refresh = 0.0
 
     def get(self, job_id: str, key: Hashable, trials: int,
-            compute: Callable[[], dict[str, float]], *, final: bool) -> Ranked:
+            compute: Compute, *, final: bool) -> Ranked:
         """The ranking of ``key`` (the study's state now), or while the job runs
         (``final`` false) the last one known, with a refresh to ``key`` started."""
         with self._lock:
@@ -82,7 +92,7 @@ class ImportanceCache:
         self._pool.shutdown(wait=wait, cancel_futures=True)
 
     def _refresh(self, job_id: str, key: Hashable, trials: int,
-                 compute: Callable[[], dict[str, float]]) -> None:
+                 compute: Compute) -> None:
         try:
             self._compute_once(job_id, key, trials, compute)
         except Exception:  # a background task has nobody to raise to
@@ -92,7 +102,7 @@ class ImportanceCache:
                 self._refreshing.discard(job_id)
 
     def _compute_once(self, job_id: str, key: Hashable, trials: int,
-                      compute: Callable[[], dict[str, float]]) -> Ranked:
+                      compute: Compute) -> Ranked:
         with self._lock:
             flight = self._flights.setdefault(job_id, threading.Lock())
         with flight:
@@ -101,7 +111,7 @@ class ImportanceCache:
             if known is not None and (known.key == key or known.trials > trials):
                 return known  # a reader before us computed it, or a later state
             began = self._clock()
-            ranked = Ranked(key, trials, compute())
+            ranked = Ranked(key, trials, self._run(compute))
             ended = self._clock()
             with self._lock:
                 self._next_refresh = ended + self._gap_factor * (ended - began)
@@ -111,3 +121,38 @@ class ImportanceCache:
                     dropped, _ = self._ranked.popitem(last=False)
                     self._flights.pop(dropped, None)
             return ranked
+
+
+class RankingProcess:
+    """Runs each computation in one child process, started on first use.
+
+    A child that died (out of memory, killed) is replaced on the next call; the call it
+    broke is computed in this process instead, so a reader still gets its ranking.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pool: ProcessPoolExecutor | None = None
+
+    def __call__(self, compute: Compute) -> dict[str, float]:
+        with self._lock:
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(
+                    1, mp_context=multiprocessing.get_context("spawn"),
+                    initializer=die_with_parent, initargs=(os.getpid(),))
+            pool = self._pool
+        try:
+            return pool.submit(compute).result()
+        except BrokenProcessPool:
+            log.warning("the importance process died; ranking in the web process once")
+            with self._lock:
+                if self._pool is pool:
+                    self._pool = None
+            pool.shutdown(wait=False)
+            return compute()
+
+    def close(self) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)

@@ -19,6 +19,7 @@ from typing import Any
 
 from rich.console import Console
 
+from onegin.gil import hand_over_often
 from onegin.logs import configure_logging
 from onegin.settings import Settings
 from onegin.stop_signals import STOP_SIGNALS
@@ -46,6 +47,7 @@ class _ExitOnSignal:
 def serve(settings: Settings, *, workers: int = 2) -> None:
     """Serve until interrupted, with local workers in the embedded mode."""
     configure_logging(settings)
+    hand_over_often()  # as webapp.wsgi: one thread per request and per WebSocket
     console = Console(stderr=True)
     app = create_app(settings)
     with app.app_context():

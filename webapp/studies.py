@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from onegin.job_config import OptimizationConfig
 from onegin.search_space import ConditionalFloatParam, SearchSpace
 from orchestrator.study import study_name
-from webapp.importances import ImportanceCache, Ranked
+from webapp.importances import ImportanceCache, Ranked, RankingProcess
 
 log = logging.getLogger(__name__)
 MIN_TRIALS_FOR_IMPORTANCE = 2
@@ -88,7 +88,8 @@ class StudyReader:
         self._storage: optuna.storages.RDBStorage | None = None
         self._lock = threading.Lock()
         self._studies: OrderedDict[str, optuna.Study] = OrderedDict()  # job -> loaded study
-        self.importances = ImportanceCache()
+        self._ranking = RankingProcess()
+        self.importances = ImportanceCache(run=self._ranking)
 
     def summary(self, job_id: str, config: Mapping[str, Any], *,
                 final: bool = True) -> dict[str, Any]:
@@ -140,6 +141,7 @@ class StudyReader:
 
     def close(self) -> None:
         self.importances.close()
+        self._ranking.close()
         with self._lock:
             if self._storage is not None:
                 self._storage.engine.dispose()

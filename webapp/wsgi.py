@@ -15,10 +15,12 @@ workers: it is for a cluster, where the workers run elsewhere.
 
 from __future__ import annotations
 
+from onegin.gil import hand_over_often
 from onegin.logs import configure_logging
 from onegin.settings import load_settings
 from webapp.app import create_app
 
+hand_over_often()  # a thread per WebSocket: an event's writers must not wait on busy threads
 settings = load_settings()
 configure_logging(settings)
 app = create_app(settings)

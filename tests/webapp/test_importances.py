@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
-from webapp.importances import ImportanceCache
+from webapp.importances import ImportanceCache, RankingProcess
 
 
 class Clock:
@@ -156,3 +158,26 @@ def test_the_background_refresh_runs_on_its_own_thread() -> None:
     cache.close(wait=True)  # the refresh has stored its ranking
     assert cache.get("j", (3, 2), 3, ranking(0.9, calls), final=False).values == {
         "learning_rate": 0.3}
+
+
+def _whose_pid() -> dict[str, float]:
+    return {"pid": float(os.getpid())}
+
+
+def _die_unless_in(pid: int) -> dict[str, float]:
+    if os.getpid() != pid:
+        os._exit(1)
+    return {"pid": float(pid)}
+
+
+def test_rankings_run_in_a_child_process_that_is_replaced_when_it_dies() -> None:
+    ranking_process = RankingProcess()
+    try:
+        child = ranking_process(_whose_pid)["pid"]
+        assert child != os.getpid()
+        assert ranking_process(_whose_pid)["pid"] == child  # one child, kept
+        # the child dies mid-call: this call is answered here, the next by a new child
+        assert ranking_process(partial(_die_unless_in, os.getpid()))["pid"] == os.getpid()
+        assert ranking_process(_whose_pid)["pid"] not in (child, os.getpid())
+    finally:
+        ranking_process.close()
