@@ -8,7 +8,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from webapp.importances import ImportanceCache, RankingProcess
+from webapp.importances import RANKINGS_PER_CHILD, ImportanceCache, RankingProcess
 
 
 class Clock:
@@ -181,3 +181,38 @@ def test_rankings_run_in_a_child_process_that_is_replaced_when_it_dies() -> None
         assert ranking_process(_whose_pid)["pid"] not in (child, os.getpid())
     finally:
         ranking_process.close()
+
+
+def test_the_ranking_child_is_replaced_after_its_share_of_rankings() -> None:
+    """fANOVA leaks every forest it fits (optuna/optuna#6859): a child must not live long."""
+    ranking_process = RankingProcess()
+    try:
+        pids = [ranking_process(_whose_pid)["pid"] for _ in range(RANKINGS_PER_CHILD + 1)]
+        assert len(set(pids[:RANKINGS_PER_CHILD])) == 1
+        assert pids[-1] != pids[0]
+    finally:
+        ranking_process.close()
+
+
+def test_fanova_still_keeps_every_tree_it_fits() -> None:
+    """Pins the upstream leak that `RANKINGS_PER_CHILD` bounds: when Optuna frees its
+    trees, this fails, and the child may live on (docs/architecture.md)."""
+    import gc
+
+    import optuna
+    from optuna.importance._fanova._tree import _FanovaTree
+
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.RandomSampler(0))
+    study.optimize(lambda t: t.suggest_float("x", 0, 1) + t.suggest_float("y", 0, 1) / 10,
+                   n_trials=12)
+
+    def live_trees() -> int:
+        gc.collect()
+        return sum(isinstance(o, _FanovaTree) for o in gc.get_objects())
+
+    before = live_trees()
+    evaluator = optuna.importance.FanovaImportanceEvaluator(n_trees=4, seed=0)
+    optuna.importance.get_param_importances(study, evaluator=evaluator)
+    del evaluator
+    assert live_trees() - before == 4
