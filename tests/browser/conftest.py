@@ -1,13 +1,12 @@
-"""Fixtures for the dashboard's browser tests: a server, Debian's chromium, screenshots.
+"""Fixtures for the dashboard's browser tests: real servers, Debian's chromium, screenshots.
 
-Which server (`dashboard` fixture), in this order:
-  - ``ONEGIN_TEST_BROWSER_URL``: a server that is already running (e.g. ``onegin web``);
-  - ``ONEGIN_TEST_BROWSER_BACKEND=real|fake`` forces one of the two below;
-  - the REAL back end when ``webapp.server`` exists: ``onegin web --workers 2`` in a
-    subprocess on a free loopback port with a temporary ``ONEGIN_HOME`` (auth is off on
-    loopback), so jobs really train on ``digits``;
-  - else the FAKE back end (tests/browser/fake_backend.py), in a thread.
-The chosen back end is printed in pytest's header line and on each test's report.
+Every server is the real app: `onegin web` (embedded: SQLite, the filesystem broker, the
+orchestrator and GPU workers as local processes) in a subprocess on a free loopback port
+with its own temporary ``ONEGIN_HOME``, started by `onegin_web`. The `dashboard` fixture
+is ``onegin web --workers 2`` (auth is off on loopback), so jobs really train on
+``digits``; or, with ``ONEGIN_TEST_BROWSER_URL``, a server that is already running.
+`signin_server` is one with auth required and a token made by ``onegin token create``.
+The chosen server is printed in pytest's header line and on each test's report.
 
 Chromium is Debian's (/usr/bin/chromium, see scripts/browser.sh), driven by Python
 Playwright through ``executable_path``; `playwright install` is never needed.
@@ -15,17 +14,16 @@ Playwright through ``executable_path``; `playwright install` is never needed.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
 import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,8 +46,14 @@ TEST_ONLY_ENV = frozenset(SCREENSHOTS_ENV)
 @dataclass
 class Dashboard:
     url: str
-    backend: str  # "real", "fake" or "external"
+    backend: str  # "real" (started here) or "external" (ONEGIN_TEST_BROWSER_URL)
 
+
+@dataclass
+class SignInServer:
+    url: str
+    token_name: str
+    token: str  # the secret `onegin token create` printed
 
 
 def _missing(reason: str) -> None:
@@ -58,17 +62,9 @@ def _missing(reason: str) -> None:
         pytest.fail(reason)
     pytest.skip(reason)
 
+
 def backend_choice() -> str:
-    if os.environ.get("ONEGIN_TEST_BROWSER_URL"):
-        return "external"
-    forced = os.environ.get("ONEGIN_TEST_BROWSER_BACKEND", "").strip().lower()
-    if forced in ("real", "fake"):
-        return forced
-    try:
-        real = importlib.util.find_spec("webapp.server") is not None
-    except ImportError:
-        real = False
-    return "real" if real else "fake"
+    return "external" if os.environ.get("ONEGIN_TEST_BROWSER_URL") else "real"
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -111,68 +107,74 @@ def ensure_vendor_files() -> None:
     subprocess.run([npm, "run", "build"], cwd=frontend, check=True)
 
 
-def _serve_in_thread(app: Any) -> tuple[str, Any]:
-    from werkzeug.serving import make_server
+def _onegin_env(home: Path, settings: dict[str, str]) -> dict[str, str]:
+    """The environment of an `onegin` command on ``home``: only real settings may reach it
+    (the settings loader rejects unknown ONEGIN_* names)."""
+    env = {k: v for k, v in os.environ.items() if k not in TEST_ONLY_ENV}
+    env.update(ONEGIN_HOME=str(home), ONEGIN_OFFLINE="1",
+               ONEGIN_TF_THREADS=os.environ.get("ONEGIN_TF_THREADS", "2"), **settings)
+    return env
 
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, name="fake-backend", daemon=True).start()
-    return f"http://127.0.0.1:{server.server_port}", server
+
+def onegin_command(home: Path, *args: str, **settings: str) -> str:
+    """Run ``onegin ARGS`` on ``home`` and return its standard output."""
+    done = subprocess.run([sys.executable, "-m", "onegin.cli", *args], cwd=ROOT,
+                          env=_onegin_env(home, settings), capture_output=True, text=True,
+                          timeout=120)
+    if done.returncode != 0:
+        raise RuntimeError(f"onegin {' '.join(args)} exited with {done.returncode}:\n"
+                           f"{done.stderr[-4000:]}")
+    return done.stdout
+
+
+@contextmanager
+def onegin_web(home: Path, *, workers: int, **settings: str) -> Iterator[str]:
+    """``onegin web --workers N`` on ``home`` and a free loopback port, with ``settings``
+    as ONEGIN_* variables; yields its URL once it answers, stops it (and its workers) after."""
+    ensure_vendor_files()
+    port = _free_port()
+    log = home / "web.log"
+    command = [sys.executable, "-m", "onegin.cli", "web", "--host", "127.0.0.1",
+               "--port", str(port), "--workers", str(workers)]
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, cwd=ROOT, env=_onegin_env(home, settings),
+                                   stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(url, REAL_START_TIMEOUT, process, log)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 @pytest.fixture(scope="session")
 def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboard]:
     """The server under test (see the module docstring for how it is chosen)."""
-    ensure_vendor_files()
-    choice = backend_choice()
-    if choice == "external":
+    if backend_choice() == "external":
+        ensure_vendor_files()
         url = os.environ["ONEGIN_TEST_BROWSER_URL"].rstrip("/")
         _wait_until_up(url, 30)
         yield Dashboard(url, "external")
-    elif choice == "fake":
-        from tests.browser.fake_backend import create_fake_app
-
-        app, _socketio = create_fake_app(auth=False, step=0.12)
-        url, server = _serve_in_thread(app)
-        _wait_until_up(url, 10)
-        yield Dashboard(url, "fake")
-        server.shutdown()
-    else:
-        home = tmp_path_factory.mktemp("onegin-home")
-        port = _free_port()
-        log = home / "web.log"
-        # Only real settings may reach it: the settings loader rejects unknown ONEGIN_* names.
-        env = {k: v for k, v in os.environ.items() if k not in TEST_ONLY_ENV}
-        env.update(ONEGIN_HOME=str(home), ONEGIN_OFFLINE="1",
-                   ONEGIN_TF_THREADS=os.environ.get("ONEGIN_TF_THREADS", "2"))
-        command = [sys.executable, "-m", "onegin.cli", "web", "--host", "127.0.0.1",
-                   "--port", str(port), "--workers", "2"]
-        with log.open("wb") as out:
-            process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out,
-                                       stderr=subprocess.STDOUT, start_new_session=True)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            _wait_until_up(url, REAL_START_TIMEOUT, process, log)
-            yield Dashboard(url, "real")
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        return
+    with onegin_web(tmp_path_factory.mktemp("onegin-home"), workers=2) as url:
+        yield Dashboard(url, "real")
 
 
 @pytest.fixture(scope="session")
-def fake_with_auth() -> Iterator[str]:
-    """A FAKE back end with sign-in required (token fake_backend.TOKEN), for the sign-in form."""
-    from tests.browser.fake_backend import create_fake_app
-
-    ensure_vendor_files()
-    app, _socketio = create_fake_app(auth=True, step=0.12)
-    url, server = _serve_in_thread(app)
-    _wait_until_up(url, 10)
-    yield url
-    server.shutdown()
+def signin_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SignInServer]:
+    """The real app with sign-in required (``ONEGIN_AUTH=required``, although on loopback)
+    and no GPU worker, and a token made as an operator makes one."""
+    home = tmp_path_factory.mktemp("onegin-auth")
+    name = "browser-tester"
+    printed = onegin_command(home, "token", "create", name)
+    token = printed.strip().splitlines()[-1]
+    with onegin_web(home, workers=0, ONEGIN_AUTH="required") as url:
+        yield SignInServer(url, name, token)
 
 
 @pytest.fixture(scope="session")

@@ -1,12 +1,10 @@
 """The dashboard in a real browser (Debian's chromium through Python Playwright).
 
-The server comes from the `dashboard` fixture (tests/browser/conftest.py): the REAL
-back end (``onegin web`` in a subprocess, jobs really train on ``digits``) when
-``webapp.server`` exists, else the FAKE stand-in (tests/browser/fake_backend.py).
-``ONEGIN_TEST_BROWSER_BACKEND=real|fake`` forces one, ``ONEGIN_TEST_BROWSER_URL`` uses a
-running server; pytest's header line says which (``back end = real`` by default now that
-``webapp.server`` exists). Only `test_sign_in_form` always uses the fake (with auth on),
-because the real loopback server runs with auth off and has no test token to sign in with.
+The server comes from the `dashboard` fixture (tests/browser/conftest.py): the real
+``onegin web`` in a subprocess, where jobs really train on ``digits``, or a running server
+named by ``ONEGIN_TEST_BROWSER_URL``; pytest's header line says which. That server runs
+with auth off (loopback), so `test_sign_in_form` has its own: the real app with auth
+required and a token made by ``onegin token create``.
 
 Every page runs under the server's Content-Security-Policy, which allows no
 ``eval``: Playwright evaluates a bare ``wait_for_function`` expression again on
@@ -25,9 +23,9 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import (
-    CHROMIUM,
     VENDOR,
     Dashboard,
+    SignInServer,
     ensure_vendor_files,
     watch_errors,
 )
@@ -38,7 +36,7 @@ PlaywrightTimeout = playwright_sync.TimeoutError
 TRIALS = 3
 # a real job's third trial is TPE's (random) first: it may be stopped as hopeless (pruned)
 FINISHED_CARDS = '.card[data-status="completed"], .card[data-status="pruned"]'
-JOB_TIMEOUT_MS = 300_000  # the real back end trains; the fake takes seconds
+JOB_TIMEOUT_MS = 300_000  # jobs really train
 HEALTH_SLIDERS = ("neuron_utilization", "parameter_efficiency", "training_stability",
                   "gradient_health", "convergence_quality", "accuracy_consistency")
 PLOTS = ("history", "confusion_matrix", "gradient_flow", "weights", "activation_maps",
@@ -140,11 +138,6 @@ def finished_job(browser: Any, dashboard: Dashboard, screenshots: Path) -> dict[
     return {"id": job_id, "went_up": went_up, "tiles": tiles}
 
 
-def test_backend_is_reported(dashboard: Dashboard) -> None:
-    assert dashboard.backend in ("real", "fake", "external")
-    assert Path(CHROMIUM).is_file()
-
-
 def test_start_job_shows_progress_and_completes(finished_job: dict[str, Any]) -> None:
     went_up = finished_job["went_up"]
     assert went_up["after"] > went_up["before"], went_up
@@ -241,14 +234,13 @@ def test_invalid_fields_are_shown_next_to_their_controls(page: Any) -> None:
     assert "jobs" not in page.url
 
 
-def test_trials_and_best_trial_are_shown(page: Any, finished_job: dict[str, Any],
-                                         dashboard: Dashboard) -> None:
+def test_trials_and_best_trial_are_shown(page: Any, finished_job: dict[str, Any]) -> None:
     page.goto(f"/#/jobs/{finished_job['id']}")
     page.wait_for_function(
         f"() => document.querySelectorAll({FINISHED_CARDS!r}).length === {TRIALS}")
-    if dashboard.backend == "real":  # the job starts from the modality's known-good models
-        assert page.locator(".card .params", has_text="Warm start ·").count() >= 1
-        assert "seed " in page.inner_text("#job-meta")
+    # the job starts from the modality's known-good models
+    assert page.locator(".card .params", has_text="Warm start ·").count() >= 1
+    assert "seed " in page.inner_text("#job-meta")
     assert page.locator(".card.card--best").count() == 1
     best = page.locator(".card.card--best")
     assert best.locator(".best-flag").is_visible()
@@ -441,10 +433,11 @@ def test_cytoscape_still_injects_the_stylesheet_the_csp_allows() -> None:
     assert f'"{css_class}"' in source and f'" {rule}"' in source
 
 
-def test_sign_in_form(browser: Any, fake_with_auth: str, screenshots: Path) -> None:
-    """Against the FAKE back end with auth on (the real one needs a minted token)."""
+def test_sign_in_form(browser: Any, signin_server: SignInServer, screenshots: Path) -> None:
+    """Sign in with a real token over the form, then sign out: the server forgets the session."""
     context = browser.new_context(viewport={"width": 1280, "height": 800},
-                                  base_url=fake_with_auth)
+                                  base_url=signin_server.url)
+    context.set_default_timeout(15_000)
     page = context.new_page()
     errors = watch_errors(page)
     page.goto("/")
@@ -454,13 +447,14 @@ def test_sign_in_form(browser: Any, fake_with_auth: str, screenshots: Path) -> N
     page.click("#signin-form button[type=submit]")
     page.wait_for_function("() => document.querySelector('#signin-error').textContent.length > 0")
     page.screenshot(path=str(screenshots / "desktop-signin.png"))
-    from tests.browser.fake_backend import TOKEN
-
-    page.fill("#signin-token", TOKEN)
+    page.fill("#signin-token", signin_server.token)
     page.click("#signin-form button[type=submit]")
     page.wait_for_selector("#app-view:not([hidden])")
-    assert page.is_visible("#sign-out")
+    page.wait_for_function("() => document.querySelectorAll('#dataset option').length > 0")
+    assert page.inner_text("#user-name") == signin_server.token_name
+    assert page.request.get("/api/v1/session").ok  # the cookie session is the server's
     page.click("#sign-out")
     page.wait_for_selector("#signin-view:not([hidden])")
+    assert page.request.get("/api/v1/session").status == 401
     context.close()
     assert not [e for e in errors if "401" not in e], "\n".join(errors)

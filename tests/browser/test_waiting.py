@@ -7,9 +7,6 @@ its process) with NO GPU worker (``--workers 0``), in a subprocess; Debian's chr
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,38 +14,14 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import (
-    REAL_START_TIMEOUT,
-    ROOT,
-    TEST_ONLY_ENV,
-    _free_port,
-    _wait_until_up,
-    ensure_vendor_files,
-    watch_errors,
-)
+from tests.browser.conftest import onegin_web, watch_errors
 
 
 @pytest.fixture(scope="module")
 def workerless(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    ensure_vendor_files()
-    home = tmp_path_factory.mktemp("workerless")
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if k not in TEST_ONLY_ENV}
-    env.update(ONEGIN_HOME=str(home), ONEGIN_OFFLINE="1", ONEGIN_HEARTBEAT_INTERVAL="0.2",
-               ONEGIN_HEARTBEAT_TIMEOUT="2")
-    log = home / "web.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "onegin.cli", "web", "--host", "127.0.0.1", "--port",
-             str(port), "--workers", "0"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_up(url, REAL_START_TIMEOUT, process, log)
+    with onegin_web(tmp_path_factory.mktemp("workerless"), workers=0,
+                    ONEGIN_HEARTBEAT_INTERVAL="0.2", ONEGIN_HEARTBEAT_TIMEOUT="2") as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def _submit(url: str, **config: Any) -> dict[str, Any]:
