@@ -26,6 +26,8 @@ from matplotlib.colors import Normalize, PowerNorm
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from gpu_worker.gradient_limits import GRADIENT_CEILING, GRADIENT_FLOOR
+
 PLOT_NAMES: tuple[str, ...] = (
     "history",
     "confusion_matrix",
@@ -34,12 +36,6 @@ PLOT_NAMES: tuple[str, ...] = (
     "activation_maps",
     "activation_progression",
 )
-
-# Gradient-flow zones: the same values as health's GRADIENT_FLOOR / GRADIENT_CEILING
-# (gpu_worker/health/formulas.py), mirrored rather than imported so plotting does
-# not depend on the scoring module; change both together.
-VANISHING_GRADIENT_FLOOR = 1e-9
-EXPLODING_GRADIENT_CEILING = 1e3
 
 DPI = 100
 TITLE_SIZE = 11
@@ -271,26 +267,26 @@ def plot_gradient_flow(gradient_norms: Mapping[str, float], path: Path) -> None:
 
     raw = np.asarray([float(gradient_norms[n]) for n in names], dtype=float)
     positive = raw[np.isfinite(raw) & (raw > 0)]
-    low = min(VANISHING_GRADIENT_FLOOR / 10, positive.min() / 3 if positive.size else 1.0)
-    high = max(EXPLODING_GRADIENT_CEILING * 10, positive.max() * 3 if positive.size else 1.0)
+    low = min(GRADIENT_FLOOR / 10, positive.min() / 3 if positive.size else 1.0)
+    high = max(GRADIENT_CEILING * 10, positive.max() * 3 if positive.size else 1.0)
     shown = np.where(np.isfinite(raw) & (raw > 0), raw, np.nan)
     shown = np.where(raw <= 0, low, shown)  # zero gradient: pin to the bottom edge
     shown = np.where(~np.isfinite(raw), high / 2, shown)  # nan/inf: pin near the top edge
 
     ax.set_yscale("log")
     ax.set_ylim(low, high)
-    ax.axhspan(low, VANISHING_GRADIENT_FLOOR, color=VANISHING_COLOR, alpha=0.45, linewidth=0,
-               label=f"vanishing (< {VANISHING_GRADIENT_FLOOR:.0e})")
-    ax.axhspan(EXPLODING_GRADIENT_CEILING, high, color=EXPLODING_COLOR, alpha=0.45, linewidth=0,
-               label=f"exploding (> {EXPLODING_GRADIENT_CEILING:.0e})")
+    ax.axhspan(low, GRADIENT_FLOOR, color=VANISHING_COLOR, alpha=0.45, linewidth=0,
+               label=f"vanishing (< {GRADIENT_FLOOR:.0e})")
+    ax.axhspan(GRADIENT_CEILING, high, color=EXPLODING_COLOR, alpha=0.45, linewidth=0,
+               label=f"exploding (> {GRADIENT_CEILING:.0e})")
     x = np.arange(len(names))
     ax.plot(x, shown, color=TRAIN_COLOR, linewidth=1.4, zorder=3)
-    healthy = (raw >= VANISHING_GRADIENT_FLOOR) & (raw <= EXPLODING_GRADIENT_CEILING)
+    healthy = (raw >= GRADIENT_FLOOR) & (raw <= GRADIENT_CEILING)
     colors = [HEALTHY_COLOR if ok else PROBLEM_COLOR for ok in healthy]
     ax.scatter(x, shown, c=colors, s=40, zorder=4, edgecolors="white", linewidths=0.6)
     for xi, value, y in zip(x, raw, shown, strict=True):
         text = "0" if value == 0 else (str(value) if not np.isfinite(value) else f"{value:.1e}")
-        below = not np.isfinite(value) or value > EXPLODING_GRADIENT_CEILING
+        below = not np.isfinite(value) or value > GRADIENT_CEILING
         ax.annotate(text, (xi, y), textcoords="offset points", xytext=(0, -12 if below else 7),
                     ha="center", fontsize=SMALL_SIZE, color="#333333")
     rotate = len(names) > 5 or max(len(n) for n in names) > 10

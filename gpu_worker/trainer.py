@@ -33,7 +33,6 @@ from onegin.scoring import health_score, total_score
 if TYPE_CHECKING:
     from gpu_worker.datasets import PreparedData
 
-PROBE_SAMPLES = 256
 PROGRESSION_SAMPLES = 128
 TrialStatus = Literal["completed", "pruned"]
 
@@ -158,7 +157,7 @@ def train_trial(
         PruningCallback,
     )
     from gpu_worker.datasets import load_dataset
-    from gpu_worker.health import BatchLossRecorder, compute_health
+    from gpu_worker.health import PROBE_LIMIT, BatchLossRecorder, compute_health
     from gpu_worker.plots import PlotInputs, render_plots
     from gpu_worker.runtime import configure_tensorflow, seed_everything
 
@@ -188,7 +187,7 @@ def train_trial(
     params = built.params
     batch_size = int(params["batch_size"])
     steps = math.ceil(len(data.x_train) / batch_size)
-    x_probe, y_probe = data.x_val[:PROBE_SAMPLES], data.y_val[:PROBE_SAMPLES]
+    x_probe, y_probe = data.x_val[:PROBE_LIMIT], data.y_val[:PROBE_LIMIT]
 
     cancel = CancelCallback(hooks.is_cancelled) if hooks.is_cancelled else None
     hopeless = (

@@ -1,15 +1,15 @@
 """The job's study as its one writer sees it: every trial in memory, each write through to the RDB.
 
-Optuna's own wrapper (`_CachedStorage`) must assume other processes write the
-study, so every read re-fetches each unfinished trial (parameters, attributes,
-intermediate values) and it holds one lock across that fetch and across each
-parameter write. With eight trials in flight an ask re-read all eight three
-times, and asks on different threads queued behind each other: eight asks at
-once took half a second. A job's study has exactly one writer, the
-orchestrator holding the job's claim, so here reads come from memory and the
-lock covers memory only. Every write reaches the database before memory, so
-the database is never behind what this process acted on, and an orchestrator
-that resumes the job (reading the database afresh) loses nothing.
+Optuna's storage wrapper (`_CachedStorage`) must assume other processes write
+the study, so each read re-fetches every unfinished trial and one lock spans
+those fetches and each parameter write: with several trials in flight, asks
+queue behind each other. A job's study has exactly one writer, the orchestrator
+holding the job's claim, so here reads come from memory and the lock covers
+memory only. Every write reaches the database before memory, so the database is
+never behind what this process acted on, and an orchestrator that resumes the
+job (reading the database afresh) loses nothing. An ask's parameters are written
+in one transaction, with Optuna's private RDB models: docs/architecture.md says
+why no public API serves and has the measurements.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from datetime import datetime
 from typing import Any
 
 from optuna import distributions
-from optuna._typing import JSONSerializable
 from optuna.distributions import BaseDistribution
 from optuna.storages import BaseStorage, RDBStorage
 from optuna.storages._rdb import models
@@ -113,7 +112,7 @@ class OwnedStudyStorage(BaseStorage):
     def set_study_user_attr(self, study_id: int, key: str, value: Any) -> None:
         self._backend.set_study_user_attr(study_id, key, value)
 
-    def set_study_system_attr(self, study_id: int, key: str, value: JSONSerializable) -> None:
+    def set_study_system_attr(self, study_id: int, key: str, value: Any) -> None:
         self._backend.set_study_system_attr(study_id, key, value)
 
     def get_study_id_from_name(self, study_name: str) -> int:
@@ -235,7 +234,7 @@ class OwnedStudyStorage(BaseStorage):
         self._backend.set_trial_user_attr(trial_id, key, value)
         self._amend(trial_id, user_attrs=(key, value))
 
-    def set_trial_system_attr(self, trial_id: int, key: str, value: JSONSerializable) -> None:
+    def set_trial_system_attr(self, trial_id: int, key: str, value: Any) -> None:
         self._backend.set_trial_system_attr(trial_id, key, value)
         self._amend(trial_id, system_attrs=(key, value))
 

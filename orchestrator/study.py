@@ -18,6 +18,7 @@ from optuna.trial import FrozenTrial, TrialState
 from onegin.job_config import OptimizationConfig
 from onegin.records import TrialRecord
 from onegin.scoring import total_score
+from onegin.study_storage import open_study_storage, study_name
 from orchestrator.owned_storage import OwnedStudyStorage
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -28,10 +29,6 @@ warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning
 ORIGIN = "origin"  # the user attribute that says why a configuration ran
 CONTINUED = "continued_from"  # the user attribute naming an added trial's job and number
 MAX_STARTUP = 10  # Optuna's default number of random trials before TPE models the space
-
-
-def study_name(job_id: str) -> str:
-    return f"job-{job_id}"
 
 
 def startup_trials(budget: int) -> int:
@@ -75,13 +72,6 @@ def make_pruner(name: str, epochs: int) -> optuna.pruners.BasePruner:
     return optuna.pruners.NopPruner()
 
 
-def storage_for(url: str) -> optuna.storages.RDBStorage:
-    engine_kwargs: dict[str, Any] = {"pool_pre_ping": True}
-    if url.startswith("sqlite"):
-        engine_kwargs["connect_args"] = {"timeout": 30}
-    return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs)
-
-
 def open_study(job_id: str, config: OptimizationConfig, database_url: str,
                earlier: Iterable[TrialRecord] = ()) -> optuna.Study:
     """Create the job's study, or load it after an orchestrator restart.
@@ -92,7 +82,7 @@ def open_study(job_id: str, config: OptimizationConfig, database_url: str,
     """
     study = optuna.create_study(
         study_name=study_name(job_id),
-        storage=OwnedStudyStorage(storage_for(database_url)),
+        storage=OwnedStudyStorage(open_study_storage(database_url)),
         direction="maximize",
         sampler=make_sampler(config),
         pruner=make_pruner(config.pruner, config.epochs),
@@ -102,7 +92,7 @@ def open_study(job_id: str, config: OptimizationConfig, database_url: str,
         if config.continue_from is not None:
             study.add_trials(continued_trials(
                 optuna.load_study(study_name=study_name(config.continue_from),
-                                  storage=storage_for(database_url)).trials,
+                                  storage=open_study_storage(database_url)).trials,
                 {t.number: t for t in earlier}, config))
         for origin, params in starting_configurations(config):
             study.enqueue_trial(config.space().to_study(params), user_attrs={ORIGIN: origin})

@@ -32,8 +32,9 @@ from optuna.trial import FrozenTrial, TrialState
 from onegin.artifacts import job_prefix, trial_prefix
 from onegin.records import JOB_TERMINAL
 from onegin.services import Services
+from onegin.study_storage import open_study_storage, study_name
 from orchestrator.policy import COUNTED
-from orchestrator.study import CONTINUED, storage_for, study_name
+from orchestrator.study import CONTINUED
 from orchestrator.trial_results import result_fields
 
 log = logging.getLogger(__name__)
@@ -143,7 +144,7 @@ def sweep_job(services: Services, job_id: str, *, terminal: bool | None = None,
     if terminal is None:
         terminal = records.get_job(job_id).status in JOB_TERMINAL
     assert study is None or not terminal, "a finished job's study is loaded here, not passed"
-    storage = storage or storage_for(services.settings.database_url)
+    storage = storage or open_study_storage(services.settings.database_url)
     study = study or _load_study(storage, job_id)
     frozen = {t.number: t for t in (study.get_trials(deepcopy=False) if study else [])
               if CONTINUED not in t.user_attrs}
@@ -170,7 +171,7 @@ def sweep_finished_jobs(services: Services) -> dict[str, int]:
     runs at every orchestrator start; a crash between closing the trials and
     ending the job leaves such a job.
     """
-    records, storage = services.records, storage_for(services.settings.database_url)
+    records, storage = services.records, open_study_storage(services.settings.database_url)
     swept: dict[str, int] = {}
     offset = 0
     while True:

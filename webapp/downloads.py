@@ -20,14 +20,11 @@ from onegin.artifacts import (
     ArtifactInfo,
     ArtifactStore,
     InvalidArtifactKey,
+    content_type_of,
     validate_key,
 )
-from onegin.artifacts._io import guess_content_type
 from webapp.errors import ApiError
 
-# Extensions some platforms' mimetypes tables lack.
-_CONTENT_TYPES = {".yaml": "application/yaml", ".yml": "application/yaml",
-                  ".keras": "application/octet-stream", ".jsonl": "application/jsonl"}
 BUNDLE_SPOOL_BYTES = 32 * 1024 * 1024  # zip in memory up to this, then on disk
 # What the best-model bundle holds: the model, its YAML, the JSON files at the top, plots.
 BUNDLE_TOP_LEVEL = (".keras", ".yaml", ".json")
@@ -47,12 +44,6 @@ def listing(infos: Iterable[ArtifactInfo], prefix: str) -> list[dict[str, object
             for info in infos if info.key.startswith(prefix) and len(info.key) > len(prefix)]
 
 
-def content_type(key: str) -> str:
-    """The MIME type a download of ``key`` is served with, from its extension."""
-    extension = posixpath.splitext(key)[1].lower()
-    return _CONTENT_TYPES.get(extension) or guess_content_type(key)
-
-
 def _harden(response: Response) -> Response:
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src 'self'"
@@ -64,7 +55,7 @@ def send_artifact(store: ArtifactStore, key: str, *, attachment: bool = False,
                   download_name: str | None = None) -> Response:
     """Stream ``key`` with the content type of its extension (ArtifactNotFound: 404)."""
     stream = store.open(key)
-    response = send_file(stream, mimetype=content_type(key), as_attachment=attachment,
+    response = send_file(stream, mimetype=content_type_of(key), as_attachment=attachment,
                          download_name=download_name or posixpath.basename(key),
                          conditional=False, etag=False)
     return _harden(response)

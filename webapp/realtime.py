@@ -42,28 +42,40 @@ SNAPSHOT_TRIALS = 200
 TAIL_TIMEOUT = 1.0
 
 
-class CountingRedisManager(socketio_lib.RedisManager):
-    """Flask-SocketIO's Redis message queue, counting the job events it relays."""
+class _CountsRelayedEvents(socketio_lib.Manager):
+    """A client manager that counts the job events it delivers to rooms, by type.
 
-    def __init__(self, url: str, web: WebState) -> None:
-        super().__init__(url, channel=SOCKETIO_CHANNEL, write_only=False)
-        self._web = web
+    ``Manager.emit`` is the public method every emit passes through on its way to
+    this process's clients: the process's own and, in a pub/sub manager, those
+    read from the message queue. Set ``events_relayed`` before the server starts.
+    """
 
-    def _handle_emit(self, message: dict[str, Any]) -> Any:
-        event = message.get("event")
+    events_relayed: Any = None  # the app's Prometheus counter
+
+    def emit(self, event: str, data: Any, *args: Any, **kwargs: Any) -> Any:
         if event in EVENT_TYPES:
-            self._web.metrics.events_relayed.labels(event).inc()
-        return super()._handle_emit(message)
+            self.events_relayed.labels(event).inc()
+        return super().emit(event, data, *args, **kwargs)
+
+
+class CountingManager(_CountsRelayedEvents):
+    """python-socketio's in-process manager (the embedded mode), counting."""
+
+
+class CountingRedisManager(socketio_lib.RedisManager, _CountsRelayedEvents):
+    """Flask-SocketIO's Redis message queue, counting: its ``emit`` publishes, and what
+    reaches this process's clients goes on through ours to ``Manager.emit``."""
 
 
 def create_socketio(app: Flask, web: WebState) -> SocketIO:
     """The app's SocketIO (threading mode), relaying through Redis when events do."""
-    options: dict[str, Any] = {"async_mode": "threading"}
     redis_events = web.settings.events_url.startswith(("redis://", "rediss://"))
-    if redis_events:
-        # what SocketIO(message_queue=events_url, channel="flask-socketio") builds, counting
-        options["client_manager"] = CountingRedisManager(web.settings.events_url, web)
-    sio = SocketIO(app, **options)
+    # with Redis: what SocketIO(message_queue=events_url, channel="flask-socketio") builds
+    manager: _CountsRelayedEvents = (
+        CountingRedisManager(web.settings.events_url, channel=SOCKETIO_CHANNEL)
+        if redis_events else CountingManager())
+    manager.events_relayed = web.metrics.events_relayed
+    sio = SocketIO(app, async_mode="threading", client_manager=manager)
     Relay(app, sio, web, tail=not redis_events).register()
     return sio
 
@@ -227,7 +239,6 @@ class Relay:
                 continue
             for event in events:
                 self.sio.emit(event["type"], event, namespace=SOCKETIO_NAMESPACE, to=room)
-                self.web.metrics.events_relayed.labels(event["type"]).inc()
 
 
 def _sid() -> str:

@@ -22,21 +22,12 @@ import sqlalchemy as sa
 
 from onegin.job_config import OptimizationConfig
 from onegin.search_space import ConditionalFloatParam, SearchSpace
-from orchestrator.study import study_name
+from onegin.study_storage import open_study_storage, study_name
 from webapp.importances import ImportanceCache, Ranked, RankingProcess
 
 log = logging.getLogger(__name__)
 MIN_TRIALS_FOR_IMPORTANCE = 2
 STUDIES_KEPT = 64  # loaded studies kept, the most recently read
-
-
-def open_storage(url: str) -> optuna.storages.RDBStorage:
-    """Optuna's RDB storage for reading: never creates or migrates its tables."""
-    engine_kwargs: dict[str, Any] = {"pool_pre_ping": True}
-    if url.startswith("sqlite"):
-        engine_kwargs["connect_args"] = {"timeout": 30}
-    return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs,
-                                      skip_compatibility_check=True, skip_table_creation=True)
 
 
 def history(trials: Iterable[optuna.trial.FrozenTrial]) -> list[dict[str, Any]]:
@@ -136,7 +127,7 @@ class StudyReader:
                         return None
                 finally:
                     engine.dispose()
-                self._storage = open_storage(self.database_url)
+                self._storage = open_study_storage(self.database_url, read_only=True)
             return self._storage
 
     def close(self) -> None:

@@ -14,6 +14,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from gpu_worker.gradient_limits import GRADIENT_CEILING, GRADIENT_FLOOR
+
 # neuron_utilization
 ACTIVITY_REL_TOL = 0.01  # a unit varying 100× less than its layer's typical magnitude is constant
 ACTIVITY_ABS_TOL = 1e-6  # below this, variation is float32 noise on a dead or saturated unit
@@ -29,8 +31,6 @@ LOSS_LEVEL_FLOOR = 0.25  # nats added to the level: near-zero cross-entropies in
 EDGE_FRACTION = 0.1  # share of the run averaged as its start and end when checking for a climb
 
 # gradient_health
-GRADIENT_FLOOR = 1e-9  # below this a float32 update cannot move a weight of ~0.1: vanished
-GRADIENT_CEILING = 1e3  # above this one SGD step at lr 1e-3 moves weights by ~1: exploding
 GRADIENT_FREE_DECADES = 1.0  # within one order of magnitude of the median layer is healthy
 GRADIENT_ZERO_DECADES = 3.0  # three orders of magnitude from the median layer scores 0
 

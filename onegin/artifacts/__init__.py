@@ -11,6 +11,7 @@ from __future__ import annotations
 from onegin.artifacts._keys import (
     MAX_KEY_BYTES,
     best_prefix,
+    content_type_of,
     job_prefix,
     trial_prefix,
     validate_key,
@@ -44,6 +45,7 @@ __all__ = [
     "RetryingArtifactStore",
     "S3ArtifactStore",
     "best_prefix",
+    "content_type_of",
     "is_transient",
     "job_prefix",
     "open_artifact_store",

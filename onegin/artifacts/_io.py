@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import mimetypes
 import os
 import uuid
 from collections.abc import Iterable, Iterator
@@ -77,9 +76,3 @@ def _fsync_dir(directory: Path) -> None:
         pass
     finally:
         os.close(fd)
-
-
-def guess_content_type(key: str) -> str:
-    """A MIME type from the key's extension, so browsers render plots and JSON inline."""
-    guessed, _ = mimetypes.guess_type(key, strict=False)
-    return guessed or "application/octet-stream"

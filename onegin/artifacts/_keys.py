@@ -7,11 +7,16 @@ store's root or prefix, nor outside the job it claims to belong to.
 
 from __future__ import annotations
 
+import mimetypes
+import posixpath
 from collections.abc import Callable
 
 from onegin.artifacts.errors import ArtifactNotFound, InvalidArtifactKey
 
 MAX_KEY_BYTES = 1024  # S3's limit on a key, applied to every backend alike
+# Extensions some platforms' mimetypes tables lack.
+_CONTENT_TYPES = {".yaml": "application/yaml", ".yml": "application/yaml",
+                  ".keras": "application/octet-stream", ".jsonl": "application/jsonl"}
 
 
 def validate_key(key: str, *, within: str | None = None) -> str:
@@ -118,3 +123,11 @@ def plan_copy(
     if not keys:
         raise ArtifactNotFound(src)
     return [(key, dst + key[len(src):]) for key in keys]
+
+
+def content_type_of(key: str) -> str:
+    """The MIME type of ``key`` from its extension: what a store records and a download
+    is served with, so browsers render plots and JSON inline."""
+    extension = posixpath.splitext(key)[1].lower()
+    guessed, _ = mimetypes.guess_type(key, strict=False)
+    return _CONTENT_TYPES.get(extension) or guessed or "application/octet-stream"

@@ -21,12 +21,17 @@ from typing import BinaryIO
 
 from onegin.artifacts._io import (
     atomic_replace,
-    guess_content_type,
     read_chunks,
     sha256_hex,
     write_chunks,
 )
-from onegin.artifacts._keys import as_prefix, plan_copy, validate_key, validate_prefix
+from onegin.artifacts._keys import (
+    as_prefix,
+    content_type_of,
+    plan_copy,
+    validate_key,
+    validate_prefix,
+)
 from onegin.artifacts._protocol import ArtifactInfo, ArtifactStore
 from onegin.artifacts._retry import TRANSIENT_ERRNOS
 from onegin.artifacts.errors import (
@@ -61,7 +66,7 @@ class LocalArtifactStore:
         self, key: str, data: bytes, *, content_type: str | None = None
     ) -> ArtifactInfo:
         path, rel = self._resolve(key)
-        meta = _Meta(sha256_hex(data), content_type or guess_content_type(key))
+        meta = _Meta(sha256_hex(data), content_type or content_type_of(key))
         with _translate(key, writing=True):
             with atomic_replace(path) as out:
                 out.write(data)
@@ -75,7 +80,7 @@ class LocalArtifactStore:
         with Path(path).open("rb") as src, _translate(key, writing=True):
             with atomic_replace(target) as out:
                 _, digest = write_chunks(read_chunks(src), out)
-            self._write_meta(rel, _Meta(digest, content_type or guess_content_type(key)))
+            self._write_meta(rel, _Meta(digest, content_type or content_type_of(key)))
             return self._info(key, target, digest)
 
     def copy(self, src: str, dst: str) -> None:
@@ -193,7 +198,7 @@ class LocalArtifactStore:
                 _, actual = write_chunks(read_chunks(reader), out)
                 if meta is not None and meta.sha256 != actual:
                     raise ArtifactCorrupted(src, meta.sha256, actual)  # never spread bad bytes
-            self._write_meta(dst_rel, meta or _Meta(actual, guess_content_type(dst)))
+            self._write_meta(dst_rel, meta or _Meta(actual, content_type_of(dst)))
 
     def _delete_key(self, key: str) -> int:
         path, rel = self._resolve(key)

@@ -7,8 +7,8 @@ import re
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from onegin.artifacts._io import TEMP_PREFIX, guess_content_type
-from onegin.artifacts._keys import validate_key, validate_prefix
+from onegin.artifacts._io import TEMP_PREFIX
+from onegin.artifacts._keys import content_type_of, validate_key, validate_prefix
 from onegin.artifacts._local import LocalArtifactStore
 from onegin.artifacts._protocol import ArtifactInfo, ArtifactStore
 from onegin.artifacts._retry import RetryingArtifactStore
@@ -99,6 +99,6 @@ def put_tree(store: ArtifactStore, local_dir: Path, prefix: str) -> list[Artifac
                 continue
             keys[validate_key(prefix + file.relative_to(root).as_posix())] = file
     return [
-        store.put_file(key, keys[key], content_type=guess_content_type(key))
+        store.put_file(key, keys[key], content_type=content_type_of(key))
         for key in sorted(keys)
     ]

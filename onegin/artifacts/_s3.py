@@ -21,12 +21,17 @@ from typing import Any, BinaryIO, cast
 from onegin.artifacts._io import (
     CHUNK,
     atomic_replace,
-    guess_content_type,
     hash_file,
     sha256_hex,
     write_chunks,
 )
-from onegin.artifacts._keys import as_prefix, plan_copy, validate_key, validate_prefix
+from onegin.artifacts._keys import (
+    as_prefix,
+    content_type_of,
+    plan_copy,
+    validate_key,
+    validate_prefix,
+)
 from onegin.artifacts._protocol import ArtifactInfo, ArtifactStore
 from onegin.artifacts._s3_errors import error_code, from_code, translate
 from onegin.artifacts.errors import (
@@ -113,7 +118,7 @@ class S3ArtifactStore:
         with translate(key):
             self._client.put_object(
                 Bucket=self.bucket, Key=full, Body=data,
-                ContentType=content_type or guess_content_type(key),
+                ContentType=content_type or content_type_of(key),
                 Metadata={SHA256_META: digest},
             )
         return ArtifactInfo(key=key, size=len(data), sha256=digest, modified=None)
@@ -124,7 +129,7 @@ class S3ArtifactStore:
         full = self._full(key)
         size, digest = hash_file(Path(path))
         extra = {
-            "ContentType": content_type or guess_content_type(key),
+            "ContentType": content_type or content_type_of(key),
             "Metadata": {SHA256_META: digest},
         }
         self._ensure_bucket()

@@ -18,8 +18,8 @@ from optuna.trial import TrialState
 from onegin.artifacts import best_prefix, trial_prefix
 from onegin.records import JOB_TERMINAL, JobRecord, TrialRecord
 from onegin.services import Services
+from onegin.study_storage import open_study_storage, study_name
 from orchestrator.policy import COUNTED
-from orchestrator.study import storage_for, study_name
 
 STUDY_STATE = {  # what each record status is in the study
     "completed": TrialState.COMPLETE, "pruned": TrialState.PRUNED, "failed": TrialState.FAIL,
@@ -58,7 +58,7 @@ def assert_job_invariant(services: Services, job_id: str, *, budget: int | None 
     still_open = [(t.number, t.status) for t in trials if t.status in ("queued", "running")]
     assert not still_open, f"trials left open in the records: {still_open}"
     study = optuna.load_study(study_name=study_name(job_id),
-                              storage=storage_for(services.settings.database_url))
+                              storage=open_study_storage(services.settings.database_url))
     started = {t.number: t.state for t in study.get_trials(deepcopy=False)
                if t.state != TrialState.WAITING}
     running = sorted(n for n, state in started.items() if state == TrialState.RUNNING)

@@ -17,12 +17,11 @@ from optuna.trial import FrozenTrial, TrialState
 
 from onegin.job_config import OptimizationConfig
 from onegin.search_space import SearchSpace
+from onegin.study_storage import open_study_storage, study_name
 from orchestrator.study import (
     make_sampler,
     open_study,
     owned_storage,
-    storage_for,
-    study_name,
     trial_handle,
 )
 
@@ -45,7 +44,7 @@ def facts(trial: FrozenTrial) -> tuple[Any, ...]:
 
 @pytest.fixture
 def reader(records_db_url: str) -> Iterator[optuna.storages.RDBStorage]:
-    storage = storage_for(records_db_url)
+    storage = open_study_storage(records_db_url)
     yield storage
     storage.engine.dispose()
 
@@ -209,7 +208,7 @@ def test_tpe_proposes_what_it_proposes_over_optunas_own_storage(records_db_url: 
     """Same seed, same history: the sampler sees the same study through either storage."""
     ours, space = start("same", records_db_url, concurrency=1, warm_start=False)
     plain = optuna.create_study(
-        study_name="plain", storage=storage_for(records_db_url), direction="maximize",
+        study_name="plain", storage=open_study_storage(records_db_url), direction="maximize",
         sampler=make_sampler(config(concurrency=1)), pruner=optuna.pruners.NopPruner())
 
     def score(params: dict[str, Any]) -> float:

@@ -18,8 +18,8 @@ from onegin.cli import main as cli
 from onegin.job_config import OptimizationConfig
 from onegin.services import Services, use_services
 from onegin.settings import load_settings
+from onegin.study_storage import open_study_storage, study_name
 from orchestrator.runner import JobRunner
-from orchestrator.study import storage_for, study_name
 from orchestrator.sweeper import sweep_job
 from orchestrator.tasks import CeleryDispatcher
 from tests.fixtures.services import free_port
@@ -56,7 +56,7 @@ def assert_closed(services: Services, job_id: str) -> list[Any]:
     assert not [t for t in trials if t.status in ("queued", "running")]
     try:
         study = optuna.load_study(study_name=study_name(job_id),
-                                  storage=storage_for(services.settings.database_url))
+                                  storage=open_study_storage(services.settings.database_url))
     except KeyError:
         assert trials == []
         return trials

@@ -16,7 +16,8 @@ from onegin.artifacts import trial_prefix
 from onegin.celery_app import ORCHESTRATOR_QUEUE
 from onegin.services import Services
 from onegin.settings import load_settings
-from orchestrator.study import CONTINUED, storage_for, study_name
+from onegin.study_storage import open_study_storage, study_name
+from orchestrator.study import CONTINUED
 from orchestrator.sweeper import Repair, TrialView, plan, sweep_finished_jobs, sweep_job
 from tests.integration.harness import Process
 
@@ -124,7 +125,7 @@ DIST = {"x": FloatDistribution(0.0, 1.0)}
 
 def _study(services: Services, job_id: str) -> optuna.Study:
     return optuna.create_study(study_name=study_name(job_id), direction="maximize",
-                               storage=storage_for(services.settings.database_url))
+                               storage=open_study_storage(services.settings.database_url))
 
 
 def _upload(services: Services, job_id: str, number: int) -> None:
@@ -173,7 +174,7 @@ def test_sweeping_a_crashed_job_restores_the_invariant(services: Services) -> No
     assert settled.metrics == {"epochs_run": 2}
     assert services.records.get_trial(job_id, 4).params == {"x": 0.4}
     study = optuna.load_study(study_name=study_name(job_id),
-                              storage=storage_for(services.settings.database_url))
+                              storage=open_study_storage(services.settings.database_url))
     states = {t.number: t.state for t in study.trials}
     assert states == {0: COMPLETE, 1: COMPLETE, 2: FAIL, 3: COMPLETE, 4: FAIL, 5: FAIL}
     assert not services.artifacts.list(trial_prefix(job_id, 2))  # never closed: removed

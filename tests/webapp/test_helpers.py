@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from onegin.artifacts import ArtifactInfo
+from onegin.artifacts import ArtifactInfo, content_type_of
 from onegin.records import JobRecord, TokenRecord
 from onegin.settings import load_settings
-from webapp.downloads import bundle_members, content_type, listing
+from webapp.downloads import bundle_members, listing
 from webapp.limits import Limits, check_limits, limits_for
 from webapp.pagination import MAX_PAGE, MAX_PER_PAGE, Page, parse_page
 from webapp.serialize import job_json
@@ -82,9 +82,9 @@ def test_listing_bundle_and_content_types() -> None:
     assert len(listing(infos, prefix)) == len(infos)
     assert [k[len(prefix):] for k in bundle_members(infos, prefix)] == [
         "best_hyperparameters.yaml", "metrics.json", "model.keras", "plots/a.png"]
-    assert content_type("a/b.yaml") == "application/yaml"
-    assert content_type("plots/x.png") == "image/png"
-    assert content_type("model.keras") == "application/octet-stream"
+    assert content_type_of("a/b.yaml") == "application/yaml"
+    assert content_type_of("plots/x.png") == "image/png"
+    assert content_type_of("model.keras") == "application/octet-stream"
 
 
 def test_web_settings_are_validated_and_the_secret_key_masked() -> None:

@@ -226,3 +226,8 @@ def test_embedded_events_are_tailed_to_the_room(web: Web) -> None:
         publish_elsewhere(events_url, done)
         (_, payload), before = receive_until(client, of_type("job_finished"))
         assert payload == done and before == []
+    metrics = web.client.get("/metrics").get_data(as_text=True)
+    relayed = dict(re.findall(r'^onegin_events_relayed_total\{type="(\w+)"\} (\S+)', metrics,
+                              re.M))
+    assert relayed["trial_progress"] == relayed["job_finished"] == "1.0"  # each one, once
+    assert relayed["job_status"] == "0.0"  # published before anyone watched: not relayed
