@@ -9,7 +9,7 @@ make a new store (pooled connections must not cross processes).
 from __future__ import annotations
 
 import secrets
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -50,6 +50,11 @@ TRIAL_UPDATABLE: frozenset[str] = frozenset(_TRIAL_COLUMNS) - _TRIAL_FIXED
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _zeros(statuses: Iterable[str]) -> dict[str, int]:
+    """Every status at zero, keyed by its plain word (so counts read back as they are sent)."""
+    return {str(status): 0 for status in statuses}
 
 
 class RecordStore:
@@ -235,14 +240,14 @@ class RecordStore:
                  .group_by(TrialRow.status))
         with self._session() as session:
             _load_job(session, job_id)
-            counts = dict.fromkeys(TRIAL_STATUSES, 0)
+            counts = _zeros(TRIAL_STATUSES)
             for status, count in session.execute(query):
                 counts[status] = int(count)
             return counts
 
     def trial_counts_for(self, job_ids: list[str]) -> dict[str, dict[str, int]]:
         """`trial_counts` of several jobs in one query (a page of jobs); unknown ids get zeros."""
-        counts = {job_id: dict.fromkeys(TRIAL_STATUSES, 0) for job_id in job_ids}
+        counts = {job_id: _zeros(TRIAL_STATUSES) for job_id in job_ids}
         if not job_ids:
             return counts
         query = (sa.select(TrialRow.job_id, TrialRow.status, sa.func.count())
@@ -255,8 +260,8 @@ class RecordStore:
 
     def status_totals(self) -> tuple[dict[str, int], dict[str, int]]:
         """Jobs per status and trials per status over the whole store (for metrics)."""
-        jobs = dict.fromkeys(JOB_STATUSES, 0)
-        trials = dict.fromkeys(TRIAL_STATUSES, 0)
+        jobs = _zeros(JOB_STATUSES)
+        trials = _zeros(TRIAL_STATUSES)
         with self._session() as session:
             for status, count in session.execute(
                     sa.select(JobRow.status, sa.func.count()).group_by(JobRow.status)):

@@ -50,6 +50,7 @@ from onegin.scoring import (
     total_score,
 )
 from onegin.search_space import space_for
+from onegin.statuses import describe as describe_statuses
 from webapp.headers import install_security_headers
 
 WEBAPP = Path(__file__).resolve().parents[2] / "webapp"
@@ -473,6 +474,10 @@ def create_fake_app(*, auth: bool = False, step: float = 0.1,
                        default_weights={"accuracy": DEFAULT_ACCURACY_WEIGHT,
                                         "health": dict(DEFAULT_HEALTH_WEIGHTS)},
                        components=list(HEALTH_COMPONENTS), formula=describe_formula(weights))
+
+    @app.get("/api/v1/statuses")
+    def statuses() -> Any:
+        return jsonify(describe_statuses())
 
     @app.get("/api/v1/search-space")
     def search_space() -> Any:
