@@ -288,6 +288,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     from onegin.records.migrate import upgrade
     from onegin.services import Services
     from onegin.settings import Role, load_settings
+    from onegin.statuses import JobStatus
 
     admin_pg, base_redis = os.environ["ONEGIN_TEST_POSTGRES_URL"], os.environ[
         "ONEGIN_TEST_REDIS_URL"]
@@ -411,7 +412,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 break
             published.extend(e["ts"] for e in events)
         # through the records, as the REST endpoint does: teardown must not need the web app
-        services.records.update_job(job_id, status="cancelling")
+        services.records.update_job(job_id, status=JobStatus.CANCELLING)
         wait_until(lambda: services.records.get_job(job_id).terminal, "the job's cancellation",
                    180, every=0.5)
         job = services.records.get_job(job_id)

@@ -45,6 +45,7 @@ from onegin.local_workers import child_environ, worker_command
 from onegin.records.migrate import upgrade
 from onegin.services import Services, use_services
 from onegin.settings import GPU_WORKER, Settings, load_settings
+from onegin.statuses import JobStatus
 from orchestrator.runner import JobRunner
 from orchestrator.tasks import CeleryDispatcher
 
@@ -89,7 +90,7 @@ def run(services: Services, **job: Any) -> tuple[str, float]:
                        poll=0.2)
     start = time.perf_counter()
     status = runner.run().status
-    assert status == "completed", status
+    assert status == JobStatus.COMPLETED, status
     return record.id, time.perf_counter() - start
 
 

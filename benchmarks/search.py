@@ -289,6 +289,7 @@ def run_onegin(arm: str, dataset: str, budget: int, seed: int, bench: Bench) -> 
     import onegin
     from onegin.records import RecordStore
     from onegin.settings import load_settings
+    from onegin.statuses import JobStatus, TrialStatus
 
     config = onegin_config(arm, dataset, budget, seed, bench)
     home = Path(tempfile.mkdtemp(prefix=f"onegin-search-{arm}-"))
@@ -301,9 +302,9 @@ def run_onegin(arm: str, dataset: str, budget: int, seed: int, bench: Bench) -> 
     job = records.get_job(result.job_id)
     trials, _ = records.list_trials(result.job_id, limit=100_000)
     points = [TrialPoint(t.val_accuracy, _seconds(job.started_at, t.finished_at),
-                         _seconds(t.started_at, t.finished_at), t.status == "completed")
+                         _seconds(t.started_at, t.finished_at), t.status == TrialStatus.COMPLETED)
               for t in trials]
-    notes = [] if result.status == "completed" else [f"job {result.status}: {result.error}"]
+    notes = [] if result.status == JobStatus.COMPLETED else [f"job {result.status}: {result.error}"]
     best = next((t for t in trials if t.number == result.best_trial), None)
     test = holdout = best_value = None
     if best is not None:

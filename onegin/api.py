@@ -19,6 +19,7 @@ from onegin.artifacts import best_prefix
 from onegin.job_config import OptimizationConfig
 from onegin.services import Services
 from onegin.settings import Settings, load_settings
+from onegin.statuses import JOB_ACTIVE, JobStatus
 
 log = logging.getLogger(__name__)
 MODEL_FILE = "model.keras"
@@ -86,7 +87,7 @@ def _run(services: Services, job_id: str, config: OptimizationConfig, workers: i
     from onegin.services import use_services
     from onegin.stop_signals import JobStopper, SignalCatcher
     from orchestrator.runner import JobHandedOver, JobRunner
-    from orchestrator.tasks import RESUMABLE, CeleryDispatcher
+    from orchestrator.tasks import CeleryDispatcher
 
     settings = services.settings
     use_services(services)
@@ -124,7 +125,7 @@ def _run(services: Services, job_id: str, config: OptimizationConfig, workers: i
             raise stopper.error
     result = result_for(services, job_id)
     if signals.received is not None:
-        if result.status in RESUMABLE:
+        if result.status in JOB_ACTIVE:
             say(f"job {job_id} handed back ({signal.Signals(signals.received).name}): "
                 f"resume it with `onegin optimize --resume {job_id}`")
         else:
@@ -138,7 +139,7 @@ def _request_cancel(services: Services, job_id: str) -> None:
     from onegin.records import InvalidTransition
 
     with contextlib.suppress(InvalidTransition):  # already over
-        services.records.update_job(job_id, status="cancelling")
+        services.records.update_job(job_id, status=JobStatus.CANCELLING)
 
 
 def _announcer(live: bool) -> Callable[[str], None]:

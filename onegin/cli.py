@@ -28,6 +28,7 @@ from onegin.errors import (
 from onegin.job_config import PRUNERS
 from onegin.scoring import HEALTH_COMPONENTS, OBJECTIVES
 from onegin.search_space import SPACE_NAMES
+from onegin.statuses import JobStatus
 
 console = Console(stderr=True)
 
@@ -275,7 +276,7 @@ def _print_result(result: Any) -> int:
         f"best model: {result.model_url}\n"
         f"hyperparameters: {result.best_params}"
     )
-    return 0 if result.status == "completed" else 1
+    return 0 if result.status == JobStatus.COMPLETED else 1
 
 
 def _submit(settings: Any, config: Any, *, follow: bool) -> int:

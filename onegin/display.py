@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from onegin.events import EventBus
+from onegin.statuses import TrialStatus
 
 
 class JobDisplay:
@@ -78,7 +79,7 @@ class JobDisplay:
 
     def _overall(self, data: Mapping[str, Any]) -> None:
         counts = data.get("counts", {})
-        done = counts.get("completed", 0) + counts.get("pruned", 0)
+        done = counts.get(TrialStatus.COMPLETED, 0) + counts.get(TrialStatus.PRUNED, 0)
         best = data.get("best_total_score")
         eta = data.get("eta_seconds")
         info = f"best {best:.4f}" if best is not None else "best —"
@@ -88,10 +89,10 @@ class JobDisplay:
 
 def _finished_line(number: int, data: Mapping[str, Any]) -> str:
     status, result = data.get("status"), data.get("result") or {}
-    if status == "completed":
+    if status == TrialStatus.COMPLETED:
         return (f"trial {number}: completed  score {result.get('total_score', 0):.4f}  "
                 f"val acc {result.get('val_accuracy', 0):.4f}")
-    if status == "pruned":
+    if status == TrialStatus.PRUNED:
         accuracy = result.get("val_accuracy")
         return (f"trial {number}: pruned ({result.get('prune_reason') or 'pruner'})" +
                 (f"  val acc {accuracy:.4f}" if accuracy is not None else ""))

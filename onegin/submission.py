@@ -14,6 +14,7 @@ from onegin.errors import ConfigError
 from onegin.events import EventBus, make_event
 from onegin.job_config import OptimizationConfig
 from onegin.records import JobRecord, RecordNotFound, RecordStore
+from onegin.statuses import JobStatus
 
 log = logging.getLogger(__name__)
 FIELD = "continue_from"
@@ -58,7 +59,7 @@ def cancel_job(records: RecordStore, events: EventBus, job_id: str) -> JobRecord
     announced as its orchestrator would have, for anyone following its events.
     """
     job = records.cancel_job(job_id)
-    if job.status == "cancelled":
+    if job.status == JobStatus.CANCELLED:
         try:
             events.publish(make_event("job_status", job.id, status=job.status))
             events.publish(make_event("job_finished", job.id, status=job.status,

@@ -7,7 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-COUNTED = frozenset({"completed", "pruned"})  # these spend the budget
+from onegin.statuses import JobStatus, TrialStatus
+
+COUNTED = frozenset({TrialStatus.COMPLETED, TrialStatus.PRUNED})  # these spend the budget
+RERUNNABLE = frozenset({TrialStatus.FAILED, TrialStatus.LOST})  # its own fault, or the infra's
+# What a worker may report; anything else means the trial was lost.
+REPORTED = frozenset({TrialStatus.COMPLETED, TrialStatus.PRUNED, TrialStatus.FAILED,
+                      TrialStatus.CANCELLED})
 WAIT_FACTOR = 5  # heartbeat intervals with trials sent and none started: waiting for workers
 
 
@@ -62,9 +68,9 @@ def rerun(status: str, earlier: Sequence[str], *, trial_retries: int, lost_retri
     the re-runs each cause has had. The two caps are apart: a loss says nothing
     about the parameters, a failure of their own says they fail.
     """
-    if status not in ("failed", "lost"):
+    if status not in RERUNNABLE:
         return False
-    cap = trial_retries if status == "failed" else lost_retries
+    cap = trial_retries if status == TrialStatus.FAILED else lost_retries
     return sum(1 for s in earlier if s == status) < cap
 
 
@@ -74,7 +80,7 @@ def streak_after(streak: int, status: str) -> int:
     A counted trial ends the streak; a lost one that is re-run, or a cancelled
     one, says nothing about the job's trials and leaves it as it was.
     """
-    if status == "failed":
+    if status == TrialStatus.FAILED:
         return streak + 1
     return 0 if status in COUNTED else streak
 
@@ -120,18 +126,19 @@ def wait_timed_out(since: float | None, now: float, timeout: float | None) -> bo
     return since is not None and timeout is not None and now - since > timeout
 
 
-def trial_status(worker_status: str) -> str:
+def trial_status(worker_status: object) -> TrialStatus:
     """Map what a worker reported to the trial record's status."""
-    return {"completed": "completed", "pruned": "pruned", "failed": "failed",
-            "cancelled": "cancelled"}.get(worker_status, "lost")
+    if isinstance(worker_status, str) and worker_status in REPORTED:
+        return TrialStatus(worker_status)
+    return TrialStatus.LOST
 
 
 def final_job_status(cancel_requested: bool, counted: Mapping[str, int],
-                     failure: str | None = None) -> str:
+                     failure: str | None = None) -> JobStatus:
     """A cancel wins; a job stopped for a reason (``failure``) or with nothing completed
     failed."""
     if cancel_requested:
-        return "cancelled"
+        return JobStatus.CANCELLED
     if failure is not None:
-        return "failed"
-    return "completed" if counted.get("completed", 0) else "failed"
+        return JobStatus.FAILED
+    return JobStatus.COMPLETED if counted.get(TrialStatus.COMPLETED, 0) else JobStatus.FAILED

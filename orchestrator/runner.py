@@ -36,6 +36,7 @@ from onegin.job_config import OptimizationConfig
 from onegin.outages import OutagePastLimit, outage_kind, ride_out, service_names
 from onegin.records import InvalidTransition, JobRecord
 from onegin.services import Services
+from onegin.statuses import JobStatus, TrialStatus
 from orchestrator import policy
 from orchestrator.ask_pool import AskPool
 from orchestrator.study import ORIGIN, open_study, owned_storage, trial_handle
@@ -196,18 +197,18 @@ class JobRunner:
             raise  # another orchestrator finishes the job, not us
         except JobCannotStart as exc:
             log.error("job %s cannot start: %s", self.job_id, exc)
-            return self._ending(partial(self._end, "failed",
+            return self._ending(partial(self._end, JobStatus.FAILED,
                                         error=f"the job could not start: {exc}"))
         except OutagePastLimit as exc:
             log.error("job %s fails: %s", self.job_id, exc)
-            return self._ending(partial(self._end, "failed", error=str(exc)))
+            return self._ending(partial(self._end, JobStatus.FAILED, error=str(exc)))
         except Exception as exc:
             log.exception("job %s failed", self.job_id)
             try:
                 self._catch_up()  # record what did finish
             except Exception:
                 log.exception("job %s: pending record writes failed too", self.job_id)
-            return self._ending(partial(self._end, "failed",
+            return self._ending(partial(self._end, JobStatus.FAILED,
                                         error=f"orchestrator error: {exc!r}"))
 
     # ---- outages ---------------------------------------------------------
@@ -314,11 +315,11 @@ class JobRunner:
         """Take the job (queued -> running) and load what it needs; `JobCannotStart` names
         what could not be loaded. The study is opened only once the job is ours to run,
         so a job cancelled while queued never gets one."""
-        if job.status == "queued":
+        if job.status == JobStatus.QUEUED:
             try:
-                job = self.records.update_job(self.job_id, status="running",
+                job = self.records.update_job(self.job_id, status=JobStatus.RUNNING,
                                               started_at=now_utc())
-                self._publish_status("running")
+                self._publish_status(JobStatus.RUNNING)
             except InvalidTransition:  # cancelled while it waited in the queue
                 job = self.records.get_job(self.job_id)
         if job.terminal:
@@ -337,7 +338,7 @@ class JobRunner:
             raise JobCannotStart(str(exc) or repr(exc)) from exc
         self.asks = AskPool(self._ask, threads=min(self.config.concurrency, ASK_THREADS))
         self.started_at = getattr(self, "started_at", self.clock())  # kept when reopened
-        self.cancel_requested = job.status == "cancelling"
+        self.cancel_requested = job.status == JobStatus.CANCELLING
         self.waiting = job.waiting
         if job.best_score is not None and job.best_trial_number is not None:
             self.best = (job.best_score, job.best_trial_number, job.best_accuracy)
@@ -356,14 +357,15 @@ class JobRunner:
         finished = sorted((t for t in trials if t.finished_at is not None),
                           key=lambda t: (t.finished_at, t.number))
         self.streak = policy.streak_of(t.status for t in finished)
-        self.last_error = next((t.error for t in reversed(finished) if t.status == "failed"),
-                               None)
+        self.last_error = next(
+            (t.error for t in reversed(finished) if t.status == TrialStatus.FAILED), None)
         self.retry_of = {t.number: t.retry_of for t in trials}
         self.ended = {t.number: t.status for t in trials if t.terminal}
         timed = [(t.status, (t.finished_at - t.started_at).total_seconds()) for t in trials
                  if t.status in policy.COUNTED and t.started_at and t.finished_at]
         self.durations = [seconds for _, seconds in timed]
-        self.peer_seconds = [seconds for status, seconds in timed if status == "completed"]
+        self.peer_seconds = [seconds for status, seconds in timed
+                             if status == TrialStatus.COMPLETED]
         recorded = {t.number for t in trials}
         for frozen in self.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
             if frozen.number not in recorded:  # asked ahead, never sent (or not recorded)
@@ -403,7 +405,7 @@ class JobRunner:
             if self.stopping():
                 self._hand_over()
             if not self.cancel_requested and \
-                    self.records.get_job(self.job_id).status == "cancelling":
+                    self.records.get_job(self.job_id).status == JobStatus.CANCELLING:
                 self._cancel()
             if now - self._last_beat >= self.services.settings.heartbeat_interval:
                 # at the workers' own pace: a trial is lost only after heartbeat_timeout
@@ -494,7 +496,7 @@ class JobRunner:
         while self.ready:
             asked = self.ready.pop(0)
             self.study.tell(asked.trial.number, state=TrialState.FAIL)
-            self.records.upsert_trial(self.job_id, asked.trial.number, status="cancelled",
+            self.records.upsert_trial(self.job_id, asked.trial.number, status=TrialStatus.CANCELLED,
                                       params=asked.params, finished_at=now_utc(),
                                       error="not started: the job stopped asking for trials")
 
@@ -527,7 +529,7 @@ class JobRunner:
         if kind == "trial_started":
             started = float(event.get("ts") or self.clock())
             self.in_flight[number].started_at = started
-            self._record_later(number, status="running", worker=data.get("worker"),
+            self._record_later(number, status=TrialStatus.RUNNING, worker=data.get("worker"),
                                started_at=datetime.fromtimestamp(started, UTC))
         elif kind == "trial_progress":
             self._check_pace(number, event, data)
@@ -601,17 +603,17 @@ class JobRunner:
         fields: dict[str, Any] = {"status": status, "finished_at": outcome.finished_at,
                                   "error": result.get("error")}
         # skip_if_finished: told already when a write after it was cut short by an outage
-        if status == "completed":
+        if status == TrialStatus.COMPLETED:
             score = float(result["total_score"])
             self.study.tell(number, score, skip_if_finished=True)
             fields |= result_fields(result)
-        elif status == "pruned":
+        elif status == TrialStatus.PRUNED:
             self.study.tell(number, state=TrialState.PRUNED, skip_if_finished=True)
             fields |= result_fields(result)
         else:
             self.study.tell(number, state=TrialState.FAIL, skip_if_finished=True)
         self._write_record(number, **fields)  # with any still queued, before the job's best
-        if status == "completed":
+        if status == TrialStatus.COMPLETED:
             self._update_best(number, float(result["total_score"]), result.get("val_accuracy"))
         self._progress_changed = True
 
@@ -645,10 +647,10 @@ class JobRunner:
         self.control.abandon(self.job_id, number, reason)
         self.study.tell(number, state=TrialState.FAIL)
         stopping = self.cancel_requested or self.failure is not None
-        again = not stopping and self._rerun("lost", number)
-        status, error = "lost", reason
+        again = not stopping and self._rerun(TrialStatus.LOST, number)
+        status, error = TrialStatus.LOST, reason
         if not (again or stopping):
-            status = "failed"
+            status = TrialStatus.FAILED
             error = (f"lost {self.services.settings.lost_retries + 1} times, the last: "
                      f"{reason}")
         self.records.upsert_trial(self.job_id, number, status=status, error=error,
@@ -665,7 +667,7 @@ class JobRunner:
             return False
         earlier, parent = [], self.retry_of.get(number)
         while parent is not None:
-            earlier.append(self.ended.get(parent, "lost"))
+            earlier.append(self.ended.get(parent, TrialStatus.LOST))
             parent = self.retry_of.get(parent)
         settings = self.services.settings
         return policy.rerun(status, earlier, trial_retries=settings.trial_retries,
@@ -680,7 +682,7 @@ class JobRunner:
         """Keep how a trial ended; stop the job once too many in a row failed."""
         self.ended[number] = status
         self.streak = policy.streak_after(self.streak, status)
-        if status == "failed":
+        if status == TrialStatus.FAILED:
             self.last_error = error
         message = policy.streak_failure(self.streak, self.services.settings.failure_streak,
                                         self.last_error)
@@ -691,7 +693,7 @@ class JobRunner:
     def _cancel(self) -> None:
         self.cancel_requested = True
         self._stop_trials()
-        self._publish_status("cancelling")
+        self._publish_status(JobStatus.CANCELLING)
 
     def _give_up(self, reason: str) -> None:
         """Stop the job as failed with ``reason``: no more trials, the running ones stopped."""
@@ -709,7 +711,7 @@ class JobRunner:
                 self.dispatcher.revoke(self._task_id(number))
                 self.in_flight.pop(number)
                 self.study.tell(number, state=TrialState.FAIL)
-                self.records.upsert_trial(self.job_id, number, status="cancelled",
+                self.records.upsert_trial(self.job_id, number, status=TrialStatus.CANCELLED,
                                           finished_at=now_utc())
 
     def _check_waiting(self, now: float) -> None:
@@ -737,7 +739,7 @@ class JobRunner:
             log.warning("job %s is waiting for workers: %s", self.job_id, waiting)
         self.waiting = waiting
         self.records.update_job(self.job_id, waiting=waiting)
-        self._publish_status("cancelling" if self.cancel_requested else "running",
+        self._publish_status(JobStatus.CANCELLING if self.cancel_requested else JobStatus.RUNNING,
                              waiting=waiting)
 
     # ---- bookkeeping -----------------------------------------------------
@@ -848,7 +850,7 @@ class JobRunner:
         job = self.records.get_job(self.job_id)
         if job.best_trial_number is not None:  # past the outage limit: the job fails
             self._ride_out(partial(self._publish_best, job))
-        error = None if status != "failed" else self.failure or "no trial completed"
+        error = None if status != JobStatus.FAILED else self.failure or "no trial completed"
         return self._end(status, error=error)
 
     def _publish_best(self, job: JobRecord) -> None:

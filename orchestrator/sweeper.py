@@ -30,8 +30,8 @@ from optuna.exceptions import UpdateFinishedTrialError
 from optuna.trial import FrozenTrial, TrialState
 
 from onegin.artifacts import job_prefix, trial_prefix
-from onegin.records import JOB_TERMINAL
 from onegin.services import Services
+from onegin.statuses import JOB_TERMINAL, TRIAL_ACTIVE, TrialStatus
 from onegin.study_storage import open_study_storage, study_name
 from orchestrator.policy import COUNTED
 from orchestrator.study import CONTINUED
@@ -39,7 +39,7 @@ from orchestrator.trial_results import result_fields
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-OPEN_RECORD = frozenset({"queued", "running"})
+OPEN_RECORD = TRIAL_ACTIVE
 OPEN_STUDY = (TrialState.RUNNING, TrialState.WAITING)
 SWEPT = "swept"  # user attribute of a study trial the sweeper added for a lone record
 PAGE = 200
@@ -105,19 +105,19 @@ def _closing_fields(view: TrialView) -> dict[str, Any]:
     """The record a trial ends with: what its study says, else cancelled (never finished)."""
     result = view.result or {}
     if view.study == TrialState.COMPLETE:
-        status = "completed"
+        status = TrialStatus.COMPLETED
     elif view.study == TrialState.PRUNED:
-        status = "pruned"
-    elif view.study == TrialState.FAIL and result.get("status") == "failed":
-        status = "failed"
+        status = TrialStatus.PRUNED
+    elif view.study == TrialState.FAIL and result.get("status") == TrialStatus.FAILED:
+        status = TrialStatus.FAILED
     else:
-        status = "cancelled"
+        status = TrialStatus.CANCELLED
     fields: dict[str, Any] = {"status": status}
     if status in COUNTED:
         fields |= result_fields(result) if result else {}
         if fields.get("total_score") is None:
             fields["total_score"] = view.value
-    elif status == "failed":
+    elif status == TrialStatus.FAILED:
         fields["error"] = result.get("error")
     else:
         was = view.record or (view.study.name.lower() if view.study else "open")

@@ -13,11 +13,11 @@ from onegin.celery_app import GPU_QUEUE, ORCHESTRATOR_QUEUE, RUN_JOB
 from onegin.outages import OutagePastLimit, outage_kind
 from onegin.queue_depth import BrokerUnavailable, queue_depth
 from onegin.services import get_services
+from onegin.statuses import JOB_ACTIVE
 from orchestrator.runner import JobBusy, JobHandedOver, JobRunner
 from orchestrator.sweeper import sweep_finished_jobs
 
 log = logging.getLogger(__name__)
-RESUMABLE = ("queued", "running", "cancelling")
 
 
 class CeleryDispatcher:
@@ -89,7 +89,7 @@ def resume_unfinished_jobs(sender: Any = None, **_kwargs: Any) -> None:
     while True:
         jobs, total = records.list_jobs(offset=offset, limit=200)
         for job in jobs:
-            if job.status in RESUMABLE:
+            if job.status in JOB_ACTIVE:
                 log.info("resuming job %s (%s)", job.id, job.status)
                 submit_job(sender.app, job.id)
         offset += len(jobs)

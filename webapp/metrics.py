@@ -33,6 +33,7 @@ from prometheus_client.registry import Collector
 from onegin.events import EVENT_TYPES
 from onegin.queue_depth import BrokerUnavailable, queue_depth
 from onegin.records import RecordError, RecordStore
+from onegin.statuses import TrialStatus
 
 if TYPE_CHECKING:
     from webapp.state import WebState
@@ -127,7 +128,7 @@ class _Heartbeats(Collector):
             "their worker is gone and the orchestrator re-runs them.")
         try:
             _, totals = records.status_totals()
-            trials = records.running_trials() if totals.get("running") else []
+            trials = records.running_trials() if totals.get(TrialStatus.RUNNING) else []
             beats = [(t, control.last_heartbeat(t.job_id, t.number)) for t in trials]
         except Exception as exc:  # RecordError, redis.RedisError, OSError: a backend is down
             log.warning("metrics: heartbeats left out: %s: %s", type(exc).__name__, exc)

@@ -27,10 +27,10 @@ from onegin.job_config import (
     PRUNERS,
     SEED_LIMIT,
 )
-from onegin.records import JOB_STATUSES, TRIAL_STATUSES
 from onegin.records.store import TRIAL_NUMBER_MAX
 from onegin.scoring import HEALTH_COMPONENTS, OBJECTIVES
 from onegin.search_space import MODALITIES, SPACE_NAMES, space_for
+from onegin.statuses import JOB_STATUSES, TRIAL_STATUSES
 from webapp.limits import Limits
 from webapp.pagination import DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE
 
@@ -131,6 +131,9 @@ def _paths() -> dict[str, Schema]:
         f"{API}/scoring": {"get": _op(
             "Objectives, default weights, health components and the score formula",
             {"200": _json(_ref("Scoring"), "scoring")}, public=True, tag="Reference")},
+        f"{API}/statuses": {"get": _op(
+            "Job and trial statuses: which are terminal or active, and the legal moves",
+            {"200": _json(_ref("Statuses"), "statuses")}, public=True, tag="Reference")},
         f"{API}/session": {
             "get": _op("Who am I (browser session or bearer token)",
                        {"200": _json(_ref("Session"), "signed in")}, tag="Session"),
@@ -261,6 +264,18 @@ def _token_schemas() -> dict[str, Schema]:
     }, required=["id", "name", "admin", "created_at", "last_used_at", "revoked_at"])}
 
 
+def _lifecycle(statuses: tuple[str, ...]) -> Schema:
+    """One entity's statuses as `onegin.statuses.describe` gives them."""
+    some = {"type": "array", "items": {"enum": list(statuses)}}
+    return _object({
+        "statuses": {**some, "description": "every status, in lifecycle order"},
+        "terminal": {**some, "description": "statuses that never change again"},
+        "active": {**some, "description": "the others: still under way"},
+        "transitions": _object({s: some for s in statuses}, required=list(statuses),
+                               description="status -> where it may go (staying put aside)"),
+    }, required=["statuses", "terminal", "active", "transitions"])
+
+
 def _schemas(job_limits: Limits | None) -> dict[str, Schema]:
     number = {"type": "number"}
     when = _nullable("string", format="date-time")
@@ -305,6 +320,8 @@ def _schemas(job_limits: Limits | None) -> dict[str, Schema]:
             "components": {"type": "array", "items": {"enum": list(HEALTH_COMPONENTS)}},
             "formula": {"type": "string"},
         }, required=["objectives", "default_weights", "components", "formula"]),
+        "Statuses": _object({"job": _lifecycle(JOB_STATUSES),
+                             "trial": _lifecycle(TRIAL_STATUSES)}, required=["job", "trial"]),
         "Session": _object({
             "name": _nullable("string"), "csrf_token": _nullable("string"),
             "limits": limits, "auth_required": {"type": "boolean"},

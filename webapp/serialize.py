@@ -7,8 +7,6 @@ from typing import Any
 
 from onegin.records import JobRecord
 
-ACTIVE_JOB_STATUSES: frozenset[str] = frozenset({"queued", "running", "cancelling"})
-
 
 def job_json(job: JobRecord, counts: Mapping[str, int]) -> dict[str, Any]:
     """A job as the dashboard reads it: its record, trial counts and budget, no owner."""

@@ -17,6 +17,7 @@ from typing import Any
 
 from onegin.json_values import plain_json
 from onegin.progress import Progress
+from onegin.statuses import TRIAL_ACTIVE, TrialStatus
 
 EVENT_VERSION = 1
 SOCKETIO_NAMESPACE = "/jobs"  # browsers follow jobs here, one room per job: job_room()
@@ -45,8 +46,6 @@ EVENT_TYPES: frozenset[str] = frozenset(_DATA_KEYS)
 TRIAL_EVENT_TYPES: frozenset[str] = frozenset(
     {"trial_started", "trial_progress", "trial_finished"}
 )
-# Trial statuses that still take time: everything else in `counts` is done.
-ACTIVE_TRIAL_STATUSES: frozenset[str] = frozenset({"queued", "pending", "running"})
 
 _JOB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 
@@ -122,8 +121,8 @@ def job_progress_data(counts: Mapping[str, int], budget: int, durations: Sequenc
     """The ``data`` of a ``job_progress`` event, with an ETA estimate.
 
     ETA formula, in trials of average length ``avg = mean(durations)``:
-      - done    = trials whose status is not queued/pending/running;
-      - running = trials with status "running";
+      - done    = trials whose status is not active (queued, running: `TRIAL_ACTIVE`);
+      - running = trials with status running;
       - work    = max(0, budget - done - running) + remaining_running_fraction,
         where remaining_running_fraction is the sum over running trials of the
         fraction each still has to do (None: assume each is half done);
@@ -131,8 +130,8 @@ def job_progress_data(counts: Mapping[str, int], budget: int, durations: Sequenc
         spread over the workers, but never shorter than the one trial still left.
     ``eta_seconds`` and ``avg_trial_seconds`` are None before any trial finished.
     """
-    running = int(counts.get("running", 0))
-    done = sum(int(n) for status, n in counts.items() if status not in ACTIVE_TRIAL_STATUSES)
+    running = int(counts.get(TrialStatus.RUNNING, 0))
+    done = sum(int(n) for status, n in counts.items() if status not in TRIAL_ACTIVE)
     avg = sum(durations) / len(durations) if durations else None
     eta: float | None = None
     if avg is not None:

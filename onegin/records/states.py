@@ -1,35 +1,34 @@
-"""Job and trial lifecycles as data, and the pure check of a job status change."""
+"""The record store's checks of a status value and of a job status change.
+
+The statuses and their transitions live in `onegin.statuses`; this module turns a breach
+into the record store's own errors.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from types import MappingProxyType
+from collections.abc import Iterable
 
 from onegin.records.errors import InvalidField, InvalidTransition
-
-JOB_STATUSES: tuple[str, ...] = (
-    "queued", "running", "cancelling", "cancelled", "completed", "failed",
+from onegin.statuses import (
+    JOB_STATUSES,
+    JOB_TERMINAL,
+    JOB_TRANSITIONS,
+    TRIAL_STATUSES,
+    TRIAL_TERMINAL,
+    TRIAL_TRANSITIONS,
+    JobStatus,
+    is_legal,
 )
-JOB_TERMINAL: frozenset[str] = frozenset({"cancelled", "completed", "failed"})
-# Allowed moves besides staying put. A cancelling job may still complete: the
-# orchestrator may have told the last result to the study before it saw the cancel.
-JOB_TRANSITIONS: Mapping[str, frozenset[str]] = MappingProxyType({
-    "queued": frozenset({"running", "cancelling", "cancelled", "failed"}),
-    "running": frozenset({"cancelling", "completed", "failed"}),
-    "cancelling": frozenset({"cancelled", "failed", "completed"}),
-    "cancelled": frozenset(),
-    "completed": frozenset(),
-    "failed": frozenset(),
-})
 
-TRIAL_STATUSES: tuple[str, ...] = (
-    "queued", "running", "completed", "pruned", "failed", "lost", "cancelled",
-)
-TRIAL_TERMINAL: frozenset[str] = frozenset({"completed", "pruned", "failed", "lost", "cancelled"})
+__all__ = [
+    "JOB_STATUSES", "JOB_TERMINAL", "JOB_TRANSITIONS", "TRIAL_STATUSES", "TRIAL_TERMINAL",
+    "TRIAL_TRANSITIONS", "cancel_target", "check_job_transition", "check_status",
+]
 
 
-def check_status(value: object, statuses: tuple[str, ...]) -> str:
+def check_status(value: object, statuses: Iterable[str]) -> str:
     """``value`` if it is one of ``statuses``; else `InvalidField` naming status."""
+    statuses = tuple(statuses)
     if not isinstance(value, str) or value not in statuses:
         raise InvalidField("status", f"must be one of {', '.join(statuses)}, got {value!r}")
     return value
@@ -38,16 +37,16 @@ def check_status(value: object, statuses: tuple[str, ...]) -> str:
 def check_job_transition(current: str, requested: str) -> None:
     """Raise `InvalidTransition` unless a job may go from ``current`` to ``requested``."""
     check_status(requested, JOB_STATUSES)
-    if requested != current and requested not in JOB_TRANSITIONS[current]:
+    if not is_legal(JOB_TRANSITIONS, current, requested):
         raise InvalidTransition(current, requested)
 
 
-def cancel_target(current: str) -> str:
+def cancel_target(current: str) -> JobStatus:
     """Where a cancel takes a job: one nobody started ends ``cancelled`` at once (no
     orchestrator is needed); a started one becomes ``cancelling``, for its orchestrator
     to stop its trials. `InvalidTransition` for a finished job."""
-    target = {"queued": "cancelled", "running": "cancelling",
-              "cancelling": "cancelling"}.get(current)
-    if target is None:
-        raise InvalidTransition(current, "cancelling")
-    return target
+    if current == JobStatus.QUEUED:
+        return JobStatus.CANCELLED
+    if current in JOB_TERMINAL:
+        raise InvalidTransition(current, JobStatus.CANCELLING)
+    return JobStatus.CANCELLING

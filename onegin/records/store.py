@@ -9,7 +9,7 @@ make a new store (pooled connections must not cross processes).
 from __future__ import annotations
 
 import secrets
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -27,14 +27,7 @@ from onegin.records.errors import (
     RecordNotFound,
     RecordStoreUnavailable,
 )
-from onegin.records.states import (
-    JOB_STATUSES,
-    JOB_TERMINAL,
-    TRIAL_STATUSES,
-    cancel_target,
-    check_job_transition,
-    check_status,
-)
+from onegin.records.states import cancel_target, check_job_transition, check_status
 from onegin.records.tokens import (
     LIMIT_FIELDS,
     hash_secret,
@@ -44,6 +37,7 @@ from onegin.records.tokens import (
 )
 from onegin.records.values import JobRecord, TokenRecord, TrialRecord
 from onegin.settings import redact_url
+from onegin.statuses import JOB_STATUSES, JOB_TERMINAL, TRIAL_STATUSES, JobStatus, TrialStatus
 
 _JOB_FIXED = frozenset({"id", "owner", "config", "created_at"})
 _TRIAL_FIXED = frozenset({"job_id", "number"})
@@ -56,6 +50,11 @@ TRIAL_UPDATABLE: frozenset[str] = frozenset(_TRIAL_COLUMNS) - _TRIAL_FIXED
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _zeros(statuses: Iterable[str]) -> dict[str, int]:
+    """Every status at zero, keyed by its plain word (so counts read back as they are sent)."""
+    return {str(status): 0 for status in statuses}
 
 
 class RecordStore:
@@ -104,7 +103,7 @@ class RecordStore:
         if not isinstance(config, Mapping):
             raise InvalidField("config", f"must be a mapping, got {type(config).__name__}")
         row = JobRow(id=secrets.token_hex(6), owner=coerce_value(_JOB_COLUMNS["owner"], owner),
-                     config=json_safe("config", config), status="queued", created_at=_now())
+                     config=json_safe("config", config), status=JobStatus.QUEUED, created_at=_now())
         with self._session(write=True) as session:
             session.add(row)
             session.flush()
@@ -138,7 +137,7 @@ class RecordStore:
             status = values.get("status", row.status)
             check_job_transition(row.status, status)
             if status != row.status:
-                if status == "running" and row.started_at is None:
+                if status == JobStatus.RUNNING and row.started_at is None:
                     values.setdefault("started_at", _now())
                 if status in JOB_TERMINAL and row.finished_at is None:
                     values.setdefault("finished_at", _now())
@@ -187,7 +186,7 @@ class RecordStore:
         values = coerce_fields(_TRIAL_COLUMNS, TRIAL_UPDATABLE, fields)
         if "status" in values:
             check_status(values["status"], TRIAL_STATUSES)
-        new = {"status": "queued", "params": {}, "intermediate": {}, "queued_at": _now(),
+        new = {"status": TrialStatus.QUEUED, "params": {}, "intermediate": {}, "queued_at": _now(),
                **values, "job_id": job_id, "number": number}
         with self._session(write=True) as session:
             dialect = session.get_bind().dialect.name
@@ -230,7 +229,7 @@ class RecordStore:
 
     def running_trials(self, limit: int = 10_000) -> list[TrialRecord]:
         """Trials with status running, across every job, in one query (for metrics)."""
-        query = (sa.select(TrialRow).where(TrialRow.status == "running")
+        query = (sa.select(TrialRow).where(TrialRow.status == TrialStatus.RUNNING)
                  .order_by(TrialRow.job_id, TrialRow.number).limit(limit))
         with self._session() as session:
             return [_trial(row) for row in session.scalars(query)]
@@ -241,14 +240,14 @@ class RecordStore:
                  .group_by(TrialRow.status))
         with self._session() as session:
             _load_job(session, job_id)
-            counts = dict.fromkeys(TRIAL_STATUSES, 0)
+            counts = _zeros(TRIAL_STATUSES)
             for status, count in session.execute(query):
                 counts[status] = int(count)
             return counts
 
     def trial_counts_for(self, job_ids: list[str]) -> dict[str, dict[str, int]]:
         """`trial_counts` of several jobs in one query (a page of jobs); unknown ids get zeros."""
-        counts = {job_id: dict.fromkeys(TRIAL_STATUSES, 0) for job_id in job_ids}
+        counts = {job_id: _zeros(TRIAL_STATUSES) for job_id in job_ids}
         if not job_ids:
             return counts
         query = (sa.select(TrialRow.job_id, TrialRow.status, sa.func.count())
@@ -261,8 +260,8 @@ class RecordStore:
 
     def status_totals(self) -> tuple[dict[str, int], dict[str, int]]:
         """Jobs per status and trials per status over the whole store (for metrics)."""
-        jobs = dict.fromkeys(JOB_STATUSES, 0)
-        trials = dict.fromkeys(TRIAL_STATUSES, 0)
+        jobs = _zeros(JOB_STATUSES)
+        trials = _zeros(TRIAL_STATUSES)
         with self._session() as session:
             for status, count in session.execute(
                     sa.select(JobRow.status, sa.func.count()).group_by(JobRow.status)):

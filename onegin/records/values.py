@@ -11,7 +11,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from onegin.records.states import JOB_TERMINAL, TRIAL_TERMINAL
+from onegin.statuses import JOB_TERMINAL, TRIAL_TERMINAL
 
 
 def _plain(value: Any) -> Any:

@@ -36,6 +36,7 @@ from onegin.records import (
 )
 from onegin.records._models import Base
 from onegin.records.migrate import VERSION_TABLE, current, upgrade
+from onegin.statuses import JobStatus
 from tests.fixtures.services import free_port
 
 HEAD = "0005"  # the newest migration
@@ -276,6 +277,16 @@ def test_illegal_transition_stores_nothing(store: RecordStore, path: list[str],
         store.update_job(job.id, status=illegal, error="should not be stored")
     assert (caught.value.current, caught.value.requested) == (before.status, illegal)
     assert store.get_job(job.id) == before
+
+
+def test_the_store_refuses_a_move_the_transitions_table_forbids(store: RecordStore) -> None:
+    job = store.create_job(CONFIG)
+    store.update_job(job.id, status=JobStatus.RUNNING)
+    done = store.update_job(job.id, status=JobStatus.COMPLETED)
+    assert JobStatus.RUNNING not in JOB_TRANSITIONS[JobStatus.COMPLETED]
+    with pytest.raises(InvalidTransition, match=r"^status: cannot go from completed to running$"):
+        store.update_job(job.id, status=JobStatus.RUNNING)
+    assert store.get_job(job.id) == done
 
 
 def test_cancel_ends_a_job_nobody_started_and_asks_a_started_one_to_stop(

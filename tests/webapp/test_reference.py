@@ -11,7 +11,9 @@ from openapi_spec_validator import validate
 from onegin.datasets import DATASETS
 from onegin.scoring import DEFAULT_HEALTH_WEIGHTS, HEALTH_COMPONENTS, ScoringWeights
 from onegin.search_space import space_for
+from onegin.statuses import describe as describe_statuses
 from tests.webapp.conftest import Web, body
+from tests.webapp.schema import assert_documented
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 
@@ -48,6 +50,16 @@ def test_scoring_is_the_one_source_of_truth(web: Web) -> None:
     assert data["formula"].startswith("0.70·accuracy + 0.30·(0.25·neuron_utilization")
     assert data["formula"] == __import__("onegin.scoring").scoring.describe_formula(
         ScoringWeights())
+
+
+def test_statuses_are_served_from_the_one_set(web: Web) -> None:
+    response = web.client.get("/api/v1/statuses")  # public: no token
+    assert response.status_code == 200
+    data = body(response)
+    assert data == describe_statuses()
+    assert data["job"]["terminal"] == ["cancelled", "completed", "failed"]
+    assert data["trial"]["active"] == ["queued", "running"]
+    assert_documented("/api/v1/statuses", "GET", 200, data)
 
 
 @pytest.mark.parametrize(("method", "url", "status", "message"), [

@@ -18,6 +18,7 @@ from onegin.datasets import DATASETS
 from onegin.errors import ConfigError, ConfigErrors
 from onegin.job_config import OptimizationConfig
 from onegin.records import InvalidTransition, RecordNotFound
+from onegin.statuses import JOB_ACTIVE, JobStatus
 from onegin.submission import cancel_job as cancel_job_record
 from onegin.submission import create_job as create_job_record
 from webapp.api.common import job_payload, json_object, load_job
@@ -25,7 +26,7 @@ from webapp.auth import Principal, current_principal, require_principal
 from webapp.errors import ApiError, validation_failed
 from webapp.limits import check_limits
 from webapp.pagination import parse_page
-from webapp.serialize import ACTIVE_JOB_STATUSES, job_json
+from webapp.serialize import job_json
 from webapp.state import state
 
 log = logging.getLogger(__name__)
@@ -89,7 +90,7 @@ def create_job() -> tuple[Response, int, dict[str, str]]:
         submit_job(web.celery, job.id)
     except Exception as exc:  # the broker is down: the job would never start
         log.error("could not queue job %s: %s", job.id, exc)
-        records.update_job(job.id, status="failed", error="could not reach the task queue")
+        records.update_job(job.id, status=JobStatus.FAILED, error="could not reach the task queue")
         raise ApiError(503, "task queue unavailable, try again later", job_id=job.id) from exc
     location = url_for("jobs.get_job", job_id=job.id)
     return jsonify(job_payload(job)), 201, {"Location": location}
@@ -117,7 +118,7 @@ def cancel_job(job_id: str) -> tuple[Response, int]:
     """A job nobody started is cancelled at once (200); a started one becomes cancelling
     (202) and its orchestrator raises the stop flag its workers check."""
     job = load_job(job_id)
-    if job.status not in ACTIVE_JOB_STATUSES:
+    if job.status not in JOB_ACTIVE:
         raise ApiError(409, f"job is already {job.status}", job_status=job.status)
     services = state().services
     try:
@@ -134,7 +135,7 @@ def delete_job(job_id: str) -> tuple[str, int]:
     Records go last, so a failure half-way leaves a job that can be deleted again.
     """
     job = load_job(job_id)
-    if job.status in ACTIVE_JOB_STATUSES:
+    if job.status in JOB_ACTIVE:
         raise ApiError(409, f"job is {job.status}: cancel it and wait until it ends",
                        job_status=job.status)
     web = state()

@@ -1,5 +1,5 @@
-"""Reference data the dashboard builds its forms from; public, and the one source of truth
-for datasets, the search space and scoring (the UI never hard-codes them)."""
+"""Reference data the dashboard builds its forms and views from; public, and the one source
+of truth for datasets, the search space, scoring and statuses (the UI never hard-codes them)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from onegin.scoring import (
     describe_formula,
 )
 from onegin.search_space import MODALITIES, space_for
+from onegin.statuses import describe as describe_statuses
 from webapp.state import state
 
 bp = Blueprint("reference", __name__)
@@ -44,6 +45,11 @@ def scoring() -> Response:
         components=list(HEALTH_COMPONENTS),
         formula=describe_formula(ScoringWeights()),
     )
+
+
+@bp.get("/statuses")
+def statuses() -> Response:
+    return jsonify(describe_statuses())
 
 
 @bp.get("/openapi.json")

@@ -6,7 +6,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from onegin.artifacts import trial_prefix
 from onegin.errors import shown
-from onegin.records import TRIAL_STATUSES
+from onegin.statuses import TRIAL_STATUSES
 from webapp.api.common import load_job
 from webapp.auth import require_principal
 from webapp.downloads import listing, safe_key, send_artifact

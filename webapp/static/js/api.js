@@ -43,6 +43,7 @@ export const api = {
   signOut: () => request("DELETE", "/session"),
   datasets: () => request("GET", "/datasets"),
   scoring: () => request("GET", "/scoring"),
+  statuses: () => request("GET", "/statuses"),
   searchSpace: () => request("GET", "/search-space"),
   createJob: (config) => request("POST", "/jobs", config),
   jobs: (page = 1, perPage = 20) => request("GET", `/jobs?page=${page}&per_page=${perPage}`),

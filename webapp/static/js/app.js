@@ -2,7 +2,7 @@
 // and the wiring between the form, the jobs page and the job view.
 
 import { ApiError, api, setCsrfToken } from "./api.js";
-import { $, $$, announce, initToggletips } from "./dom.js";
+import { $, $$, announce, initToggletips, setStatuses } from "./dom.js";
 import { JobForm } from "./form.js";
 import { JobsList } from "./jobs.js";
 import { JobView } from "./jobview.js";
@@ -19,6 +19,7 @@ function show(view) {
 
 async function boot() {
   try {
+    setStatuses(await api.statuses()); // public; every view reads them
     const session = await api.session();
     await start(session);
   } catch (error) {

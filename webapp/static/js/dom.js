@@ -80,19 +80,21 @@ export const PLOT_LABELS = {
 };
 export const PLOT_NAMES = Object.keys(PLOT_LABELS);
 
-export const STATUS_LABELS = {
-  queued: "Queued",
-  running: "Running",
-  cancelling: "Cancelling",
-  cancelled: "Cancelled",
-  completed: "Completed",
-  failed: "Failed",
-  pruned: "Pruned",
-  lost: "Lost",
-  pending: "Pending",
-};
-export const JOB_TERMINAL = new Set(["cancelled", "completed", "failed"]);
-export const TRIAL_ACTIVE = new Set(["queued", "pending", "running"]);
+// Filled once at boot from GET /api/v1/statuses (onegin/statuses.py), the one set of
+// status words: a new status needs no change here.
+export const JOB_TERMINAL = new Set();
+export const TRIAL_ACTIVE = new Set();
+
+export function setStatuses({ job, trial }) {
+  JOB_TERMINAL.clear();
+  TRIAL_ACTIVE.clear();
+  job.terminal.forEach((s) => JOB_TERMINAL.add(s));
+  trial.active.forEach((s) => TRIAL_ACTIVE.add(s));
+}
+
+export function statusLabel(status) {
+  return status ? String(status).replace(/^./, (c) => c.toUpperCase()) : "Unknown";
+}
 
 export function label(name) {
   return HEALTH_LABELS[name] || String(name).replace(/_/g, " ").replace(/^./, (c) => c.toUpperCase());
@@ -102,7 +104,7 @@ export function statusBadge(status, extraClass = "") {
   return h(
     "span",
     { class: `badge badge--${status || "unknown"} ${extraClass}`.trim(), dataset: { status } },
-    STATUS_LABELS[status] || status || "Unknown",
+    statusLabel(status),
   );
 }
 

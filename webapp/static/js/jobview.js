@@ -8,7 +8,7 @@ import {
   JOB_TERMINAL,
   PLOT_LABELS,
   PLOT_NAMES,
-  STATUS_LABELS,
+  statusLabel,
   TRIAL_ACTIVE,
   clear,
   duration,
@@ -273,7 +273,7 @@ export class JobView {
     const cancel = $("#cancel-button");
     cancel.disabled = JOB_TERMINAL.has(job.status) || job.status === "cancelling";
     cancel.textContent = job.status === "cancelling" ? "Cancelling…" : "Cancel job";
-    document.title = `${job.name || `Job ${job.id}`} — ${STATUS_LABELS[job.status] || job.status} — Onegin`;
+    document.title = `${job.name || `Job ${job.id}`} — ${statusLabel(job.status)} — Onegin`;
   }
 
   renderTiles() {
