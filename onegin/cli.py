@@ -57,10 +57,12 @@ def _run_trial(args: argparse.Namespace) -> int:
     from onegin.search_space import space_for
     from onegin.trial_message import TrialSpec
 
-    modality = get_spec(args.dataset).modality
+    space = space_for(get_spec(args.dataset).modality)
+    params = space.parse_assignments(args.param)
+    space.resolve(params)  # the user's input, checked here as a job's is at submission
     spec = TrialSpec.from_dict({  # checked as a message from the orchestrator would be
         "dataset": args.dataset, "epochs": args.epochs, "seed": args.seed,
-        "objective": args.objective, "params": space_for(modality).parse_assignments(args.param),
+        "objective": args.objective, "params": params,
         "plot_mode": args.plots, "max_train_samples": args.max_train_samples,
         "max_eval_samples": args.max_eval_samples, "data_dir": args.data_dir,
         "tensorboard": not args.no_tensorboard,
