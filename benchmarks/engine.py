@@ -56,8 +56,8 @@ def main() -> None:
     from gpu_worker.builder import build_model
     from gpu_worker.runtime import configure_tensorflow, seed_everything
     from gpu_worker.trainer import TrialHooks, train_trial
-    from gpu_worker.trial_spec import TrialSpec
     from onegin.search_space import space_for
+    from onegin.trial_message import TrialSpec
 
     configure_tensorflow()
     data = mnist_8k_2k(args.data_dir)

@@ -16,12 +16,11 @@ from typing import Any
 from celery import shared_task
 
 from gpu_worker import pool_upkeep, warm_up  # noqa: F401  (the real worker's child start-up)
-from gpu_worker.trainer import TrialResult
 from gpu_worker.trial_runner import run_trial
-from gpu_worker.trial_spec import TrialSpec
 from onegin.celery_app import TRAIN_TRIAL
 from onegin.progress import Progress
 from onegin.services import get_services
+from onegin.trial_message import TrialResult, TrialSpec
 
 
 def sleep_trainer(spec: TrialSpec, out: Path, hooks: Any) -> TrialResult:

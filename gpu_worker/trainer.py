@@ -18,23 +18,22 @@ import math
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from gpu_worker.trial_spec import TrialSpec
 from onegin.errors import TrialCancelled, TrialFailed
 from onegin.hopeless import chance_level, diverged, prior_loss
 from onegin.progress import Phase, Progress
 from onegin.scoring import health_score, total_score
+from onegin.trial_message import TrialResult, TrialSpec
 
 if TYPE_CHECKING:
     from gpu_worker.datasets import PreparedData
 
 PROGRESSION_SAMPLES = 128
-TrialStatus = Literal["completed", "pruned"]
 
 
 @dataclass
@@ -49,40 +48,6 @@ class TrialHooks:
     on_progress: Callable[[Progress], None] | None = None
     is_cancelled: Callable[[], bool] | None = None
     should_prune: Callable[[], str | None] | None = None
-
-
-@dataclass(frozen=True)
-class TrialResult:
-    """The small JSON summary a trial returns; artifacts stay on disk.
-
-    Validation metrics are None when not finite (a diverged trial): JSON has no NaN.
-    A pruned trial has a ``prune_reason`` and ``prune_evidence``.
-    """
-
-    status: TrialStatus
-    params: dict[str, Any]
-    dataset: dict[str, Any]
-    epochs_run: int
-    val_accuracy: float | None
-    val_loss: float | None
-    test_accuracy: float | None
-    test_loss: float | None
-    health: dict[str, float] | None
-    health_score: float | None
-    total_score: float
-    objective: str
-    param_count: int
-    architecture_summary: str
-    timings: dict[str, float]
-    plots: list[str]
-    artifacts: list[str]
-    pruned_at_epoch: int | None = None
-    history: dict[str, list[float | None]] = field(default_factory=dict)
-    prune_reason: str | None = None
-    prune_evidence: dict[str, Any] | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 class _Timer:
@@ -314,7 +279,8 @@ def train_trial(
 
 
 def _metrics(result: TrialResult) -> dict[str, Any]:
-    return {k: v for k, v in result.to_dict().items() if k != "history"}
+    """metrics.json: the result less its history (history.json) and message version."""
+    return {k: v for k, v in result.to_dict().items() if k not in ("history", "version")}
 
 
 def _artifact_list(out: Path, plots: list[str], tensorboard: bool) -> list[str]:

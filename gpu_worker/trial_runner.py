@@ -18,6 +18,7 @@ import socket
 import tempfile
 import uuid
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,6 @@ from celery.exceptions import Reject
 from gpu_worker import shutdown
 from gpu_worker.failures import classify
 from gpu_worker.heartbeat import Heartbeat
-from gpu_worker.trial_spec import TrialSpec
 from onegin.artifacts import put_tree, trial_prefix
 from onegin.control import ClaimOutcome, StopPoller
 from onegin.errors import ConfigError, TrialCancelled
@@ -34,22 +34,16 @@ from onegin.events import make_event, progress_event
 from onegin.hopeless import prune_reason_for_stop
 from onegin.logs import log_context
 from onegin.progress import Progress
-from onegin.scoring import ScoringWeights
 from onegin.services import Services
+from onegin.trial_message import TrialResult, TrialSpec
 
 log = logging.getLogger(__name__)
-Trainer = Callable[[TrialSpec, Path, Any], Any]  # (spec, out_dir, hooks) -> TrialResult
+Trainer = Callable[[TrialSpec, Path, Any], TrialResult]  # (spec, out_dir, hooks)
 TAKEOVER_FACTOR = 2  # heartbeat timeouts without a beat before another worker may claim
 
 
 def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def spec_from_dict(data: Mapping[str, Any]) -> TrialSpec:
-    values = dict(data)
-    values["weights"] = ScoringWeights.from_mapping(values.get("weights"))
-    return TrialSpec(**values)
 
 
 def run_trial(job_id: str, number: int, spec_data: Mapping[str, Any], services: Services,
@@ -105,8 +99,8 @@ def _run(job_id: str, number: int, spec_data: Mapping[str, Any], services: Servi
         return {"status": "duplicate", "outcome": outcome.name.lower()}
 
     try:
-        spec = spec_from_dict(spec_data)
-    except ConfigError as exc:  # the same parameters would be refused again: its own failure
+        spec = TrialSpec.from_dict(spec_data)
+    except ConfigError as exc:  # the same message would be refused again: its own failure
         return _report(job_id, number, services, _failed(exc))
     events.publish(make_event("trial_started", job_id, trial=number, params=dict(spec.params),
                               worker=worker_name()))
@@ -128,8 +122,8 @@ def _run(job_id: str, number: int, spec_data: Mapping[str, Any], services: Servi
     if beat.lost.is_set() or (summary is not None
                               and not control.heartbeat(job_id, number, owner)):
         log.warning("trial abandoned by the orchestrator: result dropped")
-        if summary and summary.get("artifact_prefix"):  # a trial that never closed keeps none
-            services.artifacts.delete(summary["artifact_prefix"])
+        if summary and summary.artifact_prefix:  # a trial that never closed keeps none
+            services.artifacts.delete(summary.artifact_prefix)
         return {"status": "abandoned"}
     if summary is None:
         return _hand_back(job_id, number, services)
@@ -137,23 +131,24 @@ def _run(job_id: str, number: int, spec_data: Mapping[str, Any], services: Servi
 
 
 def _report(job_id: str, number: int, services: Services,
-            summary: dict[str, Any]) -> dict[str, Any]:
+            summary: TrialResult) -> dict[str, Any]:
     """The result, kept in the control store (durable) and then announced."""
-    services.control.finish(job_id, number, summary)
-    services.events.publish(make_event(
-        "trial_finished", job_id, trial=number, status=summary["status"], result=summary,
-        **({"error": summary["error"]} if summary.get("error") else {})))
-    log.info("trial %s%s", summary["status"],
-             f" ({summary['prune_reason']})" if summary.get("prune_reason") else
-             f": {summary['error']}" if summary.get("error") else "")
-    return {"status": summary["status"]}
+    message = summary.to_dict()
+    services.control.finish(job_id, number, message)
+    error: dict[str, Any] = {"error": summary.error} if summary.error else {}
+    services.events.publish(make_event("trial_finished", job_id, trial=number,
+                                       status=summary.status, result=message, **error))
+    log.info("trial %s%s", summary.status,
+             f" ({summary.prune_reason})" if summary.prune_reason else
+             f": {summary.error}" if summary.error else "")
+    return {"status": summary.status}
 
 
-def _failed(exc: BaseException) -> dict[str, Any]:
+def _failed(exc: BaseException) -> TrialResult:
     """The summary of a trial that failed by itself; `failures` says it is not infrastructure."""
     failure = classify(exc)
-    return {"status": "failed", "error": failure.message, "cause": failure.cause,
-            "worker": worker_name()}
+    return TrialResult(status="failed", error=failure.message, cause=failure.cause,
+                       worker=worker_name())
 
 
 def _hand_back(job_id: str, number: int, services: Services) -> dict[str, Any]:
@@ -171,7 +166,7 @@ def _hand_back(job_id: str, number: int, services: Services) -> dict[str, Any]:
 def _train_and_upload(job_id: str, number: int, spec: TrialSpec, services: Services,
                       report: Callable[[Progress], None], stop: StopPoller, beat: Heartbeat,
                       hand_back: shutdown.HandBack,
-                      trainer: Trainer | None) -> dict[str, Any] | None:
+                      trainer: Trainer | None) -> TrialResult | None:
     """The trial's summary, or None when it was handed back (nothing uploaded).
 
     A pruned trial's summary carries ``prune_reason`` and ``prune_evidence``.
@@ -188,11 +183,11 @@ def _train_and_upload(job_id: str, number: int, spec: TrialSpec, services: Servi
     with tempfile.TemporaryDirectory(prefix=f"onegin-{job_id}-{number}-") as tmp:
         try:
             result = train(spec, Path(tmp), hooks)
-            report(Progress("uploading", result.epochs_run, spec.epochs, 1.0))
+            report(Progress("uploading", result.epochs_run or 0, spec.epochs, 1.0))
         except TrialCancelled:
             if hand_back.handed_back and stop.reason != "cancel":
                 return None
-            return {"status": "cancelled", "worker": worker_name()}
+            return TrialResult(status="cancelled", worker=worker_name())
         except shutdown.TrialHandedBack:
             return None
         except Exception as exc:
@@ -204,9 +199,8 @@ def _train_and_upload(job_id: str, number: int, spec: TrialSpec, services: Servi
             if trainer is None:
                 _release_memory()
         put_tree(services.artifacts, Path(tmp), prefix)
-    summary = result.to_dict()
-    summary.pop("history", None)  # stays in history.json; keeps events and records small
-    return summary | {"artifact_prefix": prefix, "worker": worker_name()}
+    # the history stays in history.json; keeps events and records small
+    return replace(result, history=None, artifact_prefix=prefix, worker=worker_name())
 
 
 def _release_memory() -> None:

@@ -25,7 +25,7 @@ from onegin.errors import (
     TrialCancelled,
     TrialFailed,
 )
-from onegin.job_config import PRUNERS
+from onegin.job_config import PLOT_MODES, PRUNERS
 from onegin.scoring import HEALTH_COMPONENTS, OBJECTIVES
 from onegin.search_space import SPACE_NAMES
 from onegin.statuses import JobStatus
@@ -55,17 +55,19 @@ def _run_trial(args: argparse.Namespace) -> int:
     from gpu_worker.datasets import get_spec
     from gpu_worker.runtime import configure_tensorflow
     from gpu_worker.trainer import TrialHooks, train_trial
-    from gpu_worker.trial_spec import TrialSpec
     from onegin.search_space import space_for
+    from onegin.trial_message import TrialSpec
 
-    modality = get_spec(args.dataset).modality
-    spec = TrialSpec(
-        dataset=args.dataset, epochs=args.epochs, seed=args.seed, objective=args.objective,
-        params=space_for(modality).parse_assignments(args.param),
-        plot_mode=args.plots, max_train_samples=args.max_train_samples,
-        max_eval_samples=args.max_eval_samples, data_dir=args.data_dir,
-        tensorboard=not args.no_tensorboard,
-    )
+    space = space_for(get_spec(args.dataset).modality)
+    params = space.parse_assignments(args.param)
+    space.resolve(params)  # the user's input, checked here as a job's is at submission
+    spec = TrialSpec.from_dict({  # checked as a message from the orchestrator would be
+        "dataset": args.dataset, "epochs": args.epochs, "seed": args.seed,
+        "objective": args.objective, "params": params,
+        "plot_mode": args.plots, "max_train_samples": args.max_train_samples,
+        "max_eval_samples": args.max_eval_samples, "data_dir": args.data_dir,
+        "tensorboard": not args.no_tensorboard,
+    })
     configure_tensorflow(args.threads)
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -140,7 +142,7 @@ def _optimize_parser(sub: Any) -> None:
                    default=None, help="train diverged, chance-level and very slow trials on")
     p.add_argument("--continue-from", metavar="JOB_ID",
                    help="add a finished job's trials to this job's study (not re-run)")
-    p.add_argument("--plots", dest="plot_mode", choices=("all", "best", "none"))
+    p.add_argument("--plots", dest="plot_mode", choices=PLOT_MODES)
     p.add_argument("--max-train-samples", type=int)
     p.add_argument("--max-eval-samples", type=int)
     p.add_argument("--time-limit", type=float, help="seconds; no new trials after it")

@@ -18,7 +18,9 @@ from onegin.search_space import SPACE_NAMES, SearchSpace, space_for
 
 Pruner = Literal["none", "median", "successive_halving", "hyperband"]
 PRUNERS: tuple[Pruner, ...] = ("none", "median", "successive_halving", "hyperband")
-PLOT_MODES = ("all", "best", "none")
+# which trials render plots; "best": only those that reach the job's best score so far
+PlotMode = Literal["all", "best", "none"]
+PLOT_MODES: tuple[PlotMode, ...] = ("all", "best", "none")
 MAX_TRIALS = 10_000
 MAX_EPOCHS = 1000
 MAX_CONCURRENCY = 256
@@ -56,7 +58,7 @@ class OptimizationConfig:
     hopeless_stop: bool = True
     pruner: Pruner = "median"
     seed: int = field(default_factory=fresh_seed)
-    plot_mode: str = "best"
+    plot_mode: PlotMode = "best"
     max_train_samples: int | None = None
     max_eval_samples: int | None = None
     time_limit: float | None = None
@@ -153,7 +155,8 @@ def _dataset(value: Any) -> str:
     return value
 
 
-_CHECKS: dict[str, Callable[[Any], Any]] = {
+# one check per request field; `onegin.trial_message` reuses those its trial fields share
+FIELD_CHECKS: dict[str, Callable[[Any], Any]] = {
     "dataset": _dataset,
     "trials": _int("trials", 1, MAX_TRIALS),
     "concurrency": _int("concurrency", 1, MAX_CONCURRENCY),
@@ -184,7 +187,7 @@ def validate_config(data: Mapping[str, Any]) -> OptimizationConfig:
     known = {_FIELD_NAMES.get(f.name, f.name) for f in fields(OptimizationConfig)}
     errors += [ConfigError(k, "unknown field") for k in sorted(map(str, set(data) - known))]
     values: dict[str, Any] = {}
-    for name, check in _CHECKS.items():
+    for name, check in FIELD_CHECKS.items():
         if name in data:
             try:
                 values[name] = check(data[name])

@@ -17,7 +17,7 @@ import time
 import uuid
 from collections import Counter, deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any, Protocol, TypeVar
@@ -29,6 +29,7 @@ from optuna.trial import TrialState
 from onegin.artifacts import best_prefix, trial_prefix
 from onegin.celery_app import TRAIN_TRIAL
 from onegin.control import ClaimOutcome
+from onegin.errors import ConfigError
 from onegin.events import job_progress_data, make_event
 from onegin.gil import hand_over_often
 from onegin.hopeless import predicted_too_slow, slow_evidence
@@ -37,6 +38,7 @@ from onegin.outages import OutagePastLimit, outage_kind, ride_out, service_names
 from onegin.records import InvalidTransition, JobRecord
 from onegin.services import Services
 from onegin.statuses import JobStatus, TrialStatus
+from onegin.trial_message import TrialResult, TrialSpec
 from orchestrator import policy
 from orchestrator.ask_pool import AskPool
 from orchestrator.study import ORIGIN, open_study, owned_storage, trial_handle
@@ -105,7 +107,7 @@ class Outcome:
 
     number: int
     status: str
-    result: Mapping[str, Any]
+    result: TrialResult
     finished_at: datetime
 
 
@@ -505,19 +507,11 @@ class JobRunner:
 
     def _dispatch(self, number: int, params: dict[str, Any]) -> None:
         self.in_flight[number].dispatched_at = self.clock()
-        best = self.best[0] if self.best else None
-        spec = {
-            "dataset": self.config.dataset, "params": params, "epochs": self.config.epochs,
-            "seed": self.config.seed + number, "data_seed": self.config.seed,
-            "objective": self.config.objective,
-            "weights": self.config.weights.to_dict(), "plot_mode": self.config.plot_mode,
-            "plot_threshold": best, "max_train_samples": self.config.max_train_samples,
-            "max_eval_samples": self.config.max_eval_samples,
-            "hopeless_stop": self.config.hopeless_stop,
-            "data_dir": self.services.settings.data_dir,
-        }
+        spec = TrialSpec.for_trial(self.config, number, params,
+                                   plot_threshold=self.best[0] if self.best else None,
+                                   data_dir=self.services.settings.data_dir)
         self.dispatcher.send(self._task_id(number), TRAIN_TRIAL,
-                             {"job_id": self.job_id, "number": number, "spec": spec})
+                             {"job_id": self.job_id, "number": number, "spec": spec.to_dict()})
 
     # ---- events ----------------------------------------------------------
     def _on_event(self, event: Mapping[str, Any]) -> None:
@@ -577,23 +571,25 @@ class JobRunner:
             flight.too_slow = slow_evidence(elapsed, fraction, median, startup=startup)
             self.control.request_stop(self.job_id, number, "too_slow")
 
-    def _on_result(self, number: int, result: Mapping[str, Any]) -> None:
-        status = policy.trial_status(str(result.get("status")))
-        if status == "lost":
-            self._lose(number, str(result.get("error") or "lost"))
+    def _on_result(self, number: int, message: Mapping[str, Any]) -> None:
+        try:
+            result = TrialResult.from_dict(message)
+        except ConfigError as exc:  # a broken worker, or one of another version: re-run it
+            self._lose(number, f"lost: its worker's result could not be read ({exc})")
             return
+        status = result.status
         flight = self.in_flight.pop(number)
         self.counted += int(status in policy.COUNTED)
         if status == "failed" and self._rerun("failed", number):
             self._enqueue_rerun(number, flight.params)
-        self._ended(number, status, result.get("error"))
+        self._ended(number, status, result.error)
         if status in policy.COUNTED and flight.started_at is not None:
             seconds = max(0.0, self.clock() - flight.started_at)
             self.durations.append(seconds)
             if status == "completed":
                 self.peer_seconds.append(seconds)
-        if result.get("prune_reason") == "too_slow" and flight.too_slow is not None:
-            result = {**result, "prune_evidence": flight.too_slow}  # the pace this runner saw
+        if result.prune_reason == "too_slow" and flight.too_slow is not None:
+            result = replace(result, prune_evidence=flight.too_slow)  # the pace this runner saw
         self._fill_slots(ask_ahead=False)  # the freed worker first, the bookkeeping after
         self.later.append(partial(self._settle, Outcome(number, status, result, now_utc())))
 
@@ -601,11 +597,10 @@ class JobRunner:
         """Tell the study and write the records for a result whose worker is busy again."""
         number, status, result = outcome.number, outcome.status, outcome.result
         fields: dict[str, Any] = {"status": status, "finished_at": outcome.finished_at,
-                                  "error": result.get("error")}
+                                  "error": result.error}
         # skip_if_finished: told already when a write after it was cut short by an outage
         if status == TrialStatus.COMPLETED:
-            score = float(result["total_score"])
-            self.study.tell(number, score, skip_if_finished=True)
+            self.study.tell(number, result.score, skip_if_finished=True)
             fields |= result_fields(result)
         elif status == TrialStatus.PRUNED:
             self.study.tell(number, state=TrialState.PRUNED, skip_if_finished=True)
@@ -614,7 +609,7 @@ class JobRunner:
             self.study.tell(number, state=TrialState.FAIL, skip_if_finished=True)
         self._write_record(number, **fields)  # with any still queued, before the job's best
         if status == TrialStatus.COMPLETED:
-            self._update_best(number, float(result["total_score"]), result.get("val_accuracy"))
+            self._update_best(number, result.score, result.val_accuracy)
         self._progress_changed = True
 
     # ---- failures and cancellation ---------------------------------------

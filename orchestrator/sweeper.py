@@ -33,6 +33,7 @@ from onegin.artifacts import job_prefix, trial_prefix
 from onegin.services import Services
 from onegin.statuses import JOB_TERMINAL, TRIAL_ACTIVE, TrialStatus
 from onegin.study_storage import open_study_storage, study_name
+from onegin.trial_message import TrialResult
 from orchestrator.policy import COUNTED
 from orchestrator.study import CONTINUED
 from orchestrator.trial_results import result_fields
@@ -54,7 +55,7 @@ class TrialView:
     study: TrialState | None = None  # None: no study trial
     value: float | None = None  # a COMPLETE study trial's value
     params: Mapping[str, Any] = field(default_factory=dict)  # the study trial's
-    result: Mapping[str, Any] | None = None  # the worker's result in the control store
+    result: TrialResult | None = None  # the worker's result in the control store
     artifacts: bool = False  # something is stored under its trial prefix
 
 
@@ -103,22 +104,23 @@ def _repair(view: TrialView, terminal: bool) -> Repair | None:
 
 def _closing_fields(view: TrialView) -> dict[str, Any]:
     """The record a trial ends with: what its study says, else cancelled (never finished)."""
-    result = view.result or {}
+    result = view.result
     if view.study == TrialState.COMPLETE:
         status = TrialStatus.COMPLETED
     elif view.study == TrialState.PRUNED:
         status = TrialStatus.PRUNED
-    elif view.study == TrialState.FAIL and result.get("status") == TrialStatus.FAILED:
+    elif view.study == TrialState.FAIL and result is not None and \
+            result.status == TrialStatus.FAILED:
         status = TrialStatus.FAILED
     else:
         status = TrialStatus.CANCELLED
     fields: dict[str, Any] = {"status": status}
     if status in COUNTED:
-        fields |= result_fields(result) if result else {}
+        fields |= result_fields(result) if result is not None else {}
         if fields.get("total_score") is None:
             fields["total_score"] = view.value
     elif status == TrialStatus.FAILED:
-        fields["error"] = result.get("error")
+        fields["error"] = result.error if result is not None else None
     else:
         was = view.record or (view.study.name.lower() if view.study else "open")
         fields["error"] = f"closed as its job ended: it was still {was}"
@@ -221,7 +223,7 @@ def _view(services: Services, job_id: str, number: int, record: str | None,
         value=frozen.value if frozen and frozen.state == TrialState.COMPLETE else None,
         # an enqueued (WAITING) trial holds its parameters as Optuna's fixed_params
         params=(frozen.params or frozen.system_attrs.get("fixed_params", {})) if frozen else {},
-        result=_best_effort("reading a trial's result", None, services.control.result, job_id,
+        result=_best_effort("reading a trial's result", None, _stored_result, services, job_id,
                             number) if closing else None,
         artifacts=artifacts)
 
@@ -249,6 +251,13 @@ def _apply(services: Services, job_id: str, study: optuna.Study | None,
     if repair.delete_artifacts:
         _best_effort("removing a trial's artifacts", 0, services.artifacts.delete,
                      trial_prefix(job_id, number))
+
+
+def _stored_result(services: Services, job_id: str, number: int) -> TrialResult | None:
+    """The worker's result in the control store; one that does not read (`ConfigError`)
+    is logged by `_best_effort` and left out, as an unreachable store is."""
+    found = services.control.result(job_id, number)
+    return None if found is None else TrialResult.from_dict(found)
 
 
 def _best_effort(what: str, default: T, call: Callable[..., T], *args: Any) -> T:

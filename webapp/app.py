@@ -22,6 +22,7 @@ from flask_socketio import SocketIO
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from onegin.job_config import MAX_EPOCHS, MAX_TRIALS
 from onegin.services import Services
 from onegin.settings import Settings, load_settings
 from webapp.api import register_api
@@ -121,7 +122,8 @@ def socketio_for(app: Flask) -> SocketIO:
 def _index() -> str | Response:
     """The dashboard page when its template is installed, else a pointer to the API."""
     if app_template_exists("index.html"):
-        return render_template("index.html")
+        # the form's bounds are the job configuration's own, not a copy of them
+        return render_template("index.html", max_trials=MAX_TRIALS, max_epochs=MAX_EPOCHS)
     return Response(PLACEHOLDER, content_type="text/html; charset=utf-8")
 
 

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from gpu_worker import tasks, trainer  # noqa: F401  (tasks: registers the real task)
-from gpu_worker.trial_spec import TrialSpec
 from onegin.progress import Progress
+from onegin.trial_message import TrialSpec
 from tests.faults.oom import OOM_ENV
 
 OOM_MESSAGE = ("OOM when allocating tensor with shape[1048576,4096] and type float on "

@@ -18,14 +18,13 @@ import tensorflow as tf
 from PIL import UnidentifiedImageError
 
 from gpu_worker.failures import MAX_MESSAGE, classify
-from gpu_worker.trainer import TrialResult
 from gpu_worker.trial_runner import run_trial
-from gpu_worker.trial_spec import TrialSpec
 from onegin.artifacts import trial_prefix
 from onegin.artifacts.errors import ArtifactStoreUnavailable
 from onegin.errors import DatasetUnavailable, TrialFailed
 from onegin.services import Services
 from onegin.settings import load_settings
+from onegin.trial_message import TrialResult, TrialSpec
 
 SPEC: dict[str, Any] = {"dataset": "digits", "params": {"filters": 16}, "epochs": 1, "seed": 0,
                         "objective": "simple", "plot_mode": "none", "tensorboard": False}

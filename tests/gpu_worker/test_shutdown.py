@@ -18,9 +18,7 @@ import pytest
 from celery.exceptions import Reject
 
 from gpu_worker.shutdown import HANDED_BACK, HandBack, WorkerShuttingDown
-from gpu_worker.trainer import TrialResult
 from gpu_worker.trial_runner import run_trial
-from gpu_worker.trial_spec import TrialSpec
 from onegin.artifacts import trial_prefix
 from onegin.control import ClaimOutcome
 from onegin.errors import TrialCancelled
@@ -28,6 +26,7 @@ from onegin.logs import configure_logging
 from onegin.progress import Progress
 from onegin.services import Services
 from onegin.settings import load_settings
+from onegin.trial_message import TrialResult, TrialSpec
 
 SPEC: dict[str, Any] = {"dataset": "digits", "params": {"filters": 16}, "epochs": 4, "seed": 0,
                         "objective": "simple", "plot_mode": "none"}

@@ -17,11 +17,11 @@ import pytest
 
 from gpu_worker.datasets import PreparedData, load_dataset
 from gpu_worker.trainer import TrialHooks, train_trial
-from gpu_worker.trial_spec import TrialSpec
 from onegin.errors import ConfigError, TrialCancelled, TrialFailed
 from onegin.hopeless import prune_reason_for_stop
 from onegin.progress import Progress
 from onegin.scoring import HEALTH_COMPONENTS
+from onegin.trial_message import TrialSpec
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -230,7 +230,7 @@ def test_best_only_plots_render_only_for_a_new_best(tmp_path: Path) -> None:
 )
 def test_bad_trial_specs_name_the_field(kwargs: dict, field: str) -> None:
     with pytest.raises(ConfigError) as err:
-        TrialSpec(**kwargs)
+        TrialSpec.from_dict(kwargs)
     assert err.value.field == field
 
 
@@ -258,10 +258,12 @@ def test_cli_rejects_a_bad_parameter_naming_it(tmp_path: Path) -> None:
     assert not (tmp_path / "t").exists()
 
 
-def test_trial_spec_checks_parameters_against_the_dataset_modality() -> None:
+def test_parameters_of_another_modality_fail_the_trial_naming_them(tmp_path: Path) -> None:
+    """The message trusts the job's validated space; the builder still refuses what it
+    cannot build, as the trial's own failure."""
+    spec = TrialSpec(dataset="digits", params={"lstm_units": 32}, **QUIET, **SMALL)
+    with pytest.raises(TrialFailed, match=r"params\.lstm_units"):
+        train_trial(spec, tmp_path)
     with pytest.raises(ConfigError) as err:
-        TrialSpec(dataset="digits", params={"lstm_units": 32})
-    assert err.value.field == "params.lstm_units"
-    with pytest.raises(ConfigError) as err:
-        TrialSpec(dataset="no_such_data")
+        TrialSpec.from_dict({"dataset": "no_such_data"})
     assert err.value.field == "dataset"

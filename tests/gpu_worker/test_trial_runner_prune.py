@@ -11,13 +11,12 @@ from typing import Any
 
 import pytest
 
-from gpu_worker.trainer import TrialResult
 from gpu_worker.trial_runner import run_trial
-from gpu_worker.trial_spec import TrialSpec
 from onegin.errors import TrialCancelled
 from onegin.progress import Progress
 from onegin.services import Services
 from onegin.settings import load_settings
+from onegin.trial_message import TrialResult, TrialSpec
 
 SPEC: dict[str, Any] = {"dataset": "digits", "params": {"filters": 16}, "epochs": 4, "seed": 0,
                         "objective": "simple", "plot_mode": "none"}

@@ -16,12 +16,12 @@ from typing import Any
 from celery import shared_task
 
 from gpu_worker import pool_upkeep, warm_up  # noqa: F401  (the real worker's child start-up)
-from gpu_worker.trainer import TrialHooks, TrialResult
+from gpu_worker.trainer import TrialHooks
 from gpu_worker.trial_runner import run_trial
-from gpu_worker.trial_spec import TrialSpec
 from onegin.celery_app import TRAIN_TRIAL
 from onegin.progress import Progress
 from onegin.services import get_services
+from onegin.trial_message import TrialResult, TrialSpec
 
 TICK = 0.05  # seconds between progress reports (and stop-flag looks)
 EARLY, FINAL, LATE = 0.5, 0.9, 0.6

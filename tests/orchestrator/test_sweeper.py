@@ -17,6 +17,7 @@ from onegin.celery_app import ORCHESTRATOR_QUEUE
 from onegin.services import Services
 from onegin.settings import load_settings
 from onegin.study_storage import open_study_storage, study_name
+from onegin.trial_message import TrialResult
 from orchestrator.study import CONTINUED
 from orchestrator.sweeper import Repair, TrialView, plan, sweep_finished_jobs, sweep_job
 from tests.integration.harness import Process
@@ -58,8 +59,8 @@ def test_a_study_trial_without_a_record_gets_one_with_its_parameters() -> None:
 
 
 def test_a_record_the_study_already_settled_takes_the_studys_verdict() -> None:
-    result = {"status": "completed", "total_score": 0.8, "val_accuracy": 0.9,
-              "artifact_prefix": "jobs/j/trials/1/", "epochs_run": 3}
+    result = TrialResult(status="completed", total_score=0.8, val_accuracy=0.9,
+                         artifact_prefix="jobs/j/trials/1/", epochs_run=3)
     done = one(TrialView(1, record="running", study=COMPLETE, value=0.8, result=result,
                          artifacts=True))
     assert done is not None and not done.fail_in_study and not done.delete_artifacts
@@ -69,7 +70,7 @@ def test_a_record_the_study_already_settled_takes_the_studys_verdict() -> None:
     assert no_result is not None and no_result.record is not None
     assert no_result.record["total_score"] == 0.7
     failed = one(TrialView(2, record="running", study=FAIL,
-                           result={"status": "failed", "error": "bad data: x.png"}))
+                           result=TrialResult(status="failed", error="bad data: x.png")))
     assert failed is not None and failed.record == {"status": "failed",
                                                     "error": "bad data: x.png"}
     pruned = one(TrialView(5, record="queued", study=PRUNED))
@@ -171,7 +172,9 @@ def test_sweeping_a_crashed_job_restores_the_invariant(services: Services) -> No
         1: "completed", 2: "cancelled", 3: "completed", 4: "cancelled", 5: "cancelled"}
     settled = services.records.get_trial(job_id, 3)
     assert settled.total_score == 0.7 and settled.val_accuracy == 0.75
-    assert settled.metrics == {"epochs_run": 2}
+    # a trained trial's metrics are all written, those its result lacks as None
+    assert settled.metrics is not None and settled.metrics["epochs_run"] == 2
+    assert {k for k, v in settled.metrics.items() if v is not None} == {"epochs_run"}
     assert services.records.get_trial(job_id, 4).params == {"x": 0.4}
     study = optuna.load_study(study_name=study_name(job_id),
                               storage=open_study_storage(services.settings.database_url))
