@@ -11,9 +11,6 @@ from onegin.statuses import JobStatus, TrialStatus
 
 COUNTED = frozenset({TrialStatus.COMPLETED, TrialStatus.PRUNED})  # these spend the budget
 RERUNNABLE = frozenset({TrialStatus.FAILED, TrialStatus.LOST})  # its own fault, or the infra's
-# What a worker may report; anything else means the trial was lost.
-REPORTED = frozenset({TrialStatus.COMPLETED, TrialStatus.PRUNED, TrialStatus.FAILED,
-                      TrialStatus.CANCELLED})
 WAIT_FACTOR = 5  # heartbeat intervals with trials sent and none started: waiting for workers
 
 
@@ -124,13 +121,6 @@ def is_waiting(since: float | None, now: float, heartbeat_interval: float) -> bo
 
 def wait_timed_out(since: float | None, now: float, timeout: float | None) -> bool:
     return since is not None and timeout is not None and now - since > timeout
-
-
-def trial_status(worker_status: object) -> TrialStatus:
-    """Map what a worker reported to the trial record's status."""
-    if isinstance(worker_status, str) and worker_status in REPORTED:
-        return TrialStatus(worker_status)
-    return TrialStatus.LOST
 
 
 def final_job_status(cancel_requested: bool, counted: Mapping[str, int],

@@ -88,14 +88,6 @@ def test_waiting_is_said_after_a_few_heartbeats_and_fails_only_past_the_timeout(
     assert policy.wait_timed_out(30.0, 100.0, 60.0)
 
 
-def test_worker_statuses_map_to_records() -> None:
-    assert policy.trial_status("completed") == "completed"
-    assert policy.trial_status("pruned") == "pruned"
-    assert policy.trial_status("failed") == "failed"
-    assert policy.trial_status("cancelled") == "cancelled"
-    assert policy.trial_status("error") == "lost"
-
-
 def test_final_status() -> None:
     assert policy.final_job_status(True, {"completed": 3}) == "cancelled"
     assert policy.final_job_status(False, {"completed": 1}) == "completed"
