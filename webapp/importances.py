@@ -35,7 +35,7 @@ from onegin.parent_death import die_with_parent
 log = logging.getLogger(__name__)
 GAP_FACTOR = 4.0  # idle 4x a computation's time after it: at most 20 % of one core
 CACHE_SIZE = 64  # jobs remembered
-RANKINGS_PER_CHILD = 8  # then a fresh child: bounds fANOVA's leak (`RankingProcess`)
+RANKINGS_PER_CHILD = 4  # then a fresh child: bounds fANOVA's leak (`RankingProcess`)
 Compute = Callable[[], dict[str, float]]  # picklable, for `RankingProcess`
 
 
