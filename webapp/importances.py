@@ -35,7 +35,7 @@ from onegin.parent_death import die_with_parent
 log = logging.getLogger(__name__)
 GAP_FACTOR = 4.0  # idle 4x a computation's time after it: at most 20 % of one core
 CACHE_SIZE = 64  # jobs remembered
-RANKINGS_PER_CHILD = 4  # then a fresh child: bounds fANOVA's leak (`RankingProcess`)
+RANKINGS_PER_CHILD = 50  # then a fresh child: a net for leaks we do not know of
 Compute = Callable[[], dict[str, float]]  # picklable, for `RankingProcess`
 
 
@@ -127,12 +127,10 @@ class ImportanceCache:
 class RankingProcess:
     """Runs each computation in one child process, started on first use.
 
-    The child is replaced after `RANKINGS_PER_CHILD` rankings: Optuna's fANOVA keeps
-    every forest it fits (``lru_cache`` on `_FanovaTree` methods holds each tree, about
-    6 MB per ranking of 100 trials; optuna/optuna#6859), so a long-lived process grew
-    from 358 to 700 MB in the 10-minute load benchmark. A child that died (out of
-    memory, killed) is replaced on the next call; the call it broke is computed in
-    this process instead, so a reader still gets its ranking.
+    The child is replaced after `RANKINGS_PER_CHILD` rankings, a net under
+    `forget_fanova_forests`. A child that died (out of memory, killed) is replaced on
+    the next call; the call it broke is computed in this process instead, so a reader
+    still gets its ranking.
     """
 
     def __init__(self) -> None:
@@ -162,3 +160,21 @@ class RankingProcess:
             pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
+
+
+def forget_fanova_forests() -> None:
+    """Free every forest Optuna's fANOVA has fitted in this process.
+
+    `_FanovaTree`'s methods are ``lru_cache``d on the class, keyed on the tree, so each
+    ranking's 64 trees stay alive (optuna/optuna#6859): about 6 MB per ranking of 100
+    trials; a web process grew from 358 to 700 MB in the 10-minute load benchmark.
+    Replacing the child after each few rankings bounded it but cost a process start
+    each time. A private name: docs/architecture.md says why, and
+    tests/webapp/test_importances.py fails when Optuna changes it.
+    """
+    from optuna.importance._fanova._tree import _FanovaTree
+
+    for member in vars(_FanovaTree).values():
+        clear = getattr(member, "cache_clear", None)
+        if callable(clear):
+            clear()

@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from onegin.job_config import OptimizationConfig
 from onegin.search_space import ConditionalFloatParam, SearchSpace
 from onegin.study_storage import open_study_storage, study_name
-from webapp.importances import ImportanceCache, Ranked, RankingProcess
+from webapp.importances import ImportanceCache, Ranked, RankingProcess, forget_fanova_forests
 
 log = logging.getLogger(__name__)
 MIN_TRIALS_FOR_IMPORTANCE = 2
@@ -170,4 +170,6 @@ def _rank(job_id: str, config: Mapping[str, Any],
     except (RuntimeError, ValueError) as exc:  # e.g. every parameter fixed
         log.info("no importances for job %s: %s", job_id, exc)
         return {}
+    finally:
+        forget_fanova_forests()
     return {name: float(value) for name, value in found.items()}
