@@ -208,8 +208,8 @@ def sample(root: int) -> Sample:
             stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:  # exited between listing and reading
             continue
-        rss += next(int(line.split()[1]) * 1024 for line in status.splitlines()
-                    if line.startswith("VmRSS:"))
+        rss += next((int(line.split()[1]) * 1024 for line in status.splitlines()
+                     if line.startswith("VmRSS:")), 0)  # a zombie has none
         ticks += int(stat[11]) + int(stat[12])  # utime, stime
     return Sample(time.time(), rss, ticks / os.sysconf("SC_CLK_TCK"),
                   tuple(sorted(workers)))

@@ -35,7 +35,6 @@ from onegin.parent_death import die_with_parent
 log = logging.getLogger(__name__)
 GAP_FACTOR = 4.0  # idle 4x a computation's time after it: at most 20 % of one core
 CACHE_SIZE = 64  # jobs remembered
-RANKINGS_PER_CHILD = 50  # then a fresh child: a net for leaks we do not know of
 Compute = Callable[[], dict[str, float]]  # picklable, for `RankingProcess`
 
 
@@ -127,10 +126,10 @@ class ImportanceCache:
 class RankingProcess:
     """Runs each computation in one child process, started on first use.
 
-    The child is replaced after `RANKINGS_PER_CHILD` rankings, a net under
-    `forget_fanova_forests`. A child that died (out of memory, killed) is replaced on
-    the next call; the call it broke is computed in this process instead, so a reader
-    still gets its ranking.
+    No ``max_tasks_per_child``: Python 3.11's pool can hang when a child retires
+    (cpython#115634), and `forget_fanova_forests` keeps the child's memory flat. A
+    child that died (out of memory, killed) is replaced on the next call; the call it
+    broke is computed in this process instead, so a reader still gets its ranking.
     """
 
     def __init__(self) -> None:
@@ -142,8 +141,7 @@ class RankingProcess:
             if self._pool is None:
                 self._pool = ProcessPoolExecutor(
                     1, mp_context=multiprocessing.get_context("spawn"),
-                    initializer=die_with_parent, initargs=(os.getpid(),),
-                    max_tasks_per_child=RANKINGS_PER_CHILD)
+                    initializer=die_with_parent, initargs=(os.getpid(),))
             pool = self._pool
         try:
             return pool.submit(compute).result()
@@ -168,8 +166,8 @@ def forget_fanova_forests() -> None:
     `_FanovaTree`'s methods are ``lru_cache``d on the class, keyed on the tree, so each
     ranking's 64 trees stay alive (optuna/optuna#6859): about 6 MB per ranking of 100
     trials; a web process grew from 358 to 700 MB in the 10-minute load benchmark.
-    Replacing the child after each few rankings bounded it but cost a process start
-    each time. A private name: docs/architecture.md says why, and
+    Replacing the child every few rankings bounded it but cost a process start each
+    time. A private name: docs/architecture.md says why, and
     tests/webapp/test_importances.py fails when Optuna changes it.
     """
     from optuna.importance._fanova._tree import _FanovaTree
