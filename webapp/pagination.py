@@ -2,7 +2,9 @@
 
 The server caps ``per_page`` so a client can never ask for a whole big job in
 one response (dashboards that fetch everything choke at thousands of trials),
-and ``page`` so the offset always fits the databases' 64-bit integers.
+and ``page`` so the offset always fits the databases' 64-bit integers. A query
+parameter the list does not take is refused by name, not ignored: ``?perpage=5``
+silently answering 20 rows is a bug the client would never see.
 """
 
 from __future__ import annotations
@@ -32,10 +34,16 @@ class Page:
         return {key: items, "total": total, "page": self.page, "per_page": self.per_page}
 
 
-def parse_page(args: Mapping[str, str], *, default_per_page: int = DEFAULT_PER_PAGE
-               ) -> tuple[Page | None, dict[str, str]]:
-    """The page asked for in query ``args``, or None and the reason for each bad parameter."""
-    errors: dict[str, str] = {}
+PAGE_PARAMETERS = ("page", "per_page")
+UNKNOWN_NAMES_SHOWN = 5  # a request with thousands of unknown names is not echoed whole
+
+
+def parse_page(args: Mapping[str, str], *, also: tuple[str, ...] = (),
+               default_per_page: int = DEFAULT_PER_PAGE) -> tuple[Page | None, dict[str, str]]:
+    """The page asked for in query ``args``, or None and the reason for each bad parameter.
+
+    ``also`` names the list's other parameters (its filters), which the caller checks."""
+    errors = unknown_parameters(args, PAGE_PARAMETERS + also)
     values: dict[str, int] = {}
     for name, default, high in (("page", 1, MAX_PAGE),
                                 ("per_page", default_per_page, MAX_PER_PAGE)):
@@ -53,6 +61,13 @@ def parse_page(args: Mapping[str, str], *, default_per_page: int = DEFAULT_PER_P
     if errors:
         return None, errors
     return Page(values["page"], values["per_page"]), {}
+
+
+def unknown_parameters(args: Mapping[str, str], known: tuple[str, ...]) -> dict[str, str]:
+    """The reason for each name in ``args`` that is not ``known`` (the first few)."""
+    unknown = [name for name in args if name not in known][:UNKNOWN_NAMES_SHOWN]
+    reason = f"is not a parameter of this list (it takes {', '.join(known)})"
+    return {name[:40]: reason for name in unknown}
 
 
 def _integer(text: str) -> int | None:

@@ -1,8 +1,10 @@
 """schemathesis hooks for tests/webapp/test_fuzz.py (loaded by `SCHEMATHESIS_HOOKS`).
 
-Half of the generated cases with path parameters are pointed at a real job,
-trial and file (the job named in ``ONEGIN_TEST_FUZZ_JOB``), so real records are read
-and checked, not only 404s. A valid job request (by the document) is made to
+Half of the generated cases with valid path parameters are pointed at a real
+job, trial and file (the job named in ``ONEGIN_TEST_FUZZ_JOB``), so real records
+are read and checked, not only 404s. A case whose path was made invalid on
+purpose keeps it: pointed at a real job it would become a valid request that
+the fuzzer still expects refused. A valid job request (by the document) is made to
 satisfy the two rules JSON Schema cannot state, which the document says in
 words: health weights sum to 1, and parameters, starting configurations and
 the job to continue from must suit the dataset's space and the records (those
@@ -42,7 +44,7 @@ def valid_job_request(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def _pointed(case: Any, use: bool, number: int, name: str) -> Any:
-    if use:
+    if use and not (case.meta is not None and case.meta.is_negative_at("path")):
         values = {"job_id": os.environ[KNOWN_JOB], "number": number, "name": name}
         case.path_parameters = {k: values.get(k, v) for k, v in case.path_parameters.items()}
     return case

@@ -25,10 +25,20 @@ from webapp.serialize import job_json
     ({"page": "0"}, None, {"page"}),
     ({"page": "x", "per_page": "0"}, None, {"page", "per_page"}),
     ({"per_page": str(MAX_PER_PAGE + 1)}, None, {"per_page"}),
+    ({"perpage": "5"}, None, {"perpage"}),  # a typo is refused, not ignored
+    ({"page": "2", "status": "done"}, None, {"status"}),  # a filter this list lacks
 ])
 def test_parse_page(args: dict[str, str], page: Page | None, errors: set[str]) -> None:
     parsed, found = parse_page(args)
     assert parsed == page and set(found) == errors
+
+
+def test_parse_page_takes_the_lists_own_filters_and_names_few_unknowns() -> None:
+    assert parse_page({"status": "done"}, also=("status",)) == (Page(1, 20), {})
+    _, errors = parse_page({f"x{i}": "" for i in range(100)} | {"y" * 100: ""})
+    assert len(errors) == 5 and all("takes page, per_page" in r for r in errors.values())
+    _, errors = parse_page({"y" * 100: ""})
+    assert list(errors) == ["y" * 40]
 
 
 def test_page_envelope() -> None:

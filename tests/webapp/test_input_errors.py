@@ -56,6 +56,19 @@ def test_pages_out_of_range_are_422_naming_page(job: tuple[Web, str, dict[str, s
     assert largest.status_code == 200 and body(largest)["page"] == MAX_PAGE
 
 
+@pytest.mark.parametrize(("path", "takes"), [("/api/v1/jobs", "page, per_page"),
+                                             ("/api/v1/jobs/{job}/trials",
+                                              "page, per_page, status")])
+def test_a_query_parameter_a_list_lacks_is_422_naming_it(job: tuple[Web, str, dict[str, str]],
+                                                         path: str, takes: str) -> None:
+    web, job_id, headers = job
+    response = web.client.get(path.format(job=job_id), query_string={"perpage": "5"},
+                              headers=headers)
+    assert response.status_code == 422
+    assert body(response)["fields"] == {"perpage": f"is not a parameter of this list (it takes "
+                                                   f"{takes})"}
+
+
 @pytest.mark.parametrize("status", ["", "Completed", "x" * 100])
 def test_a_trial_status_filter_must_be_a_status(job: tuple[Web, str, dict[str, str]],
                                                 status: str) -> None:

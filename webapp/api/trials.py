@@ -21,7 +21,7 @@ bp.before_request(require_principal)
 @bp.get("/jobs/<job_id>/trials")
 def list_trials(job_id: str) -> Response:
     job = load_job(job_id)
-    page, errors = parse_page(request.args)
+    page, errors = parse_page(request.args, also=("status",))
     status = request.args.get("status")
     if status is not None and status not in TRIAL_STATUSES:
         errors["status"] = f"must be one of {', '.join(TRIAL_STATUSES)}, got {shown(status)}"
