@@ -24,6 +24,7 @@ from onegin.job_config import OptimizationConfig
 from onegin.search_space import ConditionalFloatParam, SearchSpace
 from onegin.study_storage import open_study_storage, study_name
 from webapp.importances import ImportanceCache, Ranked, RankingProcess, forget_fanova_forests
+from webapp.single_flight import SingleFlight
 
 log = logging.getLogger(__name__)
 MIN_TRIALS_FOR_IMPORTANCE = 2
@@ -81,6 +82,7 @@ class StudyReader:
         self._studies: OrderedDict[str, optuna.Study] = OrderedDict()  # job -> loaded study
         self._ranking = RankingProcess()
         self.importances = ImportanceCache(run=self._ranking)
+        self._reads: SingleFlight[dict[str, Any]] = SingleFlight()
 
     def summary(self, job_id: str, config: Mapping[str, Any], *,
                 final: bool = True) -> dict[str, Any]:
@@ -91,7 +93,12 @@ class StudyReader:
         waiting to be asked (the warm starts) are not history yet. ``final``: the job
         has ended, so its importances must rank every trial; while it runs they may
         rank fewer (``importance_trials`` says how many completed trials they rank).
+        Concurrent readers of one job share one read (`webapp.single_flight`); a
+        reader that knows the job has ended never shares a read begun before.
         """
+        return self._reads.run((job_id, final), partial(self._summarize, job_id, config, final))
+
+    def _summarize(self, job_id: str, config: Mapping[str, Any], final: bool) -> dict[str, Any]:
         study = self._load(job_id)
         if study is None:
             return {"history": [], "importances": {}, "importance_trials": 0}
