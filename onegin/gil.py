@@ -10,6 +10,8 @@ busy request thread delayed the last watchers by that much (benchmarks/load.py).
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 SWITCH_INTERVAL = 0.0005  # seconds; Python's default is 0.005
 
@@ -19,3 +21,16 @@ def hand_over_often() -> float:
     before = sys.getswitchinterval()
     sys.setswitchinterval(SWITCH_INTERVAL)
     return before
+
+
+@contextmanager
+def handing_over_often() -> Iterator[None]:
+    """`SWITCH_INTERVAL` for the block, then the interval it replaced.
+
+    For a service's work (an orchestrator's job), never for a library caller's process.
+    """
+    before = hand_over_often()
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(before)

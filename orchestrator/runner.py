@@ -1,49 +1,61 @@
-"""Run one job: the Optuna study's only writer, keeping `concurrency` trials in flight.
+"""Run one job to its end: the Optuna study's only writer, keeping `concurrency` trials
+in flight on the GPU workers.
 
-The loop reads worker events (durable, ordered), records intermediate values and
-asks the pruner, tells results back, mirrors every trial into the records, and
-re-runs trials whose worker vanished. Everything it needs survives in the
-database and the control store, so a restarted orchestrator picks up the job.
+One runner per job, so the study has a single writer and the budget is exact. It
+is three parts:
+
+- the dispatch loop (`JobRunner`, here): asks the study ahead on threads, sends
+  trials into free slots, reads the workers' events (durable, ordered), asks the
+  pruner as epochs arrive, and stops at the budget, the time limit or a cancel;
+- the write-behind bookkeeping (`orchestrator.write_behind`): telling the study
+  and writing the records wait until every freed worker has its next trial;
+- recovery (`orchestrator.recovery`): results missed, heartbeats gone stale,
+  re-runs within the caps of each failure class, and the failure streak.
+
+Everything it needs survives in the database and the control store, so a restarted
+orchestrator, or this one after an outage, picks the job up where it was. It changes
+nothing process-wide: the service that runs it (`orchestrator.tasks`) tunes the
+interpreter for it.
 """
 
 from __future__ import annotations
 
-import io
 import logging
 import math
 import statistics
-import sys
 import time
 import uuid
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any, Protocol, TypeVar
 
 import optuna
-import yaml
 from optuna.trial import TrialState
 
-from onegin.artifacts import best_prefix, trial_prefix
 from onegin.celery_app import TRAIN_TRIAL
 from onegin.control import ClaimOutcome
 from onegin.errors import ConfigError
 from onegin.events import job_progress_data, make_event
-from onegin.gil import hand_over_often
 from onegin.hopeless import predicted_too_slow, slow_evidence
 from onegin.job_config import OptimizationConfig
 from onegin.outages import OutagePastLimit, outage_kind, ride_out, service_names
 from onegin.records import InvalidTransition, JobRecord
+from onegin.search_space import SearchSpace
 from onegin.services import Services
 from onegin.statuses import JobStatus, TrialStatus
 from onegin.trial_message import TrialResult, TrialSpec
 from orchestrator import policy
 from orchestrator.ask_pool import AskPool
+from orchestrator.best_trial import publish_best
+from orchestrator.in_flight import Asked, BestTrial, InFlight, Outcome
+from orchestrator.recovery import HeartbeatStale, NeverStarted, Recovery, ResultMissed
 from orchestrator.study import ORIGIN, open_study, owned_storage, trial_handle
 from orchestrator.sweeper import sweep_job
 from orchestrator.trial_results import result_fields
+from orchestrator.write_behind import WriteBehind
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -51,7 +63,6 @@ ASK_THREADS = 8  # asks at once, at most: a first round of asks is storage round
 ASK_POLL = 0.005  # seconds between looks for a finished ask while a worker slot is free
 MIN_PEERS = 2  # completed trials before a pace is judged against their median
 JOB_CLAIM = 1_000_000_000  # the control-store slot that the job's orchestrator holds
-BEST_PARAMS_FILE = "best_hyperparameters.yaml"
 WORKER_STOPPED = "lost: its local worker was stopped before it could hand the trial back"
 
 
@@ -75,42 +86,6 @@ def now_utc() -> datetime:
     return datetime.now(UTC)
 
 
-@dataclass
-class InFlight:
-    trial: optuna.Trial
-    params: dict[str, Any]
-    sent_at: float  # when it was first sent (a re-send keeps it)
-    dispatched_at: float = 0.0
-    started_at: float | None = None  # when its worker began (event time)
-    reported: dict[int, float] = field(default_factory=dict)  # epoch -> intermediate value
-    too_slow: dict[str, Any] | None = None  # the evidence, once this runner stopped it for pace
-    training_at: float | None = None  # when its first training progress came (event time)
-
-    @property
-    def started(self) -> bool:
-        return self.started_at is not None
-
-
-@dataclass(frozen=True)
-class Asked:
-    """A trial asked from the study and not yet sent; ``retry_of`` marks a lost trial's re-run."""
-
-    trial: optuna.Trial
-    params: dict[str, Any]
-    retry_of: int | None = None
-    origin: str | None = None  # warm_start, initial, retry; None: the sampler's proposal
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """A trial's result, received: its worker is freed, the study and records not yet told."""
-
-    number: int
-    status: str
-    result: TrialResult
-    finished_at: datetime
-
-
 class Dispatcher(Protocol):
     """How trials reach the GPU queue (Celery in production)."""
 
@@ -122,8 +97,25 @@ class Dispatcher(Protocol):
         """Trials waiting in the GPU queue; None when the broker cannot say."""
 
 
+@dataclass
+class OpenedJob:
+    """What the runner loads once the job is its to run (loaded again after an outage)."""
+
+    config: OptimizationConfig
+    space: SearchSpace
+    study: optuna.Study
+    asks: AskPool[Asked]
+
+
 class JobRunner:
-    """Drives one job to its end, sending trials through the dispatcher."""
+    """Drives one job to its end, sending trials through the dispatcher.
+
+    ``clock`` gives the time every decision uses (heartbeats, time limit, waiting);
+    ``stopping`` turns True once this process should hand the job over;
+    ``workers_gone`` turns True once every worker the job's trials can be on has
+    exited (the embedded `onegin optimize` stopped them), so a trial still in
+    flight then has nobody on it.
+    """
 
     def __init__(self, job_id: str, services: Services, dispatcher: Dispatcher, *,
                  poll: float = 0.5, clock: Callable[[], float] = time.time,
@@ -137,39 +129,47 @@ class JobRunner:
         self.dispatcher = dispatcher
         self.poll = poll
         self.clock = clock
-        self.stopping = stopping  # True once this process should hand the job over
-        # True once every worker the job's trials can be on has exited (the embedded
-        # `onegin optimize` stopped them): a trial still in flight then has nobody on it
+        self.stopping = stopping
         self.workers_gone = workers_gone
         self.owner = f"orchestrator:{uuid.uuid4().hex[:8]}"
+        self.write_behind = WriteBehind(self.records, job_id)
+        self.recovery = Recovery(job_id, self.control, services.settings, clock)
+        self.opened: OpenedJob | None = None  # set by `_start` once the job is ours to run
+        self.started_at: float | None = None  # when this runner first opened it (time limit)
         self.in_flight: dict[int, InFlight] = {}
-        self.cancel_requested = False
-        self.failure: str | None = None  # why the job stops as failed (a streak, no workers)
-        self.stop_asking = False
-        self.cursor: str | None = None
+        self.asked_unsent: list[Asked] = []  # more are on their way in the ask pool
+        # this runner is the only writer of the job's trials, so it keeps the tallies
+        self.budget_spent = 0  # completed and pruned trials
         self.durations: list[float] = []  # seconds of each counted trial, for the ETA
         self.peer_seconds: list[float] = []  # seconds of each completed trial: the pace to keep
-        self.ready: list[Asked] = []  # asked, not yet sent; more are on their way in self.asks
-        # this runner is the only writer of the job's trials, so it keeps the tallies
-        self.counted = 0
-        self.streak = 0  # trials failed for good in a row (policy.streak_after)
-        self.last_error: str | None = None  # of the last trial failed for good
-        self.retry_of: dict[int, int | None] = {}  # trial -> the trial whose parameters it re-runs
-        self.ended: dict[int, str] = {}  # trial -> how it ended, for the re-run caps
+        self.best: BestTrial | None = None
+        self.cancel_requested = False
+        self.failure: str | None = None  # why the job stops as failed (a streak, no workers)
+        self.out_of_time = False  # the time limit passed: no more trials are asked
+        self.cursor: str | None = None
         self.worker_seen_at = clock()  # when a worker last reported on any trial of the job
         self.waiting: dict[str, Any] | None = None  # as recorded on the job
-        self.best: tuple[float, int, float | None] | None = None  # score, trial, accuracy
         self._progress_changed = False
-        self._slot_waits = False  # a slot is free and its trial is still being asked
-        # study and record writes still to do, oldest first (one per turn, see `_step`)
-        self.later: deque[Callable[[], Any]] = deque()
-        self._unwritten: dict[int, dict[str, Any]] = {}  # trial -> record fields queued in later
+        self._slot_awaits_ask = False  # a slot is free and its trial is still being asked
         self._last_beat = 0.0
         self._last_check = float("-inf")
-        self._last_reap = self._watching_since = clock()  # see `_reap_lost`
         settings = services.settings
         self._service_names = service_names(settings.database_url, settings.broker_url,
                                             settings.artifacts_url)
+
+    @property
+    def opened_job(self) -> OpenedJob:
+        if self.opened is None:
+            raise RuntimeError(f"job {self.job_id} is not open")
+        return self.opened
+
+    @property
+    def config(self) -> OptimizationConfig:
+        return self.opened_job.config
+
+    @property
+    def study(self) -> optuna.Study:
+        return self.opened_job.study
 
     # ---- lifecycle -------------------------------------------------------
     def run(self) -> JobRecord:
@@ -181,9 +181,6 @@ class JobRunner:
         if self.control.claim(self.job_id, JOB_CLAIM, self.owner, ttl=ttl) is not \
                 ClaimOutcome.ACQUIRED:
             raise JobBusy(self.job_id)
-        # the ask threads run TPE (CPU-bound); this loop mostly waits on Redis and the
-        # database and must get the GIL back at once when it wakes
-        switch_interval = hand_over_often()
         try:
             try:
                 job = self._ride_out(self._reload)  # nothing to forget yet: this opens it
@@ -193,7 +190,6 @@ class JobRunner:
                 self._loop()
             finally:
                 self._close_study()
-                sys.setswitchinterval(switch_interval)
             return self._ending(self._finalize)
         except (JobBusy, JobHandedOver):
             raise  # another orchestrator finishes the job, not us
@@ -207,7 +203,7 @@ class JobRunner:
         except Exception as exc:
             log.exception("job %s failed", self.job_id)
             try:
-                self._catch_up()  # record what did finish
+                self.write_behind.write_all()  # record what did finish
             except Exception:
                 log.exception("job %s: pending record writes failed too", self.job_id)
             return self._ending(partial(self._end, JobStatus.FAILED,
@@ -274,44 +270,28 @@ class JobRunner:
         can still be made, forget what this runner held in memory, then load the records,
         the study and the control store and adopt the trials in flight, as a restarted
         orchestrator does."""
-        self._flush_pending()
+        self.write_behind.write_through_outage()
         self._close_study()
         self.in_flight.clear()
-        self.ready.clear()
-        self.later.clear()
-        self._unwritten.clear()
+        self.asked_unsent.clear()
+        self.write_behind.forget()
         self.cursor = None  # events are replayed; handling one again changes nothing
-        self._slot_waits = False
+        self._slot_awaits_ask = False
         self._progress_changed = True
         if not self.control.heartbeat(self.job_id, JOB_CLAIM, self.owner):
             raise JobBusy(self.job_id)  # taken over while the services were away
         job = self._start(self.records.get_job(self.job_id))
         if not job.terminal:
-            self._watching_since = self._last_reap = self.clock()
+            self.recovery.restart_watch()
             self._resume()
         return job
-
-    def _flush_pending(self) -> None:
-        """Pending writes survive an outage: each stays queued until it went through.
-        One that fails for another reason is dropped: `_reload` rebuilds what it meant
-        (a trial's result from the control store, its record from the study)."""
-        while self.later:
-            try:
-                self.later[0]()
-            except Exception as exc:
-                if outage_kind(exc) is not None:
-                    raise  # still away: try again after a wait
-                log.warning("job %s: pending write dropped (%r); rebuilt from the records",
-                            self.job_id, exc)
-            self.later.popleft()
 
     def _close_study(self) -> None:
         """Stop the ask threads (asks under way end first: their trials are adopted) and
         release the study's database connections."""
-        self._close_asks()
-        study: optuna.Study | None = getattr(self, "study", None)
-        if study is not None:
-            owned_storage(study).close()
+        if self.opened is not None:
+            self.opened.asks.close()
+            owned_storage(self.opened.study).close()
 
     def _start(self, job: JobRecord) -> JobRecord:
         """Take the job (queued -> running) and load what it needs; `JobCannotStart` names
@@ -327,23 +307,24 @@ class JobRunner:
         if job.terminal:
             return job
         try:
-            self.config = OptimizationConfig.from_dict(job.config)
-            self.space = self.config.space()
-            earlier = (self.records.list_trials(self.config.continue_from,
-                                                limit=1_000_000)[0]
-                       if self.config.continue_from else [])
-            self.study = open_study(self.job_id, self.config,
-                                    self.services.settings.database_url, earlier)
+            config = OptimizationConfig.from_dict(job.config)
+            space = config.space()
+            earlier = (self.records.list_trials(config.continue_from, limit=1_000_000)[0]
+                       if config.continue_from else [])
+            study = open_study(self.job_id, config, self.services.settings.database_url,
+                               earlier)
         except Exception as exc:
             if outage_kind(exc) is not None:
                 raise  # not the job's fault: ridden out, then opened again
             raise JobCannotStart(str(exc) or repr(exc)) from exc
-        self.asks = AskPool(self._ask, threads=min(self.config.concurrency, ASK_THREADS))
-        self.started_at = getattr(self, "started_at", self.clock())  # kept when reopened
+        self.opened = OpenedJob(config, space, study, AskPool(
+            self._ask, threads=min(config.concurrency, ASK_THREADS)))
+        if self.started_at is None:  # kept when reopened
+            self.started_at = self.clock()
         self.cancel_requested = job.status == JobStatus.CANCELLING
         self.waiting = job.waiting
         if job.best_score is not None and job.best_trial_number is not None:
-            self.best = (job.best_score, job.best_trial_number, job.best_accuracy)
+            self.best = BestTrial(job.best_score, job.best_trial_number, job.best_accuracy)
         return job
 
     def _resume(self) -> None:
@@ -355,14 +336,8 @@ class JobRunner:
         sweep_job(self.services, self.job_id, terminal=False, study=self.study)
         trials, _ = self.records.list_trials(self.job_id, limit=1_000_000)
         counts = Counter(t.status for t in trials)
-        self.counted = sum(counts[s] for s in policy.COUNTED)
-        finished = sorted((t for t in trials if t.finished_at is not None),
-                          key=lambda t: (t.finished_at, t.number))
-        self.streak = policy.streak_of(t.status for t in finished)
-        self.last_error = next(
-            (t.error for t in reversed(finished) if t.status == TrialStatus.FAILED), None)
-        self.retry_of = {t.number: t.retry_of for t in trials}
-        self.ended = {t.number: t.status for t in trials if t.terminal}
+        self.budget_spent = sum(counts[s] for s in policy.COUNTED)
+        self.recovery.restore(trials)
         timed = [(t.status, (t.finished_at - t.started_at).total_seconds()) for t in trials
                  if t.status in policy.COUNTED and t.started_at and t.finished_at]
         self.durations = [seconds for _, seconds in timed]
@@ -371,9 +346,9 @@ class JobRunner:
         recorded = {t.number for t in trials}
         for frozen in self.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
             if frozen.number not in recorded:  # asked ahead, never sent (or not recorded)
-                self.ready.append(self._suggest(trial_handle(self.study, frozen)))
+                self.asked_unsent.append(self._suggest(trial_handle(self.study, frozen)))
                 continue
-            params = self.space.from_study(frozen.params)
+            params = self.opened_job.space.from_study(frozen.params)
             self.in_flight[frozen.number] = InFlight(
                 trial_handle(self.study, frozen), params, sent_at=self.clock(),
                 reported=dict(frozen.intermediate_values),
@@ -385,17 +360,16 @@ class JobRunner:
                 self._dispatch(frozen.number, params)
         if self.cancel_requested:
             self._cancel()
-        elif message := policy.streak_failure(
-                self.streak, self.services.settings.failure_streak, self.last_error):
+        elif message := self.recovery.streak_failure():
             self._give_up(message)  # it ended just before the last orchestrator could stop
 
+    # ---- the dispatch loop -----------------------------------------------
     def _step(self) -> None:
-        """One turn: events in, checks, free slots filled, then ONE piece of bookkeeping.
+        """One turn: events in, checks, free slots filled, then ONE pending write.
 
-        Telling the study and writing records take milliseconds each; when many
-        workers finish together, each freed worker gets its next trial first and
-        the bookkeeping follows in order, one piece per turn, between looks for
-        events. Prune decisions do not wait: they are taken as epochs arrive.
+        When many workers finish together, each freed worker gets its next trial
+        first and the bookkeeping follows in order, one write per turn, between
+        looks for events. Prune decisions do not wait: they are taken as epochs arrive.
         """
         events, self.cursor = self.events.read(self.job_id, self.cursor,
                                                timeout=self._read_timeout())
@@ -412,36 +386,40 @@ class JobRunner:
             if now - self._last_beat >= self.services.settings.heartbeat_interval:
                 # at the workers' own pace: a trial is lost only after heartbeat_timeout
                 self._last_beat = now
-                self._beat()
-                self._reap_lost()
+                self._beat_as_orchestrator()
+                self._recover_trials()
                 self._check_waiting(now)
         self._fill_slots()  # dispatch first: bookkeeping can wait, idle workers cannot
-        if self.later:
-            self.later[0]()
-            self.later.popleft()  # only once done: a write cut short by an outage stays
+        if self.write_behind:
+            self.write_behind.write_next()  # only once done: a write cut short stays queued
         elif self._progress_changed:  # once the burst is settled: one count, one event
             self._publish_progress()
 
     def _read_timeout(self) -> float:
         """No wait with results to settle; a moment when a free slot waits for its ask."""
-        if self.later:
+        if self.write_behind:
             return 0.0
-        return ASK_POLL if self._slot_waits else self.poll
+        return ASK_POLL if self._slot_awaits_ask else self.poll
 
     def _finished(self) -> bool:
-        if self.in_flight or self.later:
+        if self.in_flight or self.write_behind:
             return False
-        done = (self.cancel_requested or self.failure is not None or self.stop_asking
-                or self.counted >= self.config.trials)
+        done = (self._winding_down() or self.out_of_time
+                or self.budget_spent >= self.config.trials)
         if done:
-            self._drop_ready()
+            self._drop_asked_unsent()
         return done
 
-    # ---- dispatch --------------------------------------------------------
+    def _winding_down(self) -> bool:
+        """Cancelled or failed: no trial is asked, sent or re-run any more."""
+        return self.cancel_requested or self.failure is not None
+
     def _accepting(self) -> bool:
-        if self.config.time_limit and self.clock() - self.started_at > self.config.time_limit:
-            self.stop_asking = True
-        return not (self.cancel_requested or self.stop_asking or self.failure is not None)
+        time_limit = self.config.time_limit
+        if time_limit and self.started_at is not None and \
+                self.clock() - self.started_at > time_limit:
+            self.out_of_time = True
+        return not (self._winding_down() or self.out_of_time)
 
     def _fill_slots(self, ask_ahead: bool = True) -> None:
         """Send trials into free slots, asked-ahead ones first; then ask ahead for the next.
@@ -451,24 +429,25 @@ class JobRunner:
         events briefly (`_read_timeout`) and fill it on the next step.
         """
         accepting = self._accepting()
-        self.ready.extend(self.asks.collect())
-        slots = policy.slots_to_fill(self.counted, len(self.in_flight), self.config.trials,
-                                     self.config.concurrency, accepting=accepting)
-        self.asks.request(slots - len(self.ready) - self.asks.pending)
-        sent = min(slots, len(self.ready))
+        asks, config = self.opened_job.asks, self.config
+        self.asked_unsent.extend(asks.collect())
+        slots = policy.slots_to_fill(self.budget_spent, len(self.in_flight), config.trials,
+                                     config.concurrency, accepting=accepting)
+        asks.request(slots - len(self.asked_unsent) - asks.pending)
+        sent = min(slots, len(self.asked_unsent))
         for _ in range(sent):
-            self._send(self._next_ready())
-        self._slot_waits = sent < slots
+            self._send(self._next_to_send())
+        self._slot_awaits_ask = sent < slots
         # asking ahead waits for a burst's bookkeeping, which it would slow (GIL, CPU)
-        if accepting and ask_ahead and not self.later:
-            self.asks.request(policy.asks_ahead(
-                self.counted, len(self.in_flight), len(self.ready) + self.asks.pending,
-                self.config.trials, self.config.concurrency))
+        if accepting and ask_ahead and not self.write_behind:
+            asks.request(policy.asks_ahead(
+                self.budget_spent, len(self.in_flight), len(self.asked_unsent) + asks.pending,
+                config.trials, config.concurrency))
 
-    def _next_ready(self) -> Asked:
-        """A lost trial's re-run goes ahead of trials asked earlier."""
-        index = next((i for i, a in enumerate(self.ready) if a.retry_of is not None), 0)
-        return self.ready.pop(index)
+    def _next_to_send(self) -> Asked:
+        """A re-run goes ahead of trials asked earlier."""
+        index = next((i for i, a in enumerate(self.asked_unsent) if a.retry_of is not None), 0)
+        return self.asked_unsent.pop(index)
 
     def _ask(self) -> Asked:
         """One ask (on a pool thread); Optuna hands out an enqueued re-run first."""
@@ -477,29 +456,31 @@ class JobRunner:
     def _suggest(self, trial: optuna.Trial) -> Asked:
         """The trial's params, written in one go; those it has are kept (a killed runner's
         ask, which wrote none of them, is completed by the runner that resumes the job)."""
+        space = self.opened_job.space
         with owned_storage(self.study).params_written_together(trial._trial_id):
-            params = self.space.suggest(trial)
-        return Asked(trial, self.space.resolve(params), trial.user_attrs.get("retry_of"),
+            params = space.suggest(trial)
+        return Asked(trial, space.resolve(params), trial.user_attrs.get("retry_of"),
                      trial.user_attrs.get(ORIGIN))
 
     def _send(self, asked: Asked) -> None:
         number = asked.trial.number
         self.in_flight[number] = InFlight(asked.trial, asked.params, sent_at=self.clock())
-        self.retry_of[number] = asked.retry_of
+        self.recovery.note_sent(number, asked.retry_of)
         self._dispatch(number, asked.params)  # first: a resumed runner re-sends unrecorded ones
-        self._record_later(number, status="queued", params=asked.params, queued_at=now_utc(),
-                           retry_of=asked.retry_of, origin=asked.origin,
-                           task_id=self._task_id(number))
+        self.write_behind.record_later(
+            number, status="queued", params=asked.params, queued_at=now_utc(),
+            retry_of=asked.retry_of, origin=asked.origin, task_id=self._task_id(number))
 
-    def _drop_ready(self) -> None:
+    def _drop_asked_unsent(self) -> None:
         """Asked trials that will never run: failed in the study, cancelled in the records."""
-        self._catch_up()
-        self.ready.extend(self.asks.drain())
-        while self.ready:
-            asked = self.ready.pop(0)
+        self.write_behind.write_all()
+        self.asked_unsent.extend(self.opened_job.asks.drain())
+        while self.asked_unsent:
+            asked = self.asked_unsent.pop(0)
             self.study.tell(asked.trial.number, state=TrialState.FAIL)
-            self.records.upsert_trial(self.job_id, asked.trial.number, status=TrialStatus.CANCELLED,
-                                      params=asked.params, finished_at=now_utc(),
+            self.records.upsert_trial(self.job_id, asked.trial.number,
+                                      status=TrialStatus.CANCELLED, params=asked.params,
+                                      finished_at=now_utc(),
                                       error="not started: the job stopped asking for trials")
 
     def _task_id(self, number: int) -> str:
@@ -508,7 +489,7 @@ class JobRunner:
     def _dispatch(self, number: int, params: dict[str, Any]) -> None:
         self.in_flight[number].dispatched_at = self.clock()
         spec = TrialSpec.for_trial(self.config, number, params,
-                                   plot_threshold=self.best[0] if self.best else None,
+                                   plot_threshold=self.best.score if self.best else None,
                                    data_dir=self.services.settings.data_dir)
         self.dispatcher.send(self._task_id(number), TRAIN_TRIAL,
                              {"job_id": self.job_id, "number": number, "spec": spec.to_dict()})
@@ -517,20 +498,21 @@ class JobRunner:
     def _on_event(self, event: Mapping[str, Any]) -> None:
         number, data = event.get("trial"), event.get("data", {})
         if number is None or number not in self.in_flight:
-            return
+            return  # of a trial already settled: a replay, a duplicate, a late result
         self.worker_seen_at = self.clock()
         kind = event["type"]
         if kind == "trial_started":
             started = float(event.get("ts") or self.clock())
             self.in_flight[number].started_at = started
-            self._record_later(number, status=TrialStatus.RUNNING, worker=data.get("worker"),
-                               started_at=datetime.fromtimestamp(started, UTC))
+            self.write_behind.record_later(number, status=TrialStatus.RUNNING,
+                                           worker=data.get("worker"),
+                                           started_at=datetime.fromtimestamp(started, UTC))
         elif kind == "trial_progress":
             self._check_pace(number, event, data)
             self._on_epoch(number, data)
         elif kind == "trial_finished":
             if data.get("status") == "error":
-                self._lose(number, data.get("error") or "worker error")
+                self._trial_lost(number, data.get("error") or "worker error")
             else:
                 self._on_result(number, data.get("result") or {"status": data.get("status")})
 
@@ -546,12 +528,12 @@ class JobRunner:
         intermediate = {str(k): v for k, v in flight.reported.items()}
         if self.config.pruner == "none" or step >= self.config.epochs:
             # nobody waits on it (after the last epoch nothing is left to save): bookkeeping
-            self.later.append(partial(flight.trial.report, float(value), step))
+            self.write_behind.later(partial(flight.trial.report, float(value), step))
         else:  # the pruner decides now, while the trial trains on
             flight.trial.report(float(value), step)
             if flight.trial.should_prune():
                 self.control.request_stop(self.job_id, number, "prune")
-        self._record_later(number, intermediate=intermediate)
+        self.write_behind.record_later(number, intermediate=intermediate)
 
     def _check_pace(self, number: int, event: Mapping[str, Any],
                     data: Mapping[str, Any]) -> None:
@@ -575,25 +557,26 @@ class JobRunner:
         try:
             result = TrialResult.from_dict(message)
         except ConfigError as exc:  # a broken worker, or one of another version: re-run it
-            self._lose(number, f"lost: its worker's result could not be read ({exc})")
+            self._trial_lost(number, f"lost: its worker's result could not be read ({exc})")
             return
         status = result.status
         flight = self.in_flight.pop(number)
-        self.counted += int(status in policy.COUNTED)
-        if status == "failed" and self._rerun("failed", number):
+        self.budget_spent += int(status in policy.COUNTED)
+        if status == TrialStatus.FAILED and self._runs_again(status, number):
             self._enqueue_rerun(number, flight.params)
-        self._ended(number, status, result.error)
+        self._note_end(number, status, result.error)
         if status in policy.COUNTED and flight.started_at is not None:
             seconds = max(0.0, self.clock() - flight.started_at)
             self.durations.append(seconds)
-            if status == "completed":
+            if status == TrialStatus.COMPLETED:
                 self.peer_seconds.append(seconds)
         if result.prune_reason == "too_slow" and flight.too_slow is not None:
             result = replace(result, prune_evidence=flight.too_slow)  # the pace this runner saw
         self._fill_slots(ask_ahead=False)  # the freed worker first, the bookkeeping after
-        self.later.append(partial(self._settle, Outcome(number, status, result, now_utc())))
+        self.write_behind.later(partial(self._tell_and_record,
+                                        Outcome(number, status, result, now_utc())))
 
-    def _settle(self, outcome: Outcome) -> None:
+    def _tell_and_record(self, outcome: Outcome) -> None:
         """Tell the study and write the records for a result whose worker is busy again."""
         number, status, result = outcome.number, outcome.status, outcome.result
         fields: dict[str, Any] = {"status": status, "finished_at": outcome.finished_at,
@@ -607,84 +590,61 @@ class JobRunner:
             fields |= result_fields(result)
         else:
             self.study.tell(number, state=TrialState.FAIL, skip_if_finished=True)
-        self._write_record(number, **fields)  # with any still queued, before the job's best
+        # with any fields still queued, before the job's best
+        self.write_behind.write_record(number, **fields)
         if status == TrialStatus.COMPLETED:
             self._update_best(number, result.score, result.val_accuracy)
         self._progress_changed = True
 
-    # ---- failures and cancellation ---------------------------------------
-    def _reap_lost(self) -> None:
-        now, timeout = self.clock(), self.services.settings.heartbeat_timeout
-        # a beat older than this runner's watch counts from the watch's start: while it
-        # was held up (an outage of Redis), the workers could not beat either
-        self._watching_since = policy.watching_since(
-            self._watching_since, self._last_reap, now,
-            self.services.settings.heartbeat_interval, timeout)
-        self._last_reap = now
-        for number in list(self.in_flight):
-            result = self.control.result(self.job_id, number)
-            if result is not None:  # finished while we missed its event (e.g. a restart)
-                self._on_result(number, result)
-                continue
-            beat = self.control.last_heartbeat(self.job_id, number)
-            if beat is not None and policy.is_lost(max(beat[1], self._watching_since), now,
-                                                   timeout):
-                self._lose(number, f"no heartbeat from {beat[0]} for over {timeout:.0f}s")
-            elif beat is None and policy.needs_redispatch(
-                    self.in_flight[number].dispatched_at, now, timeout):
-                self._dispatch(number, self.in_flight[number].params)
+    # ---- recovery --------------------------------------------------------
+    def _recover_trials(self) -> None:
+        """Act on what recovery finds among the trials in flight."""
+        for found in self.recovery.find_trouble(self.in_flight):
+            if found.number not in self.in_flight:
+                continue  # settled by an earlier finding (a streak stopped the job)
+            if isinstance(found, ResultMissed):
+                self._on_result(found.number, found.message)
+            elif isinstance(found, HeartbeatStale):
+                self._trial_lost(found.number, found.reason)
+            elif isinstance(found, NeverStarted):
+                self._dispatch(found.number, self.in_flight[found.number].params)
 
-    def _lose(self, number: int, reason: str) -> None:
+    def _trial_lost(self, number: int, reason: str) -> None:
         """The infrastructure lost this trial: re-run its parameters, up to ``lost_retries``
         times; one loss more fails it for good (``failed``, counted in the streak)."""
-        self._catch_up()
+        self.write_behind.write_all()
         flight = self.in_flight.pop(number)
         self.control.abandon(self.job_id, number, reason)
         self.study.tell(number, state=TrialState.FAIL)
-        stopping = self.cancel_requested or self.failure is not None
-        again = not stopping and self._rerun(TrialStatus.LOST, number)
+        winding_down = self._winding_down()
+        again = self._runs_again(TrialStatus.LOST, number)
         status, error = TrialStatus.LOST, reason
-        if not (again or stopping):
-            status = TrialStatus.FAILED
-            error = (f"lost {self.services.settings.lost_retries + 1} times, the last: "
-                     f"{reason}")
+        if not (again or winding_down):
+            status, error = TrialStatus.FAILED, self.recovery.lost_for_good(reason)
         self.records.upsert_trial(self.job_id, number, status=status, error=error,
                                   finished_at=now_utc())
         if again:  # the next ask returns it; it is sent before the others
             self._enqueue_rerun(number, flight.params)
-            self.asks.request(1)  # keeps counted + in flight + asked within the budget
-        self._ended(number, status, error)
+            self.opened_job.asks.request(1)  # keeps spent + in flight + asked within the budget
+        self._note_end(number, status, error)
         self._progress_changed = True
 
-    def _rerun(self, status: str, number: int) -> bool:
-        """Whether a trial that ended ``status`` runs again (the caps of `policy.rerun`)."""
-        if self.cancel_requested or self.failure is not None:
-            return False
-        earlier, parent = [], self.retry_of.get(number)
-        while parent is not None:
-            earlier.append(self.ended.get(parent, TrialStatus.LOST))
-            parent = self.retry_of.get(parent)
-        settings = self.services.settings
-        return policy.rerun(status, earlier, trial_retries=settings.trial_retries,
-                            lost_retries=settings.lost_retries)
+    def _runs_again(self, status: str, number: int) -> bool:
+        return not self._winding_down() and self.recovery.runs_again(status, number)
 
     def _enqueue_rerun(self, number: int, params: dict[str, Any]) -> None:
-        self.study.enqueue_trial(self.space.to_study(params),
+        self.study.enqueue_trial(self.opened_job.space.to_study(params),
                                  user_attrs={"retry_of": number, ORIGIN: "retry"},
                                  skip_if_exists=False)
 
-    def _ended(self, number: int, status: str, error: str | None) -> None:
+    def _note_end(self, number: int, status: str, error: str | None) -> None:
         """Keep how a trial ended; stop the job once too many in a row failed."""
-        self.ended[number] = status
-        self.streak = policy.streak_after(self.streak, status)
-        if status == TrialStatus.FAILED:
-            self.last_error = error
-        message = policy.streak_failure(self.streak, self.services.settings.failure_streak,
-                                        self.last_error)
-        if message is not None and self.failure is None and not self.cancel_requested:
+        message = self.recovery.note_end(number, status, error)
+        if message is not None and not self._winding_down():
             log.error("job %s: %s", self.job_id, message)
             self._give_up(message)
 
+    # ---- cancel, give up, hand over ----------------------------------------
     def _cancel(self) -> None:
         self.cancel_requested = True
         self._stop_trials()
@@ -698,9 +658,9 @@ class JobRunner:
     def _stop_trials(self) -> None:
         """Stop every trial: unsent and unstarted ones at once, running ones within a batch
         (the stop flag; their results come back ``cancelled``)."""
-        self._catch_up()
+        self.write_behind.write_all()
         self.control.request_stop(self.job_id, None, "cancel")
-        self._drop_ready()
+        self._drop_asked_unsent()
         for number, flight in list(self.in_flight.items()):
             if not flight.started:
                 self.dispatcher.revoke(self._task_id(number))
@@ -737,7 +697,6 @@ class JobRunner:
         self._publish_status(JobStatus.CANCELLING if self.cancel_requested else JobStatus.RUNNING,
                              waiting=waiting)
 
-    # ---- bookkeeping -----------------------------------------------------
     def _hand_over(self) -> None:
         """Stop here and let the next orchestrator resume at once: trials keep training.
 
@@ -756,49 +715,24 @@ class JobRunner:
             self._on_event(event)
         if self.workers_gone():  # one that had not started stays queued in the broker
             for number in [n for n, flight in self.in_flight.items() if flight.started]:
-                self._lose(number, WORKER_STOPPED)
-        self._catch_up()
+                self._trial_lost(number, WORKER_STOPPED)
+        self.write_behind.write_all()
         if self.cancel_requested and not self.in_flight:
             return
         self.control.release(self.job_id, JOB_CLAIM, self.owner)
         log.info("job %s handed over: this orchestrator is stopping", self.job_id)
         raise JobHandedOver(self.job_id)
 
-    def _record_later(self, number: int, **fields: Any) -> None:
-        """Queue a write of the trial's record, merged into one still queued for that trial.
-
-        A burst of results leaves several writes per trial waiting (queued,
-        running, an epoch's values); merged, each trial's record costs one write.
-        The newest value of each field wins, as it would have written last.
-        """
-        waiting = self._unwritten.get(number)
-        if waiting is not None:
-            waiting.update(fields)
-            return
-        self._unwritten[number] = dict(fields)
-        self.later.append(partial(self._write_record, number))
-
-    def _write_record(self, number: int, **fields: Any) -> None:
-        merged = self._unwritten.get(number, {}) | fields
-        if merged:
-            self.records.upsert_trial(self.job_id, number, **merged)
-        self._unwritten.pop(number, None)  # once written: an outage keeps the fields queued
-
-    def _catch_up(self) -> None:
-        """Do every write still pending, so a write made now lands after them."""
-        while self.later:
-            self.later[0]()
-            self.later.popleft()
-
-    def _beat(self) -> None:
+    # ---- the job's own record and events ---------------------------------
+    def _beat_as_orchestrator(self) -> None:
         if not self.control.heartbeat(self.job_id, JOB_CLAIM, self.owner):
             raise JobBusy(self.job_id)
         self.records.update_job(self.job_id, orchestrator_heartbeat_at=now_utc())
 
     def _update_best(self, number: int, score: float, accuracy: float | None) -> None:
-        if self.best is not None and score <= self.best[0]:
+        if self.best is not None and score <= self.best.score:
             return
-        self.best = (score, number, accuracy)
+        self.best = BestTrial(score, number, accuracy)
         self.records.update_job(self.job_id, best_trial_number=number, best_score=score,
                                 best_accuracy=accuracy)
 
@@ -812,17 +746,15 @@ class JobRunner:
 
     def _publish_progress(self) -> None:
         self._progress_changed = False
-        score, _, accuracy = self.best if self.best else (None, None, None)
-        budget = self.config.trials if hasattr(self, "config") else 0  # None: could not start
-        concurrency = self.config.concurrency if hasattr(self, "config") else 1
+        best = self.best
+        # before the job could start: no budget yet
+        budget = self.opened.config.trials if self.opened else 0
+        concurrency = self.opened.config.concurrency if self.opened else 1
         self.events.publish(make_event("job_progress", self.job_id, **job_progress_data(
             self.records.trial_counts(self.job_id), budget, self.durations, concurrency,
-            accuracy, score)))
+            best.accuracy if best else None, best.score if best else None)))
 
-    def _close_asks(self) -> None:
-        if hasattr(self, "asks"):
-            self.asks.close()
-
+    # ---- the end ---------------------------------------------------------
     def _close_trials(self) -> None:
         """No trial of the job stays open: workers told to stop, the ask threads done (no
         trial is asked after this), then the sweeper closes the rest in the study and the
@@ -835,39 +767,18 @@ class JobRunner:
                         self.dispatcher.revoke(self._task_id(number))
             except Exception:  # the sweeper's abandon reaches the workers too
                 log.exception("job %s: could not tell the workers to stop", self.job_id)
-        self._close_asks()
+        if self.opened is not None:
+            self.opened.asks.close()
         sweep_job(self.services, self.job_id, terminal=True)
 
-    # ---- the end ---------------------------------------------------------
     def _finalize(self) -> JobRecord:
         status = policy.final_job_status(self.cancel_requested,
                                          self.records.trial_counts(self.job_id), self.failure)
         job = self.records.get_job(self.job_id)
         if job.best_trial_number is not None:  # past the outage limit: the job fails
-            self._ride_out(partial(self._publish_best, job))
+            self._ride_out(partial(publish_best, self.services, self.config, job))
         error = None if status != JobStatus.FAILED else self.failure or "no trial completed"
         return self._end(status, error=error)
-
-    def _publish_best(self, job: JobRecord) -> None:
-        """Copy the best trial's artifacts to jobs/<id>/best/ (no retraining) with its YAML."""
-        artifacts = self.services.artifacts
-        number = int(job.best_trial_number)  # type: ignore[arg-type]
-        best = best_prefix(self.job_id)
-        artifacts.delete(best)
-        artifacts.copy(trial_prefix(self.job_id, number), best)
-        trial = self.records.get_trial(self.job_id, number)
-        document = {
-            "job_id": self.job_id, "trial": number, "dataset": self.config.dataset,
-            "objective": self.config.objective, "total_score": trial.total_score,
-            "val_accuracy": trial.val_accuracy,
-            "test_accuracy": (trial.metrics or {}).get("test_accuracy"),
-            "health": trial.health, "weights": self.config.weights.to_dict(),
-            "hyperparameters": trial.params,
-        }
-        buffer = io.StringIO()
-        yaml.safe_dump(document, buffer, sort_keys=False)
-        artifacts.put_bytes(best + BEST_PARAMS_FILE, buffer.getvalue().encode(),
-                            content_type="application/yaml")
 
     def _end(self, status: str, error: str | None = None) -> JobRecord:
         """Every way a job ends: its trials are closed everywhere, then the job."""
@@ -880,4 +791,3 @@ class JobRunner:
             best_score=job.best_score, best_accuracy=job.best_accuracy))
         self.control.finish(self.job_id, JOB_CLAIM, {"status": status})
         return job
-

@@ -10,6 +10,7 @@ from celery.signals import worker_ready
 
 from onegin import worker_stopping
 from onegin.celery_app import GPU_QUEUE, ORCHESTRATOR_QUEUE, RUN_JOB
+from onegin.gil import handing_over_often
 from onegin.outages import OutagePastLimit, outage_kind
 from onegin.queue_depth import BrokerUnavailable, queue_depth
 from onegin.services import get_services
@@ -50,7 +51,10 @@ def run_job_task(self: Any, job_id: str) -> str:
     runner = JobRunner(job_id, services, CeleryDispatcher(current_app),
                        stopping=worker_stopping.stopping)
     try:
-        job = runner.run()
+        # the ask threads run TPE (CPU-bound) while the runner's loop mostly waits on Redis
+        # and the database: it must get the GIL back at once when it wakes
+        with handing_over_often():
+            job = runner.run()
     except JobBusy:
         # another orchestrator holds the job; if it died, its claim expires: try then
         raise self.retry(countdown=services.settings.heartbeat_timeout) from None
