@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
+from gpu_worker.scaling.pod_template import check_template, load_template
 from onegin.cli import build_parser
 from onegin.errors import ConfigError
-from onegin.scaling.pod_template import check_template, load_template
 from onegin.settings import Settings, load_settings
 
 SHIPPED = Path(__file__).resolve().parents[2] / "deploy" / "runpod" / "pod-template.json"
