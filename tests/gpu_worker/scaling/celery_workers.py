@@ -25,7 +25,7 @@ from onegin.local_workers import child_environ, worker_command
 from onegin.settings import GPU_WORKER, Settings
 
 BLOCK = "tests.gpu_worker.scaling.block"
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 @shared_task(name=BLOCK)

@@ -24,7 +24,7 @@ from tests.gpu_worker.scaling.celery_workers import BLOCK, celery_workers, open_
 from tests.gpu_worker.scaling.conftest import API_KEY, eventually, one_busy
 from tests.gpu_worker.scaling.runpod_standin import RunPodStandIn
 
-TEMPLATE = Path(__file__).resolve().parents[2] / "deploy" / "runpod" / "pod-template.json"
+TEMPLATE = Path(__file__).resolve().parents[3] / "deploy" / "runpod" / "pod-template.json"
 
 
 class Clock:

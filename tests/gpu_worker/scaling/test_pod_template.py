@@ -15,7 +15,7 @@ from onegin.cli import build_parser
 from onegin.errors import ConfigError
 from onegin.settings import Settings, load_settings
 
-SHIPPED = Path(__file__).resolve().parents[2] / "deploy" / "runpod" / "pod-template.json"
+SHIPPED = Path(__file__).resolve().parents[3] / "deploy" / "runpod" / "pod-template.json"
 AWS = {"AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "s3cr3t", "HOME": "/root"}
 
 
