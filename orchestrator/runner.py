@@ -29,7 +29,7 @@ from optuna.trial import TrialState
 from onegin.artifacts import best_prefix, trial_prefix
 from onegin.celery_app import TRAIN_TRIAL
 from onegin.control import ClaimOutcome
-from onegin.errors import ConfigError
+from onegin.errors import ConfigError, JobBusy, JobHandedOver
 from onegin.events import job_progress_data, make_event
 from onegin.gil import hand_over_often
 from onegin.hopeless import predicted_too_slow, slow_evidence
@@ -53,14 +53,6 @@ MIN_PEERS = 2  # completed trials before a pace is judged against their median
 JOB_CLAIM = 1_000_000_000  # the control-store slot that the job's orchestrator holds
 BEST_PARAMS_FILE = "best_hyperparameters.yaml"
 WORKER_STOPPED = "lost: its local worker was stopped before it could hand the trial back"
-
-
-class JobBusy(Exception):
-    """Another live orchestrator runs this job."""
-
-
-class JobHandedOver(Exception):
-    """This orchestrator is stopping: it released the job for the next one to resume."""
 
 
 class JobCannotStart(Exception):
