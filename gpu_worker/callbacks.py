@@ -10,7 +10,6 @@ then ends the epoch at once, still scores it on validation and calls
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 import keras
 
 from onegin.hopeless import at_chance, chance_check_due, diverged, loss_evidence, uniform_loss
+from onegin.json_values import finite_or_none
 from onegin.progress import Progress, Throttle
 
 ProgressSink = Callable[[Progress], None]
@@ -154,19 +154,12 @@ class HopelessCallback(_Stopper):
         due = chance_check_due(self.epoch, self._epochs, self._steps)
         if due is None or not self._may_stop():
             return
-        val_accuracy = _finite((logs or {}).get("val_accuracy"))
-        val_loss = _finite((logs or {}).get("val_loss"))
+        val_accuracy = finite_or_none((logs or {}).get("val_accuracy"))
+        val_loss = finite_or_none((logs or {}).get("val_loss"))
         early = due == "early"
         start = uniform_loss(self._num_classes) if early else None
-        train_loss = _finite((logs or {}).get("loss")) if early else None
+        train_loss = finite_or_none((logs or {}).get("loss")) if early else None
         if at_chance(val_accuracy, val_loss, self._chance, self._prior, start, train_loss):
             evidence = {"val_accuracy": val_accuracy, "chance": self._chance,
                         "val_loss": val_loss, "prior_loss": self._prior, "epoch": self.epoch}
             self._stop("chance", evidence | ({} if train_loss is None else {"loss": train_loss}))
-
-
-def _finite(value: Any) -> float | None:
-    if value is None:
-        return None
-    number = float(value)
-    return number if math.isfinite(number) else None

@@ -1,14 +1,14 @@
-"""Have a GPU worker's pool replace a recycled child at once, not up to 5 s later.
+"""Have a GPU worker's pool replace a recycled child at once, not at Celery's next upkeep.
 
 A GPU worker recycles its pool child every few trials (``--max-tasks-per-child``)
 to give GPU memory back. Celery replaces the child when the child's exit event
-fires, and otherwise from a 5-second upkeep timer; the event is sometimes missed
+fires, and otherwise from its own, slow upkeep timer; the event is sometimes missed
 (a known race, celery/celery#9588), and a trial sent meanwhile then waits for
 that timer. `PoolUpkeep` is a worker bootstep (Celery's public extension point)
 that adds one more upkeep timer, every `UPKEEP_SECONDS`, to the worker's event
 loop: a few ``waitpid`` calls that bound the wait. `add_to_worker` adds it to
 the workers of the process that imports a GPU task module; no Celery class is
-changed. docs/architecture.md has the measurements.
+changed. docs/architecture.md says why this leans on Celery's design.
 """
 
 from __future__ import annotations

@@ -26,6 +26,7 @@ import numpy as np
 
 from onegin.errors import TrialCancelled, TrialFailed
 from onegin.hopeless import chance_level, diverged, prior_loss
+from onegin.json_values import finite_or_none
 from onegin.progress import Phase, Progress
 from onegin.scoring import health_score, total_score
 from onegin.trial_message import TrialResult, TrialSpec
@@ -76,18 +77,14 @@ def _history(raw: dict[str, list[Any]]) -> dict[str, list[float]]:
     return {key: [float(v) for v in values] for key, values in raw.items()}
 
 
-def _finite(value: float) -> float | None:
-    return value if math.isfinite(value) else None
-
-
 def _json_history(history: dict[str, list[float]]) -> dict[str, list[float | None]]:
     """The history as JSON can hold it: a diverged epoch's NaN becomes None."""
-    return {key: [_finite(v) for v in values] for key, values in history.items()}
+    return {key: [finite_or_none(v) for v in values] for key, values in history.items()}
 
 
 def _last(history: dict[str, list[float]], key: str) -> float | None:
     values = history.get(key)
-    return _finite(values[-1]) if values else None
+    return finite_or_none(values[-1]) if values else None
 
 
 def _diverged(history: dict[str, list[float]], num_classes: int) -> int | None:

@@ -14,9 +14,9 @@ from typing import Any
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from onegin.records._engine import lock_for_migration, make_engine, writer
-from onegin.records._models import Base
+from onegin.records.engine import lock_for_migration, make_engine, writer
 from onegin.records.migrate import VERSION_TABLE
+from onegin.records.models import Base
 
 config = context.config
 target_metadata = Base.metadata

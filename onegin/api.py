@@ -13,16 +13,29 @@ import logging
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from functools import partial
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from onegin.artifacts import best_prefix
+from onegin.errors import OneginError
 from onegin.job_config import OptimizationConfig
 from onegin.services import Services
 from onegin.settings import Settings, load_settings
 from onegin.statuses import JOB_ACTIVE, JobStatus
 
+if TYPE_CHECKING:
+    from celery import Celery
+
 log = logging.getLogger(__name__)
 MODEL_FILE = "model.keras"
+RUNNERS_GROUP = "onegin.runners"  # pyproject.toml: the orchestrator's `local` run
+
+
+class LocalRunner(Protocol):
+    """`orchestrator.local_run.run_job_here`: the job orchestrated in this process."""
+
+    def __call__(self, job_id: str, services: Services, app: Celery, *,
+                 stopping: Callable[[], bool], workers_gone: Callable[[], bool]) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -70,7 +83,7 @@ def resume(job_id: str, *, settings: Settings | None = None, workers: int | None
            live: bool = False) -> OptimizationResult:
     """Go on with a job that was handed back (or whose orchestrator died), to its end.
 
-    Raises `orchestrator.runner.JobBusy` while another orchestrator holds the job.
+    Raises `onegin.errors.JobBusy` while another orchestrator holds the job.
     """
     settings = settings or load_settings()
     services = Services(settings)
@@ -86,9 +99,8 @@ def _run(services: Services, job_id: str, config: OptimizationConfig, workers: i
     from onegin.logs import log_context
     from onegin.services import use_services
     from onegin.stop_signals import JobStopper, SignalCatcher
-    from orchestrator.runner import JobHandedOver, JobRunner
-    from orchestrator.tasks import CeleryDispatcher
 
+    run_job_here = _local_runner()
     settings = services.settings
     use_services(services)
     app = create_celery(settings)
@@ -110,17 +122,14 @@ def _run(services: Services, job_id: str, config: OptimizationConfig, workers: i
         # embedded, our workers are the only ones on this home's queue
         local_only = settings.embedded and count > 0
         with pool, stopper, log_context(job_id=job_id):
-            runner = JobRunner(
-                job_id, services, CeleryDispatcher(app), stopping=stopper.hand_over.is_set,
-                workers_gone=lambda: local_only and stopper.workers_stopped.is_set())
-            try:
-                if live:
-                    with JobDisplay(services.events, job_id, config.trials):
-                        runner.run()
-                else:
-                    runner.run()
-            except JobHandedOver:
-                pass
+            run = partial(run_job_here, job_id, services, app,
+                          stopping=stopper.hand_over.is_set,
+                          workers_gone=lambda: local_only and stopper.workers_stopped.is_set())
+            if live:
+                with JobDisplay(services.events, job_id, config.trials):
+                    run()
+            else:
+                run()
         if stopper.error is not None:
             raise stopper.error
     result = result_for(services, job_id)
@@ -132,6 +141,18 @@ def _run(services: Services, job_id: str, config: OptimizationConfig, workers: i
             say(f"job {job_id}: {result.status}")
         signals.redeliver()
     return result
+
+
+def _local_runner() -> LocalRunner:
+    """The orchestrator's in-process run, found through its entry point (the core never
+    imports the orchestrator)."""
+    from importlib.metadata import entry_points
+
+    found = entry_points(group=RUNNERS_GROUP, name="local")
+    if not found:
+        raise OneginError(f"no {RUNNERS_GROUP!r} entry point named 'local': the orchestrator "
+                          "is not installed here (run `pip install -e .` in the repository)")
+    return cast(LocalRunner, next(iter(found)).load())
 
 
 def _request_cancel(services: Services, job_id: str) -> None:

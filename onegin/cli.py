@@ -1,111 +1,40 @@
 """The `onegin` command line.
 
-Heavy modules (TensorFlow via gpu_worker) are imported only inside the command
+The core's commands live here; each role adds its own (`onegin web`, `onegin trial`,
+`onegin scale`) through the ``onegin.commands`` entry-point group in pyproject.toml,
+so this module imports no role. Heavy modules are imported only inside the command
 that needs them, so `onegin --help` stays instant.
 """
 
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from onegin.errors import (
     ConfigError,
     ConfigErrors,
     DatasetUnavailable,
+    JobBusy,
     TrialCancelled,
     TrialFailed,
 )
 from onegin.job_config import PLOT_MODES, PRUNERS
-from onegin.scoring import HEALTH_COMPONENTS, OBJECTIVES
+from onegin.scoring import OBJECTIVES
 from onegin.search_space import SPACE_NAMES
 from onegin.statuses import JobStatus
 
 console = Console(stderr=True)
+COMMANDS_GROUP = "onegin.commands"  # pyproject.toml: each role's `register(subparsers)`
 
 
-def _trial_parser(sub: Any) -> None:
-    p = sub.add_parser("trial", help="train one trial locally and print its metrics")
-    p.add_argument("--dataset", default="digits", help="dataset name (default: digits)")
-    p.add_argument("--epochs", type=int, default=3)
-    p.add_argument("--out", required=True, type=Path, help="directory for the trial's artifacts")
-    p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
-                   help="fix a hyperparameter (repeatable)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--objective", choices=OBJECTIVES, default="health")
-    p.add_argument("--plots", choices=("all", "none"), default="all")
-    p.add_argument("--max-train-samples", type=int)
-    p.add_argument("--max-eval-samples", type=int)
-    p.add_argument("--data-dir", help="offline data directory (default: $ONEGIN_DATA_DIR)")
-    p.add_argument("--threads", type=int, help="TensorFlow threads (default: $ONEGIN_TF_THREADS)")
-    p.add_argument("--no-tensorboard", action="store_true")
-    p.set_defaults(run=_run_trial)
-
-
-def _run_trial(args: argparse.Namespace) -> int:
-    from gpu_worker.datasets import get_spec
-    from gpu_worker.runtime import configure_tensorflow
-    from gpu_worker.trainer import TrialHooks, train_trial
-    from onegin.search_space import space_for
-    from onegin.trial_message import TrialSpec
-
-    space = space_for(get_spec(args.dataset).modality)
-    params = space.parse_assignments(args.param)
-    space.resolve(params)  # the user's input, checked here as a job's is at submission
-    spec = TrialSpec.from_dict({  # checked as a message from the orchestrator would be
-        "dataset": args.dataset, "epochs": args.epochs, "seed": args.seed,
-        "objective": args.objective, "params": params,
-        "plot_mode": args.plots, "max_train_samples": args.max_train_samples,
-        "max_eval_samples": args.max_eval_samples, "data_dir": args.data_dir,
-        "tensorboard": not args.no_tensorboard,
-    })
-    configure_tensorflow(args.threads)
-    stop = threading.Event()
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    columns = (TextColumn("{task.description:<18}"), BarColumn(),
-               TextColumn("{task.fields[info]}"), TimeElapsedColumn())
-    with Progress(*columns, console=console) as bar:
-        task = bar.add_task("starting", total=1.0, info="")
-
-        def show(progress: Any) -> None:
-            info = f"epoch {progress.epoch}/{progress.epochs}" if progress.epoch else ""
-            if "loss" in progress.metrics:
-                info += f"  loss {progress.metrics['loss']:.4f}"
-            bar.update(task, completed=progress.fraction, description=progress.phase, info=info)
-
-        result = train_trial(spec, args.out, TrialHooks(on_progress=show, is_cancelled=stop.is_set))
-    print_result(result.to_dict(), args.out)
-    return 0
-
-
-def print_result(result: dict[str, Any], out: Path) -> None:
-    """A table of the headline metrics and, when measured, the health components."""
-    table = Table(title=f"Trial ({result['status']}) — {result['architecture_summary']}")
-    table.add_column("metric")
-    table.add_column("value", justify="right")
-    for key in ("val_accuracy", "val_loss", "test_accuracy", "test_loss", "health_score",
-                "total_score"):
-        if result.get(key) is not None:
-            table.add_row(key, f"{result[key]:.4f}")
-    table.add_row("parameters", f"{result['param_count']:,}")
-    table.add_row("epochs", str(result["epochs_run"]))
-    for name in HEALTH_COMPONENTS if result.get("health") else ():
-        table.add_row(f"health · {name}", f"{result['health'][name]:.3f}")
-    table.add_row("training seconds", f"{result['timings'].get('training', 0):.1f}")
-    Console().print(table)
-    Console().print(f"artifacts in {out}")
-
-
-def _settings(args: argparse.Namespace) -> Any:
+def settings_from_args(args: argparse.Namespace) -> Any:
+    """The settings, with ``--config`` and ``--set`` (`add_settings_flags`) applied."""
     from onegin.settings import load_settings
 
     overrides: dict[str, str] = {}
@@ -117,7 +46,7 @@ def _settings(args: argparse.Namespace) -> Any:
     return load_settings(args.config, overrides=overrides)
 
 
-def _add_settings_flags(p: argparse.ArgumentParser) -> None:
+def add_settings_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", help="settings file (YAML); default $ONEGIN_CONFIG")
     p.add_argument("--set", action="append", metavar="SETTING=VALUE",
                    help="override a setting, e.g. --set database_url=postgresql+psycopg2://…")
@@ -154,7 +83,7 @@ def _optimize_parser(sub: Any) -> None:
     p.add_argument("--submit", action="store_true",
                    help="send the job to the cluster's orchestrator and print its id")
     p.add_argument("--follow", action="store_true", help="with --submit: show it live")
-    _add_settings_flags(p)
+    add_settings_flags(p)
     p.set_defaults(run=_run_optimize)
 
 
@@ -233,7 +162,7 @@ def _job_config(args: argparse.Namespace) -> Any:
 
 
 def _run_optimize(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+    settings = settings_from_args(args)
     if args.resume:
         return _resume(args, settings)
     config = _job_config(args)
@@ -248,7 +177,6 @@ def _run_optimize(args: argparse.Namespace) -> int:
 def _resume(args: argparse.Namespace, settings: Any) -> int:
     from onegin.api import resume
     from onegin.records import RecordNotFound
-    from orchestrator.runner import JobBusy
 
     given = [f"--{k.replace('_', '-')}" for k in (*JOB_FLAGS, "job", "submit", "param")
              if getattr(args, k) is not None and getattr(args, k) is not False
@@ -285,8 +213,7 @@ def _submit(settings: Any, config: Any, *, follow: bool) -> int:
     from onegin.celery_app import create_celery
     from onegin.display import JobDisplay
     from onegin.services import Services
-    from onegin.submission import create_job
-    from orchestrator.tasks import submit_job
+    from onegin.submission import create_job, submit_job
 
     services = Services(settings)
     job = create_job(services.records, config)
@@ -308,7 +235,7 @@ def _worker_parser(sub: Any) -> None:
                    help="pool processes: one per GPU for gpu, jobs at once for orchestrator")
     p.add_argument("--trials-per-child", type=int, default=10,
                    help="recycle a GPU pool process after this many trials (frees GPU memory)")
-    _add_settings_flags(p)
+    add_settings_flags(p)
     p.set_defaults(run=_run_worker)
 
 
@@ -319,7 +246,7 @@ def _run_worker(args: argparse.Namespace) -> int:
     from onegin.logs import check_log_file
     from onegin.settings import GPU_WORKER, ORCHESTRATOR
 
-    settings = _settings(args)
+    settings = settings_from_args(args)
     if settings.log_file is not None:  # fail here, naming the setting, not inside Celery
         check_log_file(settings.log_file)
     if args.role == "orchestrator":
@@ -342,12 +269,12 @@ def settings_records_ready(settings: Any) -> None:
 def _db_parser(sub: Any) -> None:
     p = sub.add_parser("db", help="database maintenance")
     p.add_argument("action", choices=("upgrade",))
-    _add_settings_flags(p)
+    add_settings_flags(p)
     p.set_defaults(run=_run_db)
 
 
 def _run_db(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+    settings = settings_from_args(args)
     settings_records_ready(settings)
     Console().print(f"database schema is up to date ({settings.redacted()['database_url']})")
     return 0
@@ -356,7 +283,7 @@ def _run_db(args: argparse.Namespace) -> int:
 def _cancel_parser(sub: Any) -> None:
     p = sub.add_parser("cancel", help="cancel a job: running trials stop within one batch")
     p.add_argument("job_id")
-    _add_settings_flags(p)
+    add_settings_flags(p)
     p.set_defaults(run=_run_cancel)
 
 
@@ -366,7 +293,7 @@ def _run_cancel(args: argparse.Namespace) -> int:
     from onegin.services import Services
     from onegin.submission import cancel_job
 
-    services = Services(_settings(args))
+    services = Services(settings_from_args(args))
     try:
         job = cancel_job(services.records, services.events, args.job_id)
     except InvalidTransition as exc:
@@ -387,16 +314,16 @@ def _token_parser(sub: Any) -> None:
                         help="most trials at once per job (default: setting)")
     create.add_argument("--admin", action="store_true",
                         help="may list and revoke every token over the web API")
-    _add_settings_flags(create)
+    add_settings_flags(create)
     create.set_defaults(run=_run_token_create)
     listing = actions.add_parser("list", help="every token: id, name, admin, created, last "
                                  "used, revoked (never a secret: none is stored)")
-    _add_settings_flags(listing)
+    add_settings_flags(listing)
     listing.set_defaults(run=_run_token_list)
     revoke = actions.add_parser("revoke", help="revoke a token: its requests fail at once, "
                                 "its browser sessions end, its live connections close")
     revoke.add_argument("token", metavar="ID_OR_NAME", help="the token's id, or its name")
-    _add_settings_flags(revoke)
+    add_settings_flags(revoke)
     revoke.set_defaults(run=_run_token_revoke)
 
 
@@ -404,7 +331,7 @@ def _run_token_create(args: argparse.Namespace) -> int:
     from onegin.records import InvalidField
     from onegin.services import Services
 
-    records = Services(_settings(args)).records
+    records = Services(settings_from_args(args)).records
     try:
         token, secret = records.create_token(
             args.name, admin=args.admin, max_trials=args.max_trials,
@@ -420,7 +347,8 @@ def _run_token_create(args: argparse.Namespace) -> int:
 def _run_token_list(args: argparse.Namespace) -> int:
     from onegin.services import Services
 
-    print(format_tokens(Services(_settings(args)).records.list_tokens()), end="", flush=True)
+    tokens = Services(settings_from_args(args)).records.list_tokens()
+    print(format_tokens(tokens), end="", flush=True)
     return 0
 
 
@@ -441,7 +369,7 @@ def _run_token_revoke(args: argparse.Namespace) -> int:
     from onegin.records import InvalidField, RecordNotFound, resolve_token
     from onegin.services import Services
 
-    records = Services(_settings(args)).records
+    records = Services(settings_from_args(args)).records
     try:
         token = resolve_token(records.list_tokens(), args.token)
     except RecordNotFound:
@@ -459,76 +387,56 @@ def _run_token_revoke(args: argparse.Namespace) -> int:
     return 0
 
 
-def _web_parser(sub: Any) -> None:
-    p = sub.add_parser("web", help="serve the dashboard and the REST API")
-    p.add_argument("--host", help="address to listen on (default: setting web_host, 127.0.0.1)")
-    p.add_argument("--port", type=int, help="port (default: setting web_port, 8000)")
-    p.add_argument("--workers", type=int, default=2,
-                   help="embedded mode: local GPU-worker processes to start (default 2)")
-    _add_settings_flags(p)
-    p.set_defaults(run=_run_web)
+class _Parser(argparse.ArgumentParser):
+    """Says why a command is unknown when a role's commands could not be added."""
 
+    missing_roles = ""
 
-def _run_web(args: argparse.Namespace) -> int:
-    flags = {"web_host": args.host, "web_port": args.port}  # flags beat --set and the rest
-    args.set = [*(args.set or []), *(f"{k}={v}" for k, v in flags.items() if v is not None)]
-    settings = _settings(args)
-    if args.workers < 0:
-        raise ConfigError("--workers", f"must be 0 or more, got {args.workers}")
-    from webapp.server import serve
-
-    serve(settings, workers=args.workers)
-    return 0
-
-
-_SCALE_FLAGS = {"min": "runpod_min_pods", "max": "runpod_max_pods",
-                "idle_timeout": "runpod_idle_timeout", "interval": "runpod_interval"}
-
-
-def _scale_parser(sub: Any) -> None:
-    p = sub.add_parser("scale", help="scale GPU workers to the queue (RunPod pods)")
-    providers = p.add_subparsers(dest="provider", required=True)
-    runpod = providers.add_parser(
-        "runpod", help="create and terminate RunPod pods from the gpu queue's depth")
-    runpod.add_argument("--once", action="store_true", help="run one reconcile step and exit")
-    runpod.add_argument("--dry-run", action="store_true",
-                        help="log the decisions, create and terminate nothing")
-    runpod.add_argument("--min", type=int, help="fewest pods (default: runpod_min_pods)")
-    runpod.add_argument("--max", type=int, help="most pods (default: runpod_max_pods)")
-    runpod.add_argument("--idle-timeout", type=float, metavar="S",
-                        help="seconds idle before a pod goes (default: runpod_idle_timeout)")
-    runpod.add_argument("--interval", type=float, metavar="S",
-                        help="seconds between steps (default: runpod_interval)")
-    _add_settings_flags(runpod)
-    runpod.set_defaults(run=_run_scale_runpod)
-
-
-def _run_scale_runpod(args: argparse.Namespace) -> int:
-    given = {dest: setting for dest, setting in _SCALE_FLAGS.items()
-             if getattr(args, dest) is not None}
-    args.set = [*(args.set or []), *(f"{s}={getattr(args, d)}" for d, s in given.items())]
-    try:
-        settings = _settings(args)
-    except ConfigError as exc:  # name the flag the user typed, not the setting behind it
-        flag = {s: f"--{d.replace('_', '-')}" for d, s in given.items()}.get(exc.field)
-        raise (ConfigError(flag, exc.reason) if flag else exc) from None
-    from onegin.scaling.command import run_runpod
-
-    return run_runpod(settings, once=args.once, dry_run=args.dry_run)
+    def error(self, message: str) -> NoReturn:
+        if self.missing_roles and "invalid choice" in message:
+            message = f"{message}\n{self.missing_roles}"
+        super().error(message)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="onegin", description=__doc__)
+    parser = _Parser(prog="onegin", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    _trial_parser(sub)
     _optimize_parser(sub)
     _worker_parser(sub)
     _db_parser(sub)
     _cancel_parser(sub)
     _token_parser(sub)
-    _web_parser(sub)
-    _scale_parser(sub)
+    parser.missing_roles = _add_role_commands(sub)
     return parser
+
+
+def _add_role_commands(sub: Any) -> str:
+    """Each installed role's subcommands; what is missing and why ("" when nothing is).
+
+    A role whose package this installation lacks (the GPU image has no web app) is
+    left out, so the core's commands still work.
+    """
+    from importlib.metadata import entry_points
+
+    found = sorted(entry_points(group=COMMANDS_GROUP), key=lambda point: point.name)
+    if not found:
+        return (f"the roles' commands (web, trial, …) are found through the package's "
+                f"{COMMANDS_GROUP!r} entry points, and this installation has none: "
+                "run `pip install -e .` in the repository")
+    missing: list[str] = []
+    for point in found:
+        try:
+            register = point.load()
+        except ModuleNotFoundError as exc:  # the role itself is absent; any other error shows
+            if exc.name is None or not f"{point.module}.".startswith(f"{exc.name}."):
+                raise
+            missing.append(f"`onegin {point.name}` ({exc})")
+            continue
+        register(sub)
+    if not missing:
+        return ""
+    return (f"not installed here: {', '.join(missing)}; install its role "
+            "(`pip install -e .` in the repository)")
 
 
 def _print_invalid(error: ConfigError) -> None:

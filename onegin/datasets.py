@@ -131,11 +131,11 @@ def custom_path(kind: str, raw_path: str) -> Path:
 
 def custom_spec(kind: str, raw_path: str) -> DatasetSpec:
     """Build the spec of a ``tsv:`` file or an ``images:`` folder from its contents."""
-    # Imported here: the offline/text readers are only needed for custom sources.
+    # Imported here: the file readers (and NumPy) are only needed for custom sources.
+    from onegin.dataset_files import IMAGE_EXTENSIONS, image_folder_classes, read_labelled_text
+
     path = custom_path(kind, raw_path)
     if kind == "tsv":
-        from gpu_worker.datasets.text import read_labelled_text
-
         _, labels, class_names = read_labelled_text(path)
         return DatasetSpec(
             name=f"tsv:{path}",
@@ -147,8 +147,6 @@ def custom_spec(kind: str, raw_path: str) -> DatasetSpec:
             description=f"{len(labels):,} labelled texts from {path}.",
             samples=len(labels),
         )
-    from gpu_worker.datasets.offline import IMAGE_EXTENSIONS, image_folder_classes
-
     classes = image_folder_classes(path)
     samples = sum(1 for c in classes for f in (path / c).rglob("*")
                   if f.suffix.lower() in IMAGE_EXTENSIONS and f.is_file())

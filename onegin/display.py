@@ -9,8 +9,10 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
+from onegin.errors import ConfigError
 from onegin.events import EventBus
 from onegin.statuses import TrialStatus
+from onegin.trial_message import TRAINED, TrialResult
 
 
 class JobDisplay:
@@ -88,15 +90,24 @@ class JobDisplay:
 
 
 def _finished_line(number: int, data: Mapping[str, Any]) -> str:
-    status, result = data.get("status"), data.get("result") or {}
-    if status == TrialStatus.COMPLETED:
-        return (f"trial {number}: completed  score {result.get('total_score', 0):.4f}  "
-                f"val acc {result.get('val_accuracy', 0):.4f}")
-    if status == TrialStatus.PRUNED:
-        accuracy = result.get("val_accuracy")
-        return (f"trial {number}: pruned ({result.get('prune_reason') or 'pruner'})" +
-                (f"  val acc {accuracy:.4f}" if accuracy is not None else ""))
+    """A trained trial's line reads its `TrialResult`; one that does not read (or any
+    other status: an error carries no result) says its status and error."""
+    status = data.get("status")
+    if status in TRAINED:
+        try:
+            result = TrialResult.from_dict(data.get("result"))
+        except ConfigError:
+            pass
+        else:
+            return _trained_line(number, result)
     return f"trial {number}: {status}" + (f" ({data['error']})" if data.get("error") else "")
+
+
+def _trained_line(number: int, result: TrialResult) -> str:
+    accuracy = "" if result.val_accuracy is None else f"  val acc {result.val_accuracy:.4f}"
+    if result.status == TrialStatus.PRUNED:
+        return f"trial {number}: pruned ({result.prune_reason or 'pruner'}){accuracy}"
+    return f"trial {number}: completed  score {result.score:.4f}{accuracy}"
 
 
 def waiting_line(waiting: Mapping[str, Any]) -> str:

@@ -56,3 +56,11 @@ class ConfigErrors(OneginError, ValueError):
 
     def as_dict(self) -> dict[str, str]:
         return {e.field: e.reason for e in self.errors}
+
+
+class JobBusy(OneginError):
+    """Another live orchestrator runs this job: try again once its claim has expired."""
+
+
+class JobHandedOver(OneginError):
+    """This orchestrator is stopping: it released the job for the next one to resume."""

@@ -1,7 +1,9 @@
 """A job's whole configuration, validated at once so every bad field is named.
 
 Pure: the API, the CLI and the orchestrator share it; the dataset registry it
-consults is static data.
+consults is static data. Each request field's check carries the JSON Schema of
+what it accepts (`FieldCheck`), so the API document states the bounds the server
+enforces without spelling them again.
 """
 
 from __future__ import annotations
@@ -9,11 +11,11 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, Literal
 
 from onegin.errors import ConfigError, ConfigErrors, shown
-from onegin.scoring import Objective, ScoringWeights, validate_objective
+from onegin.scoring import OBJECTIVES, Objective, ScoringWeights, validate_objective
 from onegin.search_space import SPACE_NAMES, SearchSpace, space_for
 
 Pruner = Literal["none", "median", "successive_halving", "hyperband"]
@@ -90,10 +92,31 @@ def _space(dataset: str, params: Mapping[str, Any] | None, name: str,
 
 # the request's word for a field, where the attribute needs another (``space`` is a method)
 _FIELD_NAMES = {"space_name": "space"}
+REQUEST_FIELDS: tuple[str, ...] = tuple(_FIELD_NAMES.get(f.name, f.name)
+                                        for f in fields(OptimizationConfig))
 LEGACY_FIELDS = {"initial_trials": "initial_params"}  # stored jobs from before the rename
 
 
-def _int(name: str, low: int, high: int) -> Callable[[Any], int]:
+@dataclass(frozen=True)
+class FieldCheck:
+    """A request field's check and the JSON Schema of the values it lets through.
+
+    ``schema`` is stated next to the check that enforces it, so the API document
+    (webapp/openapi.py), built from these, cannot drift from the server.
+    """
+
+    check: Callable[[Any], Any]
+    schema: Mapping[str, Any]
+
+    def __call__(self, value: Any) -> Any:
+        return self.check(value)
+
+    def described(self, text: str) -> FieldCheck:
+        """The same check; its schema says what the field is for."""
+        return replace(self, schema={**self.schema, "description": text})
+
+
+def _int(name: str, low: int, high: int) -> FieldCheck:
     def check(value: Any) -> int:
         if isinstance(value, float) and value.is_integer():
             value = int(value)  # JSON has one number type: 8.0 is the integer 8
@@ -102,19 +125,21 @@ def _int(name: str, low: int, high: int) -> Callable[[Any], int]:
         if not low <= value <= high:
             raise ConfigError(name, f"must be between {low} and {high}, got {shown(value)}")
         return value
-    return check
+    return FieldCheck(check, {"type": "integer", "minimum": low, "maximum": high})
 
 
-def _optional(check: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    return lambda value: None if value is None else check(value)
+def _optional(inner: FieldCheck) -> FieldCheck:
+    """``inner``, or null (the field's default)."""
+    return FieldCheck(lambda value: None if value is None else inner(value),
+                      {**inner.schema, "type": [inner.schema["type"], "null"]})
 
 
-def _choice(name: str, choices: tuple[str, ...]) -> Callable[[Any], str]:
+def _choice(name: str, choices: tuple[str, ...]) -> FieldCheck:
     def check(value: Any) -> str:
         if not isinstance(value, str) or value not in choices:
             raise ConfigError(name, f"must be one of {', '.join(choices)}, got {shown(value)}")
         return value
-    return check
+    return FieldCheck(check, {"enum": list(choices)})
 
 
 def _time_limit(value: Any) -> float:
@@ -125,12 +150,12 @@ def _time_limit(value: Any) -> float:
     return float(value)
 
 
-def _bool(name: str) -> Callable[[Any], bool]:
+def _bool(name: str) -> FieldCheck:
     def check(value: Any) -> bool:
         if not isinstance(value, bool):
             raise ConfigError(name, f"must be true or false, got {shown(value)}")
         return value
-    return check
+    return FieldCheck(check, {"type": "boolean"})
 
 
 def _job_id(value: Any) -> str:
@@ -155,25 +180,41 @@ def _dataset(value: Any) -> str:
     return value
 
 
-# one check per request field; `onegin.trial_message` reuses those its trial fields share
-FIELD_CHECKS: dict[str, Callable[[Any], Any]] = {
-    "dataset": _dataset,
+def _weights(value: Any) -> ScoringWeights:
+    return value if isinstance(value, ScoringWeights) else ScoringWeights.from_mapping(value)
+
+
+# one check per request field (``params`` and ``initial_params`` are checked against the
+# job's search space, `_check_space`); `onegin.trial_message` reuses those a trial shares
+FIELD_CHECKS: dict[str, FieldCheck] = {
+    "dataset": FieldCheck(_dataset, {"type": "string", "minLength": 1}),
     "trials": _int("trials", 1, MAX_TRIALS),
     "concurrency": _int("concurrency", 1, MAX_CONCURRENCY),
     "epochs": _int("epochs", 1, MAX_EPOCHS),
-    "objective": validate_objective,
-    "weights": lambda v: v if isinstance(v, ScoringWeights) else ScoringWeights.from_mapping(v),
-    "space": _choice("space", SPACE_NAMES),
-    "warm_start": _bool("warm_start"),
-    "continue_from": _optional(_job_id),
-    "hopeless_stop": _bool("hopeless_stop"),
+    "objective": FieldCheck(validate_objective, {"enum": list(OBJECTIVES)}),
+    "weights": FieldCheck(_weights, {"type": ["object", "null"]}),
+    "space": _choice("space", SPACE_NAMES).described(
+        "default: a practitioner's priors; wide: every option"),
+    "warm_start": _bool("warm_start").described(
+        "run known-good configurations first (default true)"),
+    "continue_from": _optional(FieldCheck(
+        _job_id, {"type": "string", "pattern": f"^{JOB_ID_PATTERN.pattern}$"})).described(
+        "the id of a finished job of the caller's on the same dataset and space, whose "
+        "trials seed this study"),
+    "hopeless_stop": _bool("hopeless_stop").described(
+        "stop diverged, chance-level and far-too-slow trials early (default true)"),
     "pruner": _choice("pruner", PRUNERS),
-    "seed": _int("seed", 0, SEED_LIMIT),
+    "seed": _int("seed", 0, SEED_LIMIT).described(
+        "default: a fresh random seed, recorded with the job"),
     "plot_mode": _choice("plot_mode", PLOT_MODES),
     "max_train_samples": _optional(_int("max_train_samples", 1, MAX_SAMPLES)),
     "max_eval_samples": _optional(_int("max_eval_samples", 1, MAX_SAMPLES)),
-    "time_limit": _optional(_time_limit),
-    "name": _name,
+    "time_limit": _optional(FieldCheck(
+        _time_limit, {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_TIME_LIMIT}
+    )).described("seconds; no new trials after it"),
+    "name": FieldCheck(_name, {"type": "string", "maxLength": MAX_NAME,
+                               "pattern": "^[^\\u0000-\\u001f\\u007f]*$"}).described(
+        "shown in lists; no control characters"),
 }
 
 
@@ -184,8 +225,8 @@ def validate_config(data: Mapping[str, Any]) -> OptimizationConfig:
     errors = [ConfigError(old, f"is the old name of {new}: give only {new}")
               for old, new in LEGACY_FIELDS.items() if old in data and new in data]
     data = {LEGACY_FIELDS.get(k, k): v for k, v in data.items()}
-    known = {_FIELD_NAMES.get(f.name, f.name) for f in fields(OptimizationConfig)}
-    errors += [ConfigError(k, "unknown field") for k in sorted(map(str, set(data) - known))]
+    errors += [ConfigError(k, "unknown field")
+               for k in sorted(map(str, set(data) - set(REQUEST_FIELDS)))]
     values: dict[str, Any] = {}
     for name, check in FIELD_CHECKS.items():
         if name in data:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from onegin.artifacts import ArtifactStore, open_artifact_store
 from onegin.control import ControlStore, open_control_store
 from onegin.events import EventBus, open_event_bus
-from onegin.events.bus import parse_backend_url
+from onegin.events.resolve import parse_backend_url
 from onegin.settings import Settings, load_settings
 
 if TYPE_CHECKING:
@@ -61,9 +61,9 @@ class Services:
 
     @cached_property
     def records(self) -> RecordStore:
-        from onegin.records import RecordStore
+        from onegin.records import open_record_store
 
-        return RecordStore(self.settings.database_url, upgrade=self.settings.embedded)
+        return open_record_store(self.settings.database_url, upgrade=self.settings.embedded)
 
 
 def backend_modules(settings: Settings) -> list[str]:
@@ -75,7 +75,7 @@ def backend_modules(settings: Settings) -> list[str]:
     """
     modules: list[str] = []
     if parse_backend_url(settings.events_url, "events_url")[0] == "redis":
-        modules += ["onegin.events.redis_bus", "onegin.control.redis_store"]  # one Redis
+        modules += ["onegin.events.redis", "onegin.control.redis"]  # one Redis
     if settings.artifacts_url.startswith("s3:"):
         modules += ["boto3.session", "boto3.s3.transfer", "botocore.config"]
     return modules

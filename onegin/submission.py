@@ -1,5 +1,5 @@
-"""A validated config becomes a job record, and a cancel reaches it: the one door for the
-CLI, Python and REST.
+"""A validated config becomes a job record, is sent to an orchestrator, and a cancel
+reaches it: the one door for the CLI, Python and REST.
 
 What the pure validation cannot see is checked here, against the records: a job
 may continue only from an earlier one that is finished and searched the same
@@ -9,12 +9,16 @@ dataset in the same space.
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from onegin.errors import ConfigError
 from onegin.events import EventBus, make_event
 from onegin.job_config import OptimizationConfig
 from onegin.records import JobRecord, RecordNotFound, RecordStore
 from onegin.statuses import JobStatus
+
+if TYPE_CHECKING:
+    from celery import Celery
 
 log = logging.getLogger(__name__)
 FIELD = "continue_from"
@@ -48,6 +52,14 @@ def create_job(records: RecordStore, config: OptimizationConfig, *,
     """Check what needs the records, then store the job (status ``queued``)."""
     check_continue_from(config, records)
     return records.create_job(config.to_dict(), owner=owner)
+
+
+def submit_job(app: Celery, job_id: str) -> None:
+    """Queue the job for an orchestrator: its task is sent by name, so no caller imports
+    the orchestrator."""
+    from onegin.celery_app import RUN_JOB
+
+    app.send_task(RUN_JOB, args=[job_id])
 
 
 def cancel_job(records: RecordStore, events: EventBus, job_id: str) -> JobRecord:

@@ -129,12 +129,9 @@ class TrialSpec:
                   plot_threshold: float | None, data_dir: str | None) -> TrialSpec:
         """Trial ``number`` of a job with ``params``: its options are the job's."""
         return cls(
-            dataset=config.dataset, params=dict(params), epochs=config.epochs,
-            seed=config.seed + number, data_seed=config.seed, objective=config.objective,
-            weights=config.weights, plot_mode=config.plot_mode, plot_threshold=plot_threshold,
-            max_train_samples=config.max_train_samples,
-            max_eval_samples=config.max_eval_samples, hopeless_stop=config.hopeless_stop,
-            data_dir=data_dir,
+            **{name: getattr(config, name) for name in FROM_JOB},
+            params=dict(params), seed=config.seed + number, data_seed=config.seed,
+            plot_threshold=plot_threshold, data_dir=data_dir,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -163,11 +160,16 @@ def _params(value: Any) -> dict[str, Any]:
     return dict(value)
 
 
-# the fields a trial shares with its job are checked as the job's are
+# A trial's options that are its job's, as they are: a field of both `TrialSpec` and
+# `OptimizationConfig` (``params`` and ``seed`` mean something else in a trial). A new
+# job option a worker needs is a field of both, and nothing more here.
+FROM_JOB: tuple[str, ...] = tuple(
+    f.name for f in fields(TrialSpec)
+    if f.name in {c.name for c in fields(OptimizationConfig)} - {"params", "seed"})
+
+# the options a trial takes from its job are checked as the job's are
 _SPEC_CHECKS: dict[str, Check] = {
-    **{name: _first(FIELD_CHECKS[name], name)
-       for name in ("dataset", "epochs", "objective", "weights", "plot_mode",
-                    "max_train_samples", "max_eval_samples", "hopeless_stop")},
+    **{name: _first(FIELD_CHECKS[name], name) for name in FROM_JOB},
     "params": _params,
     "seed": _count("seed"),
     "data_seed": lambda v: None if v is None else _count("data_seed")(v),

@@ -9,7 +9,7 @@ memory only. Every write reaches the database before memory, so the database is
 never behind what this process acted on, and an orchestrator that resumes the
 job (reading the database afresh) loses nothing. An ask's parameters are written
 in one transaction, with Optuna's private RDB models: docs/architecture.md says
-why no public API serves and has the measurements.
+why no public API serves; `benchmarks/orchestration.py` measures the dispatch time.
 """
 
 from __future__ import annotations

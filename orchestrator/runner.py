@@ -37,7 +37,7 @@ from optuna.trial import TrialState
 
 from onegin.celery_app import TRAIN_TRIAL
 from onegin.control import ClaimOutcome
-from onegin.errors import ConfigError
+from onegin.errors import ConfigError, JobBusy, JobHandedOver
 from onegin.events import job_progress_data, make_event
 from onegin.hopeless import predicted_too_slow, slow_evidence
 from onegin.job_config import OptimizationConfig
@@ -64,14 +64,6 @@ ASK_POLL = 0.005  # seconds between looks for a finished ask while a worker slot
 MIN_PEERS = 2  # completed trials before a pace is judged against their median
 JOB_CLAIM = 1_000_000_000  # the control-store slot that the job's orchestrator holds
 WORKER_STOPPED = "lost: its local worker was stopped before it could hand the trial back"
-
-
-class JobBusy(Exception):
-    """Another live orchestrator runs this job."""
-
-
-class JobHandedOver(Exception):
-    """This orchestrator is stopping: it released the job for the next one to resume."""
 
 
 class JobCannotStart(Exception):

@@ -10,12 +10,14 @@ from celery.signals import worker_ready
 
 from onegin import worker_stopping
 from onegin.celery_app import GPU_QUEUE, ORCHESTRATOR_QUEUE, RUN_JOB
+from onegin.errors import JobBusy, JobHandedOver
 from onegin.gil import handing_over_often
 from onegin.outages import OutagePastLimit, outage_kind
 from onegin.queue_depth import BrokerUnavailable, queue_depth
 from onegin.services import get_services
 from onegin.statuses import JOB_ACTIVE
-from orchestrator.runner import JobBusy, JobHandedOver, JobRunner
+from onegin.submission import submit_job
+from orchestrator.runner import JobRunner
 from orchestrator.sweeper import sweep_finished_jobs
 
 log = logging.getLogger(__name__)
@@ -68,10 +70,6 @@ def run_job_task(self: Any, job_id: str) -> str:
         log.error("job %s: %s; trying again later", job_id, exc)
         raise self.retry(countdown=services.settings.heartbeat_timeout) from None
     return job.status
-
-
-def submit_job(app: Celery, job_id: str) -> None:
-    app.send_task(RUN_JOB, args=[job_id])
 
 
 @worker_ready.connect

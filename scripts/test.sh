@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Sets up, starts PostgreSQL and Redis, lints, type-checks and runs the whole test suite.
+# Sets up, starts PostgreSQL and Redis, lints, type-checks, checks the import layers and runs
+# the whole test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -11,6 +12,7 @@ fi
 bash scripts/browser.sh >/dev/null || echo "warning: chromium is missing; browser tests will skip" >&2
 .venv/bin/ruff check .
 .venv/bin/mypy
+.venv/bin/lint-imports  # the layers: the roles import onegin, never the reverse or each other
 if command -v node >/dev/null 2>&1; then
   node --test webapp/static/js/   # the dashboard's pure JavaScript (weight rebalancing)
 fi

@@ -12,7 +12,9 @@ import pytest
     "module",
     ["onegin", "onegin.cli", "onegin.celery_app", "onegin.services", "onegin.api",
      "orchestrator.tasks", "orchestrator.runner", "gpu_worker.tasks", "gpu_worker.shutdown",
-     "onegin.logs.worker", "onegin.scaling.command", "webapp", "webapp.app", "webapp.server"],
+     "onegin.logs.worker", "gpu_worker.scaling.runpod_loop", "webapp", "webapp.app",
+     "webapp.server", "gpu_worker.commands", "gpu_worker.scaling.commands", "webapp.commands",
+     "orchestrator.local_run"],
 )
 def test_module_does_not_import_tensorflow(module: str) -> None:
     code = f"import sys, {module}; print('tensorflow' in sys.modules, 'keras' in sys.modules)"

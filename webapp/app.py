@@ -22,7 +22,13 @@ from flask_socketio import SocketIO
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from onegin.job_config import MAX_EPOCHS, MAX_TRIALS
+from onegin.job_config import (
+    MAX_CONCURRENCY,
+    MAX_EPOCHS,
+    MAX_TRIALS,
+    PLOT_MODES,
+    OptimizationConfig,
+)
 from onegin.services import Services
 from onegin.settings import Settings, load_settings
 from webapp.api import register_api
@@ -123,7 +129,9 @@ def _index() -> str | Response:
     """The dashboard page when its template is installed, else a pointer to the API."""
     if app_template_exists("index.html"):
         # the form's bounds are the job configuration's own, not a copy of them
-        return render_template("index.html", max_trials=MAX_TRIALS, max_epochs=MAX_EPOCHS)
+        return render_template("index.html", max_trials=MAX_TRIALS, max_epochs=MAX_EPOCHS,
+                               max_concurrency=MAX_CONCURRENCY, plot_modes=PLOT_MODES,
+                               plot_mode=OptimizationConfig.plot_mode)
     return Response(PLACEHOLDER, content_type="text/html; charset=utf-8")
 
 

@@ -1,10 +1,9 @@
 """Each job's parameter importances, computed by one thread at a time and never on a hot path.
 
-fANOVA costs about 8 ms per completed trial (0.8 s at 100, 4 s at 400). Under
-`benchmarks/load.py` every dashboard read of a running job's study started its own
-computation, each new completed trial invalidating the last, and they took the web
-process's whole core: 5,240 of 6,000 REST requests went unanswered in two minutes.
-So, per web process:
+fANOVA's cost grows with the completed trials, and a running job completes new ones
+all the time: if every dashboard read of its study ranked afresh, the readers would
+take the web process's whole CPU (`benchmarks/load.py` measures it). So, per web
+process:
 
 - one computation per job at a time: concurrent readers wait for it and share it;
 - while the job runs, a reader gets the last ranking at once (``trials`` says how
@@ -164,10 +163,9 @@ def forget_fanova_forests() -> None:
     """Free every forest Optuna's fANOVA has fitted in this process.
 
     `_FanovaTree`'s methods are ``lru_cache``d on the class, keyed on the tree, so each
-    ranking's 64 trees stay alive (optuna/optuna#6859): about 6 MB per ranking of 100
-    trials; a web process grew from 358 to 700 MB in the 10-minute load benchmark.
-    Replacing the child every few rankings bounded it but cost a process start each
-    time. A private name: docs/architecture.md says why, and
+    ranking's trees stay alive (optuna/optuna#6859) and the ranking child grows with
+    every ranking. Replacing the child every few rankings bounded it but cost a
+    process start each time. A private name: docs/architecture.md says why, and
     tests/webapp/test_importances.py fails when Optuna changes it.
     """
     from optuna.importance._fanova._tree import _FanovaTree

@@ -1,7 +1,8 @@
 """The OpenAPI 3.1 document of the REST API, served at ``/api/v1/openapi.json``.
 
 Written by hand as data, next to the code it describes, from the same constants
-the server validates with, so the two cannot drift; tests/webapp checks that its
+the server validates with, so the two cannot drift: a job request field's schema
+comes with its check (`onegin.job_config.FIELD_CHECKS`). tests/webapp checks that its
 paths and methods are exactly the app's routes, that it is a valid OpenAPI
 document, and a fuzzer (schemathesis) that the server answers as it says. A
 server's own limits and auth mode go in (`document(limits, auth_required=…)`).
@@ -14,24 +15,12 @@ from __future__ import annotations
 from typing import Any
 
 from onegin.datasets import DATASETS
-from onegin.job_config import (
-    JOB_ID_PATTERN,
-    MAX_CONCURRENCY,
-    MAX_EPOCHS,
-    MAX_INITIAL,
-    MAX_NAME,
-    MAX_SAMPLES,
-    MAX_TIME_LIMIT,
-    MAX_TRIALS,
-    PLOT_MODES,
-    PRUNERS,
-    SEED_LIMIT,
-)
+from onegin.job_config import FIELD_CHECKS, JOB_ID_PATTERN, LEGACY_FIELDS, MAX_INITIAL
 from onegin.records.store import TRIAL_NUMBER_MAX
 from onegin.scoring import HEALTH_COMPONENTS, OBJECTIVES
 from onegin.search_space import MODALITIES, SPACE_NAMES, space_for
 from onegin.statuses import JOB_STATUSES, TRIAL_STATUSES
-from webapp.limits import Limits
+from webapp.limits import LIMITED_FIELDS, Limits
 from webapp.pagination import DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE
 
 API = "/api/v1"
@@ -285,9 +274,8 @@ def _schemas(job_limits: Limits | None) -> dict[str, Schema]:
                               for c in HEALTH_COMPONENTS}, required=list(HEALTH_COMPONENTS),
                              description="every component's share of the health score; "
                              "the six must sum to 1")
-    limits = _object({k: {"type": "integer"} for k in
-                      ("max_trials", "max_epochs", "max_concurrency")},
-                     required=["max_trials", "max_epochs", "max_concurrency"])
+    caps = list(LIMITED_FIELDS.values())
+    limits = _object({k: {"type": "integer"} for k in caps}, required=caps)
     ready = {"type": "string", "description": "\"ok\" or the error"}
     backends = ("database", "broker", "events", "artifacts")
     return {
@@ -390,14 +378,14 @@ def _schemas(job_limits: Limits | None) -> dict[str, Schema]:
     }
 
 
-def _bounded(high: int, limits: Limits | None, attribute: str) -> Schema:
-    """A count from 1 whose maximum is the engine's, or this server's smaller limit."""
-    schema: Schema = {"type": "integer", "minimum": 1, "maximum": high}
-    if limits is not None:
-        schema["maximum"] = top = min(high, getattr(limits, attribute))
-        schema["description"] = (f"at most {top}, this server's {attribute}; a token may "
-                                 "have a lower limit (GET /session)")
-    return schema
+def _bounded(schema: Schema, limits: Limits | None, attribute: str) -> Schema:
+    """A count whose maximum is the engine's, or this server's smaller limit."""
+    if limits is None:
+        return schema
+    top = min(schema["maximum"], getattr(limits, attribute))
+    return {**schema, "maximum": top,
+            "description": f"at most {top}, this server's {attribute}; a token may "
+                           "have a lower limit (GET /session)"}
 
 
 def _param_names() -> list[str]:
@@ -409,17 +397,15 @@ def _param_names() -> list[str]:
 
 
 def _job_request(limits: Limits | None, health_weights: Schema) -> Schema:
-    """What `POST /jobs` takes: `OptimizationConfig`'s fields with the server's bounds."""
+    """What `POST /jobs` takes: each field's schema from its check (`FIELD_CHECKS`), the
+    server's limits, and what only the API can say (the datasets it serves, the shapes of
+    the weights and parameters, which a field's check reads as a whole)."""
+    fields = {name: dict(check.schema) for name, check in FIELD_CHECKS.items()}
+    for name, attribute in LIMITED_FIELDS.items():
+        fields[name] = _bounded(fields[name], limits, attribute)
     number = {"type": "number", "minimum": 0, "maximum": 1}
-    return _object({
-        "name": {"type": "string", "maxLength": MAX_NAME,
-                 "pattern": "^[^\\u0000-\\u001f\\u007f]*$",
-                 "description": "shown in lists; no control characters"},
+    fields |= {
         "dataset": {"enum": list(DATASETS), "description": "a name from /datasets"},
-        "trials": _bounded(MAX_TRIALS, limits, "max_trials"),
-        "concurrency": _bounded(MAX_CONCURRENCY, limits, "max_concurrency"),
-        "epochs": _bounded(MAX_EPOCHS, limits, "max_epochs"),
-        "objective": {"enum": list(OBJECTIVES)},
         "weights": {**_object({"accuracy": number, "health": health_weights}),
                     "type": ["object", "null"],
                     "description": "left out or null: the defaults from /scoring"},
@@ -428,32 +414,16 @@ def _job_request(limits: Limits | None, health_weights: Schema) -> Schema:
                    "description": "parameter -> fixed value, {low, high} or {choices}, "
                    "within the legal bounds in /search-space; only the parameters of the "
                    "dataset's modality (every bad one is named)"},
-        "space": {"enum": list(SPACE_NAMES),
-                  "description": "default: a practitioner's priors; wide: every option"},
-        "warm_start": {"type": "boolean",
-                       "description": "run known-good configurations first (default true)"},
         "initial_params": {"type": ["array", "null"], "maxItems": MAX_INITIAL,
                            "items": {"type": "object"},
                            "description": "configurations to run first, instead of the "
                            "warm starts; each must lie inside the job's search space"},
-        "initial_trials": {"type": ["array", "null"], "maxItems": MAX_INITIAL,
-                           "items": {"type": "object"}, "deprecated": True,
-                           "description": "the former name of initial_params"},
-        "continue_from": _nullable("string", pattern=f"^{JOB_ID_PATTERN.pattern}$",
-                                   description="the id of a finished job of the caller's "
-                                   "on the same dataset and space, whose trials seed this "
-                                   "study"),
-        "hopeless_stop": {"type": "boolean", "description": "stop diverged, chance-level "
-                          "and far-too-slow trials early (default true)"},
-        "pruner": {"enum": list(PRUNERS)},
-        "seed": {"type": "integer", "minimum": 0, "maximum": SEED_LIMIT,
-                 "description": "default: a fresh random seed, recorded with the job"},
-        "plot_mode": {"enum": list(PLOT_MODES)},
-        "max_train_samples": _nullable("integer", minimum=1, maximum=MAX_SAMPLES),
-        "max_eval_samples": _nullable("integer", minimum=1, maximum=MAX_SAMPLES),
-        "time_limit": _nullable("number", exclusiveMinimum=0, maximum=MAX_TIME_LIMIT,
-                                description="seconds; no new trials after it"),
-    }, description="Every field is optional; every bad one is named at once (422).")
+    }
+    fields |= {old: {**fields[new], "deprecated": True,
+                     "description": f"the former name of {new}"}
+               for old, new in LEGACY_FIELDS.items()}
+    return _object(fields, description="Every field is optional; every bad one is named "
+                                       "at once (422).")
 
 
 def _page(key: str, item: str) -> Schema:

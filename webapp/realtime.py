@@ -31,7 +31,7 @@ from flask import Flask, request
 from flask_socketio import SocketIO, disconnect, emit, join_room, leave_room
 
 from onegin.events import EVENT_TYPES, SOCKETIO_NAMESPACE, job_room
-from onegin.events.redis_bus import SOCKETIO_CHANNEL
+from onegin.events.redis import SOCKETIO_CHANNEL
 from onegin.records import RecordError, RecordNotFound
 from webapp.auth import Principal, socket_principal, still_valid
 from webapp.serialize import job_json

@@ -1,10 +1,9 @@
 """One call per key at a time: callers that arrive while it runs share its result.
 
 A study summary reads the study's new trials from the database under the lock of
-Optuna's cached storage, one lock for the whole web process. At 12 reads a second of
-one running job, each waiting on the one before, a busy machine made the wait grow
-without bound: in `benchmarks/load.py` `/study` had a p99 of 6.6 s and 14 requests
-past the client's 10 s timeout, while the other endpoints stayed under 2.3 s. Shared,
+Optuna's cached storage, one lock for the whole web process. Readers of one running
+job, each waiting on the one before, made the wait grow without bound once reads came
+faster than the database answered (`benchmarks/load.py` measures `/study`). Shared,
 the work is at most one read per job at a time whatever the number of readers, and a
 reader waits at most for the read under way and its own.
 

@@ -10,7 +10,6 @@ they are computed.
 from __future__ import annotations
 
 import logging
-import math
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
@@ -21,6 +20,7 @@ import optuna
 import sqlalchemy as sa
 
 from onegin.job_config import OptimizationConfig
+from onegin.json_values import finite_or_none
 from onegin.search_space import ConditionalFloatParam, SearchSpace
 from onegin.study_storage import open_study_storage, study_name
 from webapp.importances import ImportanceCache, Ranked, RankingProcess, forget_fanova_forests
@@ -36,9 +36,8 @@ def history(trials: Iterable[optuna.trial.FrozenTrial]) -> list[dict[str, Any]]:
     out = []
     for trial in sorted(trials, key=lambda t: t.number):
         value = trial.value if trial.values is not None and len(trial.values) == 1 else None
-        if value is not None and not math.isfinite(value):
-            value = None
-        out.append({"number": trial.number, "value": value, "state": trial.state.name})
+        out.append({"number": trial.number, "value": finite_or_none(value),
+                    "state": trial.state.name})
     return out
 
 

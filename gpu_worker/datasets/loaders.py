@@ -20,6 +20,7 @@ from typing import Any, Literal
 import numpy as np
 
 from gpu_worker.datasets import offline, splits, text
+from onegin.dataset_files import read_labelled_text
 from onegin.datasets import (
     IMAGE_SIZE,
     VOCAB_CAP,
@@ -307,7 +308,7 @@ def _load_sms_spam(ctx: _Context) -> RawPool:
     path = offline.find_sms_spam(ctx.roots)
     if path is None:
         raise _unavailable("sms_spam", ctx, "it has no Keras download (fetch it from UCI)")
-    texts, y, names = text.read_labelled_text(path)
+    texts, y, names = read_labelled_text(path)
     return RawPool(_object_array(texts), y, names, "texts", str(path))
 
 
@@ -333,7 +334,7 @@ SOURCES: dict[str, Callable[[_Context], RawPool]] = {
 def _load_pool(spec: DatasetSpec, ctx: _Context) -> RawPool:
     kind, _, rest = spec.name.partition(":")
     if kind == "tsv":
-        texts, y, names = text.read_labelled_text(custom_path("tsv", rest))
+        texts, y, names = read_labelled_text(custom_path("tsv", rest))
         return RawPool(_object_array(texts), y, names, "texts", rest)
     if kind == "images":
         x, y, names = offline.read_image_folder(custom_path("images", rest), IMAGE_SIZE)

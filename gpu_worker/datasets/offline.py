@@ -24,13 +24,10 @@ from typing import Any
 
 import numpy as np
 
-from onegin.errors import ConfigError, DatasetUnavailable
+from onegin.dataset_files import image_files, image_folder_classes
+from onegin.errors import DatasetUnavailable
 
 log = logging.getLogger(__name__)
-
-IMAGE_EXTENSIONS = frozenset(
-    {".png", ".jpg", ".jpeg", ".ppm", ".pgm", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
-)
 
 # Folder name patterns searched under every root, in order ("." is the root itself).
 SEARCH_PATTERNS: dict[str, tuple[str, ...]] = {
@@ -332,36 +329,13 @@ def load_image(path: Path, size: int, box: tuple[int, int, int, int] | None = No
     return np.asarray(rgb, dtype=np.uint8)
 
 
-def _image_files(folder: Path) -> list[Path]:
-    return sorted(
-        p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file()
-    )
-
-
-def image_folder_classes(root: Path) -> tuple[str, ...]:
-    """Class names of an ``images:`` folder: sorted subfolders that contain images."""
-    classes = tuple(
-        sorted(p.name for p in root.iterdir() if p.is_dir() and any(_iter_images(p)))
-    )
-    if len(classes) < 2:
-        raise ConfigError(
-            "dataset",
-            f"{root} needs at least 2 class subfolders with images, found {list(classes)}",
-        )
-    return classes
-
-
-def _iter_images(folder: Path) -> Iterator[Path]:
-    return (p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_EXTENSIONS)
-
-
 def read_image_folder(root: Path, size: int) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
     """Class-subfolder images as uint8 (N, size, size, 3), labels in sorted-folder order."""
     classes = image_folder_classes(root)
     xs: list[np.ndarray] = []
     ys: list[int] = []
     for label, cls in enumerate(classes):
-        for path in _image_files(root / cls):
+        for path in image_files(root / cls):
             xs.append(load_image(path, size))
             ys.append(label)
     return np.stack(xs), np.asarray(ys, dtype=np.int64), classes
@@ -423,7 +397,7 @@ def _gtsrb_train(root: Path, size: int) -> tuple[list[np.ndarray], list[int]]:
         for class_dir in sorted(class_dirs, key=lambda p: int(p.name)):
             for gt in class_dir.glob("GT-*.csv"):
                 rois.update({class_dir / r.get("Filename", ""): _roi(r) for r in _read_csv(gt)})
-            for path in _image_files(class_dir):
+            for path in image_files(class_dir):
                 xs.append(load_image(path, size, rois.get(path)))
                 ys.append(int(class_dir.name))
         return xs, ys

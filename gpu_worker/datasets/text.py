@@ -1,4 +1,5 @@
-"""Text sources: ``label<TAB>text`` files and token-id sequences, turned into int32 ids.
+"""Text sources: ``label<TAB>text`` files (read by `onegin.dataset_files`) and token-id
+sequences, turned into int32 ids.
 
 Raw text is vectorized with Keras ``TextVectorization`` adapted on the training split
 only, so no word seen only in validation/test/holdout leaks into the vocabulary.
@@ -9,66 +10,13 @@ and word indexes built for ``keras.datasets`` keep working.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 
 import numpy as np
-
-from onegin.errors import ConfigError, DatasetUnavailable
 
 PAD_ID = 0
 START_CHAR = 1
 OOV_CHAR = 2
 INDEX_FROM = 3
-
-_HEADER_LABELS = frozenset({"label", "labels", "class", "category", "target", "v1", "y"})
-_HEADER_TEXTS = frozenset({"text", "sms", "message", "sentence", "review", "document", "v2"})
-
-
-def _sort_key(label: str) -> tuple[int, int | str]:
-    """Sort integer-looking labels numerically ("2" before "10"), the rest by text."""
-    try:
-        return (0, int(label))
-    except ValueError:
-        return (1, label)
-
-
-def read_labelled_text(path: str | Path) -> tuple[list[str], np.ndarray, tuple[str, ...]]:
-    """Read a ``label<TAB>text`` file; return texts, int64 labels and sorted class names.
-
-    A first line that looks like a column header (``Label\\tSMS``) is skipped, blank
-    lines are ignored, and a line without a tab is an error naming its line number.
-    """
-    path = Path(path)
-    try:
-        content = path.read_text(encoding="utf-8", errors="replace")
-    except OSError as exc:
-        raise DatasetUnavailable(f"Cannot read text file {path}: {exc.strerror or exc}.") from exc
-    texts: list[str] = []
-    raw_labels: list[str] = []
-    first = True
-    for lineno, line in enumerate(content.splitlines(), start=1):
-        if not line.strip():
-            continue
-        label, sep, text = line.partition("\t")
-        label = label.strip()
-        if not sep or not label:
-            raise ConfigError(
-                "dataset", f"{path}:{lineno}: expected 'label<TAB>text', got {line[:60]!r}"
-            )
-        if first:
-            first = False
-            if label.lower() in _HEADER_LABELS or text.strip().lower() in _HEADER_TEXTS:
-                continue
-        raw_labels.append(label)
-        texts.append(text.strip())
-    class_names = tuple(sorted(set(raw_labels), key=_sort_key))
-    if len(class_names) < 2:
-        raise ConfigError(
-            "dataset", f"{path} needs at least 2 distinct labels, found {list(class_names)}"
-        )
-    index = {name: i for i, name in enumerate(class_names)}
-    labels = np.fromiter((index[lab] for lab in raw_labels), dtype=np.int64, count=len(raw_labels))
-    return texts, labels, class_names
 
 
 def keras_sequences(

@@ -8,7 +8,6 @@ during ``fit``. The component names and their weights live in
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +17,7 @@ import numpy as np
 from gpu_worker.health import formulas
 from gpu_worker.health.probes import gradient_norms, layer_activations
 from gpu_worker.health.recorder import BatchLossRecorder
+from onegin.json_values import finite_or_none
 from onegin.scoring import HEALTH_COMPONENTS
 
 __all__ = ["PROBE_LIMIT", "BatchLossRecorder", "HealthReport", "compute_health"]
@@ -33,15 +33,9 @@ class HealthReport:
     details: dict[str, Any]
 
 
-def _json_float(value: float) -> float | None:
-    """JSON has no NaN or infinity: those become ``None``."""
-    value = float(value)
-    return value if math.isfinite(value) else None
-
-
 def _json_dict(terms: Mapping[str, float | None], prefix: str = "") -> dict[str, float | None]:
     """Prefixed copy of a formula's terms, safe to serialise."""
-    return {prefix + k: (None if v is None else _json_float(v)) for k, v in terms.items()}
+    return {prefix + k: finite_or_none(v) for k, v in terms.items()}
 
 
 def compute_health(
@@ -93,16 +87,16 @@ def compute_health(
         "active_fraction": {name: k / n for name, (k, n) in activity.items()},
         "param_count": param_count,
         "num_classes": int(num_classes),
-        "val_accuracy": _json_float(val_accuracy),
+        "val_accuracy": finite_or_none(val_accuracy),
         **_json_dict(
             formulas.parameter_efficiency_terms(val_accuracy, param_count, num_classes),
             prefix="efficiency_",
         ),
         "batch_count": len(batches),
         **_json_dict(formulas.training_stability_terms(batches), prefix="batch_loss_"),
-        "gradient_norms": {name: _json_float(v) for name, v in norms.items()},
+        "gradient_norms": {name: finite_or_none(v) for name, v in norms.items()},
         "gradient_layer_scores": formulas.layer_gradient_scores(norms),
-        "val_losses": [_json_float(v) for v in losses],
+        "val_losses": [finite_or_none(v) for v in losses],
         **_json_dict(formulas.convergence_terms(losses, num_classes), prefix="val_loss_"),
         "per_class_accuracy": class_accuracy,
         "per_class_accuracy_std": float(np.std(present)) if present else None,

@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from onegin.control.store import ClaimOutcome, Clock, ControlStore, check_reason
+from onegin.control.protocol import ClaimOutcome, Clock, ControlStore, check_reason
 from onegin.events.schema import check_job_id, check_trial_number
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from onegin.control.store import ControlStore
+from onegin.control.protocol import ControlStore
 from onegin.progress import Throttle
 
 

@@ -1,12 +1,15 @@
 """Versioned events from workers and the orchestrator, and the bus that carries them.
 
-Backends (``local``, ``redis_bus``) are imported lazily by ``open_event_bus``,
-so a process that only builds events never needs Redis or socketio.
+Laid out like every external service in `onegin`: ``protocol`` (the `EventBus`
+contract), one module per backend (``local``, ``redis``), and ``resolve``
+(`open_event_bus`, URL -> backend), which imports a backend only when asked, so
+a process that only builds events (``schema``) never needs Redis or socketio.
 """
 
 from __future__ import annotations
 
-from onegin.events.bus import EventBus, open_event_bus
+from onegin.events.protocol import EventBus
+from onegin.events.resolve import open_event_bus
 from onegin.events.schema import (
     EVENT_TYPES,
     EVENT_VERSION,

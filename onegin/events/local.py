@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from onegin.events.bus import EventBus
+from onegin.events.protocol import EventBus
 from onegin.events.schema import check_job_id, encode_event, parse_event
 
 log = logging.getLogger(__name__)

@@ -1,7 +1,15 @@
 """Job and trial records in SQLite or PostgreSQL (SQLAlchemy 2 + Alembic).
 
-Callers use `RecordStore` and get frozen `JobRecord`/`TrialRecord` values; the
-ORM rows stay private. Needs the orchestrator extra (SQLAlchemy, Alembic).
+Laid out like every external service in `onegin`, with one difference: there is
+no Protocol module, because `RecordStore` (``store``) is the interface and its
+only implementation. SQLite and PostgreSQL are not two backends but two
+SQLAlchemy dialects of one store; what differs between them (engine tuning, the
+migration lock) is in ``engine``. A Protocol would repeat every signature of the
+one class for no second implementer. Around it: ``values`` (the frozen
+`JobRecord`/`TrialRecord`/`TokenRecord` callers get), ``errors``, ``resolve``
+(`open_record_store`, URL -> store), ``models`` (the rows, seen only by the store
+and the migrations), ``coerce``, ``states``, ``tokens`` and ``migrate``. Needs
+the orchestrator extra (SQLAlchemy, Alembic).
 """
 
 from __future__ import annotations
@@ -13,6 +21,7 @@ from onegin.records.errors import (
     RecordNotFound,
     RecordStoreUnavailable,
 )
+from onegin.records.resolve import open_record_store
 from onegin.records.states import (
     JOB_STATUSES,
     JOB_TERMINAL,
@@ -46,5 +55,6 @@ __all__ = [
     "check_job_transition",
     "hash_secret",
     "new_secret",
+    "open_record_store",
     "resolve_token",
 ]

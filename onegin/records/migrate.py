@@ -3,7 +3,7 @@
 Optuna's RDB storage shares the database and keeps its own revision in the
 default ``alembic_version`` table, so ours lives in `VERSION_TABLE`. Concurrent
 upgrades (several processes starting at once) are serialised by a lock taken
-inside the migration transaction (see `_engine.lock_for_migration`).
+inside the migration transaction (see `engine.lock_for_migration`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 
-from onegin.records._engine import make_engine
+from onegin.records.engine import make_engine
 
 VERSION_TABLE = "onegin_alembic_version"
 # onegin/records/migrate.py -> the repository root. Works from a source checkout and

@@ -18,15 +18,15 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from onegin.records._coerce import coerce_fields, coerce_value, json_safe
-from onegin.records._engine import make_engine, writer
-from onegin.records._models import JobRow, SessionRow, TokenRow, TrialRow
+from onegin.records.coerce import coerce_fields, coerce_value, json_safe
+from onegin.records.engine import make_engine, writer
 from onegin.records.errors import (
     InvalidField,
     RecordError,
     RecordNotFound,
     RecordStoreUnavailable,
 )
+from onegin.records.models import JobRow, SessionRow, TokenRow, TrialRow
 from onegin.records.states import cancel_target, check_job_transition, check_status
 from onegin.records.tokens import (
     LIMIT_FIELDS,

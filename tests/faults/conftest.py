@@ -24,7 +24,7 @@ from onegin.job_config import OptimizationConfig
 from onegin.records import JOB_TERMINAL
 from onegin.services import Services, use_services
 from onegin.settings import Settings, load_settings
-from orchestrator.tasks import submit_job
+from onegin.submission import submit_job
 from tests.faults.oom import OOM_ENV
 from tests.faults.servers import MotoServer, PostgresCluster, RedisServer, TcpGate
 from tests.integration.harness import EventWatcher, Process, of_type

@@ -38,9 +38,9 @@ def test_an_unreachable_backend_is_logged_not_raised(tmp_path: Path,
 @pytest.mark.parametrize(("urls", "expected"), [
     ({}, []),
     ({"events_url": "redis://127.0.0.1:6379/3"},
-     ["onegin.events.redis_bus", "onegin.control.redis_store"]),
+     ["onegin.events.redis", "onegin.control.redis"]),
     ({"events_url": "rediss://cache:6380/0", "artifacts_url": "s3://bucket/runs"},
-     ["onegin.events.redis_bus", "onegin.control.redis_store", "boto3.session",
+     ["onegin.events.redis", "onegin.control.redis", "boto3.session",
       "boto3.s3.transfer", "botocore.config"]),
 ])
 def test_backend_modules_follow_the_urls(tmp_path: Path, urls: dict[str, str],

@@ -21,8 +21,9 @@ from onegin.celery_app import GPU_QUEUE, ORCHESTRATOR_QUEUE, create_celery
 from onegin.errors import ConfigErrors
 from onegin.services import Services, use_services
 from onegin.settings import Settings
+from onegin.submission import submit_job
 from orchestrator.runner import JobRunner
-from orchestrator.tasks import CeleryDispatcher, submit_job
+from orchestrator.tasks import CeleryDispatcher
 from tests.integration.harness import (
     TINY_MODEL,
     EventWatcher,

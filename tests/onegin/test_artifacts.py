@@ -484,7 +484,7 @@ def _client_error(code: str, status: int) -> Exception:
 def test_s3_errors_say_whether_to_retry(
     code: str, status: int, kind: type[Exception] | None, retryable: bool
 ) -> None:
-    from onegin.artifacts._s3_errors import translate_error
+    from onegin.artifacts.s3_errors import translate_error
 
     translated = translate_error(_client_error(code, status), "jobs/a/x")
     if kind is not None:
@@ -496,7 +496,7 @@ def test_s3_wrapped_upload_errors_are_classified_by_their_cause() -> None:
     from boto3.exceptions import S3UploadFailedError
     from botocore.exceptions import EndpointConnectionError
 
-    from onegin.artifacts._s3_errors import translate_error
+    from onegin.artifacts.s3_errors import translate_error
 
     try:
         try:

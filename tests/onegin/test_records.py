@@ -23,6 +23,7 @@ import yaml
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
+from onegin.errors import ConfigError
 from onegin.records import (
     JOB_STATUSES,
     JOB_TRANSITIONS,
@@ -33,9 +34,10 @@ from onegin.records import (
     RecordStore,
     RecordStoreUnavailable,
     check_job_transition,
+    open_record_store,
 )
-from onegin.records._models import Base
 from onegin.records.migrate import VERSION_TABLE, current, upgrade
+from onegin.records.models import Base
 from onegin.statuses import JobStatus
 from tests.fixtures.services import free_port
 
@@ -50,7 +52,7 @@ def db_url(records_db_url: str) -> str:
 
 @pytest.fixture
 def store(db_url: str) -> Iterator[RecordStore]:
-    records = RecordStore(db_url, upgrade=True)
+    records = open_record_store(db_url, upgrade=True)
     yield records
     records.close()
 
@@ -543,3 +545,13 @@ def test_unreachable_database_is_reported_without_its_password() -> None:
         records.ping()
     assert "hunter2secret" not in str(caught.value)
     assert "hunter2secret" not in repr(records)
+
+
+@pytest.mark.parametrize(("url", "reason"), [
+    ("mysql://onegin:hunter2@localhost/onegin", "unsupported database 'mysql'"),
+    ("hunter2 is not a url", "is not a database URL"),
+])
+def test_resolver_names_the_field_on_a_bad_url(url: str, reason: str) -> None:
+    with pytest.raises(ConfigError, match=f"database_url.*{reason}") as caught:
+        open_record_store(url)
+    assert "hunter2" not in str(caught.value)  # a URL may hold a password

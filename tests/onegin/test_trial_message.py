@@ -13,7 +13,7 @@ import pytest
 from onegin.errors import ConfigError
 from onegin.job_config import MAX_EPOCHS, OptimizationConfig
 from onegin.scoring import ScoringWeights
-from onegin.trial_message import MESSAGE_VERSION, TrialResult, TrialSpec
+from onegin.trial_message import FROM_JOB, MESSAGE_VERSION, TrialResult, TrialSpec
 
 CONFIG = OptimizationConfig.from_dict({
     "dataset": "digits", "epochs": 4, "seed": 11, "objective": "health", "plot_mode": "best",
@@ -41,6 +41,9 @@ def test_a_trial_spec_for_a_job_round_trips_through_json() -> None:
                                data_dir="/data")
     assert (spec.seed, spec.data_seed, spec.epochs) == (14, 11, 4)  # a seed of its own
     assert spec.weights == CONFIG.weights and spec.plot_mode == "best"
+    assert {name: getattr(spec, name) for name in FROM_JOB} == \
+        {name: getattr(CONFIG, name) for name in FROM_JOB}
+    assert "hopeless_stop" in FROM_JOB and not spec.hopeless_stop
     message = _over_json(spec.to_dict())
     assert message["version"] == MESSAGE_VERSION
     assert TrialSpec.from_dict(message) == spec

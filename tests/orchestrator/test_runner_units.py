@@ -23,7 +23,7 @@ import pytest
 from onegin.artifacts import trial_prefix
 from onegin.control.local import LocalControlStore
 from onegin.events import make_event
-from onegin.events.bus import parse_backend_url
+from onegin.events.resolve import parse_backend_url
 from onegin.records import JobRecord
 from onegin.services import Services, control_url
 from onegin.statuses import JobStatus, TrialStatus

@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import re
 
-from onegin.job_config import MAX_EPOCHS, MAX_TRIALS
+from onegin.job_config import MAX_CONCURRENCY, MAX_EPOCHS, MAX_TRIALS, PLOT_MODES
 from tests.webapp.conftest import Web
 
 
 def test_the_form_bounds_trials_and_epochs_as_the_configuration_does(web: Web) -> None:
     page = web.client.get("/").get_data(as_text=True)
-    for name, cap in (("trials", MAX_TRIALS), ("epochs", MAX_EPOCHS)):
+    for name, cap in (("trials", MAX_TRIALS), ("epochs", MAX_EPOCHS),
+                      ("concurrency", MAX_CONCURRENCY)):
         field = re.search(rf'<input id="{name}"[^>]*>', page, re.S)
         assert field is not None, name
         assert f'max="{cap}"' in field.group(0)
+
+
+def test_the_form_offers_every_plot_mode_with_the_configurations_default(web: Web) -> None:
+    page = web.client.get("/").get_data(as_text=True)
+    select = re.search(r'<select id="plot_mode".*?</select>', page, re.S)
+    assert select is not None
+    options = re.findall(r'<option value="([^"]+)"( selected)?>', select.group(0))
+    assert [value for value, _ in options] == list(PLOT_MODES)
+    assert [value for value, chosen in options if chosen] == ["best"]

@@ -21,7 +21,7 @@ from prometheus_client.samples import Sample
 
 from gpu_worker.heartbeat import Heartbeat
 from onegin.celery_app import RUN_JOB, TRAIN_TRIAL, create_celery
-from onegin.control.redis_store import RedisControlStore
+from onegin.control.redis import RedisControlStore
 from onegin.events import EVENT_TYPES
 from onegin.records.migrate import upgrade
 from tests.fixtures.services import free_port

@@ -9,11 +9,14 @@ import pytest
 from openapi_spec_validator import validate
 
 from onegin.datasets import DATASETS
+from onegin.errors import ConfigErrors
+from onegin.job_config import FIELD_CHECKS, LEGACY_FIELDS, REQUEST_FIELDS, validate_config
 from onegin.scoring import DEFAULT_HEALTH_WEIGHTS, HEALTH_COMPONENTS, ScoringWeights
 from onegin.search_space import space_for
 from onegin.statuses import describe as describe_statuses
 from tests.webapp.conftest import Web, body
 from tests.webapp.schema import assert_documented
+from webapp.openapi import document
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 
@@ -148,3 +151,21 @@ def test_openapi_marks_exactly_the_public_endpoints(web: Web) -> None:
         assert response.status_code != 401, f"{method.upper()} {path} is documented public"
     assert ("/api/v1/jobs", "get") not in public
     assert web.client.get("/api/v1/jobs").status_code == 401
+
+
+def test_the_job_request_documents_exactly_the_fields_a_job_takes() -> None:
+    request = document()["components"]["schemas"]["JobRequest"]["properties"]
+    assert set(request) == set(REQUEST_FIELDS) | set(LEGACY_FIELDS)
+    assert request["initial_trials"]["deprecated"] is True
+
+
+@pytest.mark.parametrize("name", sorted(FIELD_CHECKS))
+def test_a_job_fields_documented_bounds_are_its_checks(name: str) -> None:
+    """A value just past a documented bound is refused, naming the field."""
+    schema = FIELD_CHECKS[name].schema
+    outside = ([schema["maximum"] + 1] if "maximum" in schema else []) + \
+        (["not one of them"] if "enum" in schema else [])
+    for value in outside:
+        with pytest.raises(ConfigErrors) as refused:
+            validate_config({name: value})
+        assert name in refused.value.as_dict()

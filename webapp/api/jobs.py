@@ -21,6 +21,7 @@ from onegin.records import InvalidTransition, RecordNotFound
 from onegin.statuses import JOB_ACTIVE, JobStatus
 from onegin.submission import cancel_job as cancel_job_record
 from onegin.submission import create_job as create_job_record
+from onegin.submission import submit_job
 from webapp.api.common import job_payload, json_object, load_job
 from webapp.auth import Principal, current_principal, require_principal
 from webapp.errors import ApiError, validation_failed
@@ -84,8 +85,6 @@ def create_job() -> tuple[Response, int, dict[str, str]]:
         job = create_job_record(records, config, owner=principal.owner)
     except ConfigError as exc:
         raise validation_failed({exc.field: exc.reason}) from exc
-    from orchestrator.tasks import submit_job
-
     try:
         submit_job(web.celery, job.id)
     except Exception as exc:  # the broker is down: the job would never start

@@ -19,8 +19,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO, TypeVar
 
-from onegin.artifacts._protocol import ArtifactInfo, ArtifactStore
 from onegin.artifacts.errors import ArtifactError
+from onegin.artifacts.protocol import ArtifactInfo, ArtifactStore
 from onegin.errors import OneginError
 from onegin.outages import DEFAULT_OUTAGE_LIMIT, Backoff, ride_out
 

@@ -24,8 +24,8 @@ from celery import Celery, shared_task
 from onegin.local_workers import child_environ, worker_command
 from onegin.settings import GPU_WORKER, Settings
 
-BLOCK = "tests.scaling.block"
-REPO = Path(__file__).resolve().parents[2]
+BLOCK = "tests.gpu_worker.scaling.block"
+REPO = Path(__file__).resolve().parents[3]
 
 
 @shared_task(name=BLOCK)

@@ -19,7 +19,7 @@ from typing import Any
 import redis
 import socketio
 
-from onegin.events.bus import EventBus
+from onegin.events.protocol import EventBus
 from onegin.events.schema import (
     SOCKETIO_NAMESPACE,
     check_job_id,

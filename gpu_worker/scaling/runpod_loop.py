@@ -19,16 +19,16 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from gpu_worker.scaling.pod_template import load_template
+from gpu_worker.scaling.policy import Bounds
+from gpu_worker.scaling.runpod_api import RunPodAuthError, RunPodClient
+from gpu_worker.scaling.runpod_scaler import RunPodScaler, StepResult, check_prefix
 from onegin.celery_app import create_celery
 from onegin.errors import ConfigError
 from onegin.logs import configure_logging
-from onegin.scaling.pod_template import load_template
-from onegin.scaling.policy import Bounds
-from onegin.scaling.runpod_api import RunPodAuthError, RunPodClient
-from onegin.scaling.runpod_scaler import RunPodScaler, StepResult, check_prefix
 from onegin.settings import Settings
 
-log = logging.getLogger("onegin.scaling.runpod")
+log = logging.getLogger("gpu_worker.scaling.runpod")
 Clock = Callable[[], float]
 now: Clock = time.time  # the scaler's clock; tests swap it to age pods without sleeping
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import redis
 
-from onegin.control.store import ClaimOutcome, Clock, ControlStore, check_reason
+from onegin.control.protocol import ClaimOutcome, Clock, ControlStore, check_reason
 from onegin.events.schema import check_job_id, check_trial_number
 from onegin.outages import DEFAULT_OUTAGE_LIMIT
 from onegin.redis_client import open_probe, open_redis

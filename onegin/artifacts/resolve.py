@@ -1,18 +1,19 @@
-"""Turn the ``artifacts_url`` setting into a store, and push a folder into one."""
+"""Turn the ``artifacts_url`` setting into an artifact store (URL -> backend).
+
+Every store it returns is wrapped in `RetryingArtifactStore`; the S3 backend
+(and with it boto3) is imported only for an ``s3://`` URL.
+"""
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from onegin.artifacts._io import TEMP_PREFIX
-from onegin.artifacts._keys import content_type_of, validate_key, validate_prefix
-from onegin.artifacts._local import LocalArtifactStore
-from onegin.artifacts._protocol import ArtifactInfo, ArtifactStore
-from onegin.artifacts._retry import RetryingArtifactStore
 from onegin.artifacts.errors import InvalidArtifactKey
+from onegin.artifacts.keys import validate_prefix
+from onegin.artifacts.local import LocalArtifactStore
+from onegin.artifacts.protocol import ArtifactStore
+from onegin.artifacts.retry import RetryingArtifactStore
 from onegin.errors import ConfigError
 from onegin.outages import DEFAULT_OUTAGE_LIMIT
 
@@ -47,7 +48,7 @@ def open_artifact_store(
             raise ConfigError(_FIELD, "file:// needs a folder: file:///abs/path or file://rel")
         inner: ArtifactStore = LocalArtifactStore(folder)
     elif parts.scheme == "s3":
-        from onegin.artifacts._s3 import MIB, S3ArtifactStore
+        from onegin.artifacts.s3 import MIB, S3ArtifactStore
 
         bucket, prefix = _parse_s3(parts.netloc, unquote(parts.path))
         inner = S3ArtifactStore(
@@ -76,29 +77,3 @@ def _parse_s3(netloc: str, path: str) -> tuple[str, str]:
     except InvalidArtifactKey as exc:
         raise ConfigError(_FIELD, f"bad key prefix: {exc.reason}") from exc
     return netloc, prefix
-
-
-def put_tree(store: ArtifactStore, local_dir: Path, prefix: str) -> list[ArtifactInfo]:
-    """Upload every regular file under ``local_dir`` (a trial's output folder) to
-    ``prefix`` + its relative path, in key order; returns what was stored.
-
-    Symlinks are skipped so an output folder cannot smuggle in files from
-    elsewhere on the worker; leftover temp files from an atomic write too.
-    """
-    validate_prefix(prefix)
-    root = Path(local_dir)
-    if not root.is_dir():
-        raise NotADirectoryError(f"not a folder: {root}")
-    keys: dict[str, Path] = {}
-    for dirpath, dirnames, filenames in os.walk(root):
-        here = Path(dirpath)
-        dirnames.sort()
-        for name in filenames:
-            file = here / name
-            if file.is_symlink() or name.startswith(TEMP_PREFIX) or not file.is_file():
-                continue
-            keys[validate_key(prefix + file.relative_to(root).as_posix())] = file
-    return [
-        store.put_file(key, keys[key], content_type=content_type_of(key))
-        for key in sorted(keys)
-    ]

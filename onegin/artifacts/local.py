@@ -19,21 +19,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from onegin.artifacts._io import (
-    atomic_replace,
-    read_chunks,
-    sha256_hex,
-    write_chunks,
-)
-from onegin.artifacts._keys import (
-    as_prefix,
-    content_type_of,
-    plan_copy,
-    validate_key,
-    validate_prefix,
-)
-from onegin.artifacts._protocol import ArtifactInfo, ArtifactStore
-from onegin.artifacts._retry import TRANSIENT_ERRNOS
 from onegin.artifacts.errors import (
     ArtifactAccessDenied,
     ArtifactCorrupted,
@@ -42,6 +27,21 @@ from onegin.artifacts.errors import (
     ArtifactStoreUnavailable,
     InvalidArtifactKey,
 )
+from onegin.artifacts.files import (
+    atomic_replace,
+    read_chunks,
+    sha256_hex,
+    write_chunks,
+)
+from onegin.artifacts.keys import (
+    as_prefix,
+    content_type_of,
+    plan_copy,
+    validate_key,
+    validate_prefix,
+)
+from onegin.artifacts.protocol import ArtifactInfo, ArtifactStore
+from onegin.artifacts.retry import TRANSIENT_ERRNOS
 
 META_DIR = ".onegin-meta"
 _RESERVED = ".onegin-"

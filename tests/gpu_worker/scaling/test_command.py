@@ -12,19 +12,19 @@ from pathlib import Path
 
 import pytest
 
+from gpu_worker.scaling import runpod_loop
+from gpu_worker.scaling.activity import worker_activity
 from onegin import cli
 from onegin.celery_app import GPU_QUEUE, TRAIN_TRIAL, create_celery
 from onegin.local_workers import settings_env
 from onegin.queue_depth import queue_depth
-from onegin.scaling import command
-from onegin.scaling.activity import worker_activity
 from onegin.settings import SCALER, Settings
 from tests.fixtures.services import free_port
-from tests.scaling.celery_workers import BLOCK, celery_workers, open_gate
-from tests.scaling.conftest import API_KEY, eventually, one_busy
-from tests.scaling.runpod_standin import RunPodStandIn
+from tests.gpu_worker.scaling.celery_workers import BLOCK, celery_workers, open_gate
+from tests.gpu_worker.scaling.conftest import API_KEY, eventually, one_busy
+from tests.gpu_worker.scaling.runpod_standin import RunPodStandIn
 
-TEMPLATE = Path(__file__).resolve().parents[2] / "deploy" / "runpod" / "pod-template.json"
+TEMPLATE = Path(__file__).resolve().parents[3] / "deploy" / "runpod" / "pod-template.json"
 
 
 class Clock:
@@ -38,7 +38,7 @@ class Clock:
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     fake = Clock()
-    monkeypatch.setattr(command, "now", fake)
+    monkeypatch.setattr(runpod_loop, "now", fake)
     return fake
 
 
@@ -69,7 +69,7 @@ def scale(*flags: str) -> int:
 def test_pods_follow_the_queue_up_to_max_and_go_when_idle(
         scaler_env: Settings, standin: RunPodStandIn, clock: Clock, private_queue: str,
         tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO, logger="onegin.scaling")
+    caplog.set_level(logging.INFO, logger="gpu_worker.scaling")
     foreign = {standin.add_pod("my-notebook"), standin.add_pod("onegin-gpu-eu-0123456789"),
                standin.add_pod("onegin-gpu-manual")}
     app = create_celery(scaler_env)
@@ -135,7 +135,7 @@ def test_pods_follow_the_queue_up_to_max_and_go_when_idle(
 
 def test_dry_run_changes_nothing(scaler_env: Settings, standin: RunPodStandIn, clock: Clock,
                                  caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO, logger="onegin.scaling")
+    caplog.set_level(logging.INFO, logger="gpu_worker.scaling")
     create_celery(scaler_env).send_task(TRAIN_TRIAL, args=["job", 0, {}], queue=GPU_QUEUE)
     assert scale("--dry-run") == 0
     assert standin.requests("POST") == [] and ours(standin) == {}

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
+from gpu_worker.scaling.activity import worker_activity
 from onegin.celery_app import create_celery
 from onegin.queue_depth import BrokerUnavailable
-from onegin.scaling.activity import worker_activity
 from onegin.settings import Settings, load_settings
 from tests.fixtures.services import free_port
-from tests.scaling.celery_workers import BLOCK, celery_workers, open_gate
-from tests.scaling.conftest import eventually, one_busy
+from tests.gpu_worker.scaling.celery_workers import BLOCK, celery_workers, open_gate
+from tests.gpu_worker.scaling.conftest import eventually, one_busy
 
 A, B = "onegin-gpu-aaaaaaaaaa", "onegin-gpu-bbbbbbbbbb"
 

@@ -1,9 +1,10 @@
 """The control-store contract: trial claims, heartbeats, results and stop flags.
 
-The orchestrator steers GPU workers through it without giving them database
-credentials: a claim keyed by (job, trial number) makes a re-delivered Celery
-task a no-op, heartbeats tell a live trial from a dead worker's, and stop flags
-(cancel a job, prune a trial) are checked by the worker after every batch.
+Every backend (``local``, ``redis``) meets it. The orchestrator steers GPU
+workers through it without giving them database credentials: a claim keyed by
+(job, trial number) makes a re-delivered Celery task a no-op, heartbeats tell a
+live trial from a dead worker's, and stop flags (cancel a job, prune a trial)
+are checked by the worker after every batch.
 """
 
 from __future__ import annotations
@@ -11,8 +12,6 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol, runtime_checkable
-
-from onegin.events.bus import parse_backend_url
 
 Clock = Callable[[], float]  # unix seconds
 
@@ -65,28 +64,6 @@ class ControlStore(Protocol):
     def ping(self) -> None: ...
 
     def close(self) -> None: ...
-
-
-def open_control_store(url: str, *, clock: Clock | None = None,
-                       patience: float | None = None) -> ControlStore:
-    """``local:///abs/dir`` -> LocalControlStore; ``redis://`` / ``rediss://`` -> RedisControlStore.
-
-    ``clock`` (unix seconds) stamps heartbeats; tests inject one to age a claim
-    without sleeping. Without it the local store uses ``time.time`` and Redis
-    its own server clock, so workers on hosts with skewed clocks still agree.
-    ``patience``: seconds a Redis command waits for an unreachable server (None: the
-    default outage limit).
-    """
-    kind, target = parse_backend_url(url, "control_url")
-    if kind == "local":
-        from onegin.control.local import LocalControlStore
-
-        return LocalControlStore(target, clock=clock)
-    from onegin.control.redis_store import RedisControlStore
-
-    if patience is None:
-        return RedisControlStore(target, clock=clock)
-    return RedisControlStore(target, clock=clock, patience=patience)
 
 
 def check_reason(reason: object) -> str:

@@ -11,10 +11,10 @@ from typing import TypeVar
 import pytest
 from celery import Celery
 
+from gpu_worker.scaling.activity import worker_activity
 from onegin.celery_app import create_celery
-from onegin.scaling.activity import worker_activity
 from onegin.settings import Settings, load_settings
-from tests.scaling.runpod_standin import RunPodStandIn
+from tests.gpu_worker.scaling.runpod_standin import RunPodStandIn
 
 T = TypeVar("T")
 API_KEY = "standin-api-key"

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from onegin.scaling.runpod_api import RunPodAuthError, RunPodClient, RunPodError
+from gpu_worker.scaling.runpod_api import RunPodAuthError, RunPodClient, RunPodError
 from tests.fixtures.services import free_port
-from tests.scaling.runpod_standin import RunPodStandIn
+from tests.gpu_worker.scaling.runpod_standin import RunPodStandIn
 
 KEY = "rp-test-key-123"
 BODY = {"imageName": "onegin/gpu:1", "name": "onegin-gpu-0123456789", "gpuCount": 1,

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from onegin.scaling.policy import PodView
+from gpu_worker.scaling.policy import PodView
 
 log = logging.getLogger(__name__)
 STATE_VERSION = 1

@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
+from gpu_worker.scaling.pod_template import check_template, load_template
 from onegin.cli import build_parser
 from onegin.errors import ConfigError
-from onegin.scaling.pod_template import check_template, load_template
 from onegin.settings import Settings, load_settings
 
-SHIPPED = Path(__file__).resolve().parents[2] / "deploy" / "runpod" / "pod-template.json"
+SHIPPED = Path(__file__).resolve().parents[3] / "deploy" / "runpod" / "pod-template.json"
 AWS = {"AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "s3cr3t", "HOME": "/root"}
 
 

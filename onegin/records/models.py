@@ -1,4 +1,4 @@
-"""The SQLAlchemy tables; private to `onegin.records` (callers get `values`).
+"""The SQLAlchemy tables: only the store and the migrations see rows (callers get `values`).
 
 Table names carry an ``onegin_`` prefix because Optuna's RDB storage shares the
 database and already owns ``trials``. migrations/ must create exactly this schema

@@ -7,16 +7,16 @@ from pathlib import Path
 
 import pytest
 
+from gpu_worker.scaling.pod_template import check_template
+from gpu_worker.scaling.policy import Bounds
+from gpu_worker.scaling.runpod_api import RunPodAuthError, RunPodClient
+from gpu_worker.scaling.runpod_scaler import RunPodScaler
+from gpu_worker.scaling.tracking import load_memory
 from onegin.celery_app import GPU_QUEUE, TRAIN_TRIAL, create_celery
 from onegin.errors import ConfigError
-from onegin.scaling.pod_template import check_template
-from onegin.scaling.policy import Bounds
-from onegin.scaling.runpod_api import RunPodAuthError, RunPodClient
-from onegin.scaling.runpod_scaler import RunPodScaler
-from onegin.scaling.tracking import load_memory
 from onegin.settings import Settings
-from tests.scaling.conftest import API_KEY
-from tests.scaling.runpod_standin import RunPodStandIn
+from tests.gpu_worker.scaling.conftest import API_KEY
+from tests.gpu_worker.scaling.runpod_standin import RunPodStandIn
 
 OURS = "onegin-gpu-"
 TEMPLATE = {"imageName": "onegin/gpu:1", "dockerStartCmd": ["worker", "gpu", "--name",
@@ -79,7 +79,7 @@ def test_when_runpod_cannot_list_nothing_changes(cluster: Settings, standin: Run
 def test_exited_and_silent_pods_are_replaced(cluster: Settings, standin: RunPodStandIn,
                                              tmp_path: Path,
                                              caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO, logger="onegin.scaling")
+    caplog.set_level(logging.INFO, logger="gpu_worker.scaling")
     wait(cluster, 2)
     exited = standin.add_pod(OURS + "00000000aa", status="EXITED")
     silent = standin.add_pod(OURS + "00000000bb")

@@ -1,42 +1,18 @@
-"""The event bus contract and the resolver that turns a URL into a backend.
+"""Turn the ``events_url`` setting into an event bus.
 
-Workers publish, the orchestrator reads durably with a cursor it stores, and
-the web app gets the same events through Flask-SocketIO's message queue.
+Backends are imported here, lazily, so a process that only builds events never
+needs Redis or python-socketio. `parse_backend_url` also serves the control
+store, which takes the same URL kinds.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Literal
 from urllib.parse import unquote, urlsplit
 
 from onegin.errors import ConfigError
-
-
-@runtime_checkable
-class EventBus(Protocol):
-    """Durable, per-job ordered event log shared by several processes.
-
-    ``read`` returns the events after ``cursor`` (None: from the start) and the
-    cursor to pass next time; with ``timeout`` > 0 it waits up to that long when
-    none are there yet. Cursors are opaque strings that survive a restart of
-    the reader, so it resumes without losing or repeating events. Events that
-    fail validation are skipped (logged), never returned, so one bad line can
-    not wedge a reader. ``ping`` raises ConnectionError when the backend is
-    unreachable.
-    """
-
-    def publish(self, event: Mapping[str, Any]) -> None: ...
-
-    def read(self, job_id: str, cursor: str | None = None, *, timeout: float = 0.0,
-             limit: int = 1000) -> tuple[list[dict[str, Any]], str]: ...
-
-    def delete(self, job_id: str) -> None: ...
-
-    def ping(self) -> None: ...
-
-    def close(self) -> None: ...
+from onegin.events.protocol import EventBus
 
 
 def parse_backend_url(url: str, field: str) -> tuple[Literal["local", "redis"], str]:
@@ -67,6 +43,6 @@ def open_event_bus(url: str, *, patience: float | None = None) -> EventBus:
         from onegin.events.local import LocalEventBus
 
         return LocalEventBus(target)
-    from onegin.events.redis_bus import RedisEventBus
+    from onegin.events.redis import RedisEventBus
 
     return RedisEventBus(target) if patience is None else RedisEventBus(target, patience=patience)

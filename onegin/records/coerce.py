@@ -16,8 +16,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from onegin.json_values import plain_json
-from onegin.records._models import UTCDateTime
 from onegin.records.errors import InvalidField
+from onegin.records.models import UTCDateTime
 
 
 def coerce_fields(columns: Mapping[str, sa.Column[Any]], updatable: Iterable[str],

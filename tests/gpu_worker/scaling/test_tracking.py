@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from onegin.scaling.tracking import ListedPod, PodMemory, load_memory, observe, save_memory
+from gpu_worker.scaling.tracking import ListedPod, PodMemory, load_memory, observe, save_memory
 
 A = ListedPod("id-a", "onegin-gpu-aaaaaaaaaa", "RUNNING")
 B = ListedPod("id-b", "onegin-gpu-bbbbbbbbbb", "RUNNING")

@@ -19,16 +19,16 @@ from typing import Protocol
 
 from celery import Celery
 
+from gpu_worker.scaling.activity import worker_activity
+from gpu_worker.scaling.pod_template import PodTemplate
+from gpu_worker.scaling.policy import Bounds, Decision, decide
+from gpu_worker.scaling.runpod_api import RunPodAuthError, RunPodError
+from gpu_worker.scaling.tracking import ListedPod, PodMemory, load_memory, observe, save_memory
 from onegin.celery_app import GPU_QUEUE
 from onegin.errors import ConfigError
 from onegin.queue_depth import BrokerUnavailable, queue_depth
-from onegin.scaling.activity import worker_activity
-from onegin.scaling.pod_template import PodTemplate
-from onegin.scaling.policy import Bounds, Decision, decide
-from onegin.scaling.runpod_api import RunPodAuthError, RunPodError
-from onegin.scaling.tracking import ListedPod, PodMemory, load_memory, observe, save_memory
 
-log = logging.getLogger("onegin.scaling.runpod")
+log = logging.getLogger("gpu_worker.scaling.runpod")
 _PREFIX = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 _SUFFIX_HEX = 10
 

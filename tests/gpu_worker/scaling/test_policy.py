@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from onegin.scaling.policy import Bounds, PodView, decide
+from gpu_worker.scaling.policy import Bounds, PodView, decide
 
 NOW = 100_000.0
 IDLE, STUCK = 600.0, 900.0

@@ -18,22 +18,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
-from onegin.artifacts._io import (
-    CHUNK,
-    atomic_replace,
-    hash_file,
-    sha256_hex,
-    write_chunks,
-)
-from onegin.artifacts._keys import (
-    as_prefix,
-    content_type_of,
-    plan_copy,
-    validate_key,
-    validate_prefix,
-)
-from onegin.artifacts._protocol import ArtifactInfo, ArtifactStore
-from onegin.artifacts._s3_errors import error_code, from_code, translate
 from onegin.artifacts.errors import (
     ArtifactAccessDenied,
     ArtifactCorrupted,
@@ -41,6 +25,22 @@ from onegin.artifacts.errors import (
     ArtifactNotFound,
     ArtifactStoreUnavailable,
 )
+from onegin.artifacts.files import (
+    CHUNK,
+    atomic_replace,
+    hash_file,
+    sha256_hex,
+    write_chunks,
+)
+from onegin.artifacts.keys import (
+    as_prefix,
+    content_type_of,
+    plan_copy,
+    validate_key,
+    validate_prefix,
+)
+from onegin.artifacts.protocol import ArtifactInfo, ArtifactStore
+from onegin.artifacts.s3_errors import error_code, from_code, translate
 from onegin.errors import ConfigError
 
 MIB = 1 << 20
