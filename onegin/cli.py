@@ -162,6 +162,16 @@ def _job_config(args: argparse.Namespace) -> Any:
 
 
 def _run_optimize(args: argparse.Namespace) -> int:
+    """The command's process is Onegin's own, so its in-process orchestrator hands the
+    GIL over often, as the orchestrator service does (`onegin.gil`); the Python API
+    leaves its caller's interpreter alone."""
+    from onegin.gil import handing_over_often
+
+    with handing_over_often():
+        return _optimize_or_resume(args)
+
+
+def _optimize_or_resume(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     if args.resume:
         return _resume(args, settings)
