@@ -13,7 +13,9 @@ process and the GPU workers as children. What each signal means:
 A handler only records the signal and wakes a thread that does the stopping, so
 no database write runs inside a signal handler and a second signal cannot cut a
 stop short. Once the job is stopped, the signal goes to the handler that was
-there before (by default the process ends, or KeyboardInterrupt is raised).
+there before (by default the process ends, or KeyboardInterrupt is raised). A
+signal the process was started ignoring stays ignored: under `nohup` a closed
+terminal's SIGHUP neither hands the job back nor leaves a process that will not end.
 """
 
 from __future__ import annotations
@@ -49,7 +51,8 @@ class SignalCatcher:
     def __enter__(self) -> SignalCatcher:
         if threading.current_thread() is threading.main_thread():
             for signum in STOP_SIGNALS:
-                self._previous[signum] = signal.signal(signum, self._on_signal)
+                if signal.getsignal(signum) != signal.SIG_IGN:  # nohup's SIGHUP stays ignored
+                    self._previous[signum] = signal.signal(signum, self._on_signal)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

@@ -53,6 +53,13 @@ SIGNALS = [signal.SIGTERM, signal.SIGHUP, signal.SIGINT]
 SIGNAL_IDS = [s.name for s in SIGNALS]
 
 
+def _default_signals() -> None:
+    """The command starts as from a terminal, whatever this test run was started under
+    (`nohup` ignores SIGHUP, a background shell SIGINT, and children inherit that)."""
+    for sig in SIGNALS:
+        signal.signal(sig, signal.SIG_DFL)
+
+
 class Command:
     """An `onegin` command in its own home; stdout and stderr kept in files."""
 
@@ -65,7 +72,7 @@ class Command:
         with self.out.open("wb") as out, self.err.open("wb") as err:
             self.proc = subprocess.Popen([sys.executable, "-m", "onegin.cli", *args], env=env,
                                          stdout=out, stderr=err, cwd=home.parent,
-                                         start_new_session=True)
+                                         start_new_session=True, preexec_fn=_default_signals)
 
     @property
     def records(self) -> RecordStore:

@@ -114,10 +114,13 @@ def _write_lines(path: str, tag: str) -> None:
 
 def test_processes_sharing_the_file_lose_no_line(tmp_path: Path) -> None:
     """A worker's main process and its pool children write one file; each rotation
-    happens once, so every line survives (50 backups hold them all) and none is torn."""
+    happens once, so every line survives (50 backups hold them all) and none is torn.
+
+    Spawned, not forked: a fork of this test process inherits whatever earlier tests
+    left open (kombu's Redis pool closed itself in the child and hung on a read)."""
     path = str(tmp_path / "shared.log")
-    fork = multiprocessing.get_context("fork")
-    writers = [fork.Process(target=_write_lines, args=(path, tag)) for tag in "abc"]
+    spawn = multiprocessing.get_context("spawn")
+    writers = [spawn.Process(target=_write_lines, args=(path, tag)) for tag in "abc"]
     for writer in writers:
         writer.start()
     for writer in writers:

@@ -32,6 +32,20 @@ def test_a_stop_signal_is_recorded_not_acted_on(catcher: SignalCatcher) -> None:
     assert catcher.received == signal.SIGTERM
 
 
+def test_a_signal_ignored_from_the_start_stays_ignored() -> None:
+    """As under `nohup`, which starts the process with SIGHUP ignored."""
+    before = signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    try:
+        with SignalCatcher() as caught:
+            os.kill(os.getpid(), signal.SIGHUP)
+            os.kill(os.getpid(), signal.SIGTERM)
+            assert caught.woken.wait(5)
+            assert caught.received == signal.SIGTERM
+        assert signal.getsignal(signal.SIGHUP) == signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGHUP, before)
+
+
 def test_redelivered_ctrl_c_raises_keyboard_interrupt() -> None:
     with SignalCatcher() as caught:
         os.kill(os.getpid(), signal.SIGINT)
