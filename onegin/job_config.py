@@ -211,7 +211,7 @@ FIELD_CHECKS: dict[str, FieldCheck] = {
     "max_eval_samples": _optional(_int("max_eval_samples", 1, MAX_SAMPLES)),
     "time_limit": _optional(FieldCheck(
         _time_limit, {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_TIME_LIMIT}
-    )).described("seconds; no new trials after it"),
+    )).described("seconds; no new trial after it (the first always runs)"),
     "name": FieldCheck(_name, {"type": "string", "maxLength": MAX_NAME,
                                "pattern": "^[^\\u0000-\\u001f\\u007f]*$"}).described(
         "shown in lists; no control characters"),

@@ -407,8 +407,11 @@ class JobRunner:
         return self.cancel_requested or self.failure is not None
 
     def _accepting(self) -> bool:
+        """Whether trials may still be sent. The time limit counts only once a trial has
+        ended, as Optuna's ``timeout`` does: a start slower than the limit (a busy
+        machine, a big study to load) would otherwise end the job with nothing trained."""
         time_limit = self.config.time_limit
-        if time_limit and self.started_at is not None and \
+        if time_limit and self.started_at is not None and self.budget_spent > 0 and \
                 self.clock() - self.started_at > time_limit:
             self.out_of_time = True
         return not (self._winding_down() or self.out_of_time)

@@ -40,12 +40,15 @@ LOOK = INTERVAL + 0.05  # fake seconds from one periodic look of the runner to t
 
 
 class FakeClock:
-    """Clock FAKE: the time stands still until the test advances it."""
+    """Clock FAKE: the time stands still until the test advances it (or, with ``step``
+    set, moves on by that much at each reading: a slow machine)."""
 
     def __init__(self) -> None:
         self.now = 1_800_000_000.0
+        self.step = 0.0
 
     def __call__(self) -> float:
+        self.now += self.step
         return self.now
 
     def advance(self, seconds: float) -> None:
@@ -346,6 +349,25 @@ def test_a_duplicate_result_is_counted_once(rig_for: Callable[..., Rig]) -> None
     trials = rig.trials()
     assert [t.status for t in trials.values()] == [TrialStatus.COMPLETED] * 2
     assert rig.services.records.trial_counts(rig.job_id)[TrialStatus.COMPLETED] == 2
+
+
+def test_a_time_limit_passed_before_the_first_trial_still_lets_it_run(
+        rig_for: Callable[..., Rig]) -> None:
+    """As Optuna's ``timeout``: the limit counts once a trial has ended. A busy machine
+    whose first asks took longer than the limit failed the job with nothing trained."""
+    def answer(fake: FakeDispatcher, number: int) -> None:
+        fake.clock.step = 0.0
+        complete(fake, number)
+
+    rig = rig_for(answer, trials=5, concurrency=1, time_limit=1)
+    rig.clock.step = 5.0  # every reading of the clock is 5 s later: past the limit at once
+    job = rig.start().result()
+    assert job.status == JobStatus.COMPLETED
+    assert [s.number for s in rig.fake.sent] == [0]  # the first ran; none after the limit
+    trials = rig.trials()
+    assert trials[0].status == TrialStatus.COMPLETED
+    assert all(t.status == TrialStatus.CANCELLED and t.started_at is None
+               for n, t in trials.items() if n != 0)
 
 
 def test_a_pruned_trial_spends_the_budget_and_is_pruned_in_the_study(
