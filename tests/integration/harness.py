@@ -8,7 +8,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -100,9 +100,18 @@ class Process:
                                      start_new_session=True)
 
     def kill(self, sig: int = signal.SIGKILL) -> None:
+        """SIGKILL: the whole process group. Any other signal: the main process only, as
+        `docker stop` and the kubelet send it; the worker stops its pool children itself.
+        Sent to the group, it can kill a pool child holding billiard's queue lock, and
+        the main process's warm shutdown then waits on that lock for ever (seen in CI)."""
         if self.proc.poll() is None:
-            os.killpg(self.proc.pid, sig)
+            if sig == signal.SIGKILL:
+                os.killpg(self.proc.pid, sig)
+            else:
+                self.proc.send_signal(sig)
         self.proc.wait(timeout=60)
+        with suppress(ProcessLookupError):  # a child it left behind would hold the queue
+            os.killpg(self.proc.pid, signal.SIGKILL)
 
 
 @contextmanager
