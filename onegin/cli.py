@@ -74,7 +74,8 @@ def _optimize_parser(sub: Any) -> None:
     p.add_argument("--plots", dest="plot_mode", choices=PLOT_MODES)
     p.add_argument("--max-train-samples", type=int)
     p.add_argument("--max-eval-samples", type=int)
-    p.add_argument("--time-limit", type=float, help="seconds; no new trial after it (the first always runs)")
+    p.add_argument("--time-limit", type=float,
+                   help="seconds; no new trial after it (the first always runs)")
     p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                    help="fix a hyperparameter (repeatable)")
     p.add_argument("--workers", type=int, help="local GPU-worker processes (embedded mode)")
