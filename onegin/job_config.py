@@ -60,6 +60,8 @@ class OptimizationConfig:
     hopeless_stop: bool = True
     pruner: Pruner = "median"
     seed: int = field(default_factory=fresh_seed)
+    data_seed: int | None = None
+    holdout: bool = False
     plot_mode: PlotMode = "best"
     max_train_samples: int | None = None
     max_eval_samples: int | None = None
@@ -206,6 +208,13 @@ FIELD_CHECKS: dict[str, FieldCheck] = {
     "pruner": _choice("pruner", PRUNERS),
     "seed": _int("seed", 0, SEED_LIMIT).described(
         "default: a fresh random seed, recorded with the job"),
+    "data_seed": _optional(_int("data_seed", 0, SEED_LIMIT)).described(
+        "the seed of the train/validation/test/holdout split; default: seed. Trials still "
+        "train with seed + their number, so a job may retrain configurations on another "
+        "job's split with new training seeds"),
+    "holdout": _bool("holdout").described(
+        "also score each completed trial on the holdout split; reported only, never used "
+        "by the search"),
     "plot_mode": _choice("plot_mode", PLOT_MODES),
     "max_train_samples": _optional(_int("max_train_samples", 1, MAX_SAMPLES)),
     "max_eval_samples": _optional(_int("max_eval_samples", 1, MAX_SAMPLES)),
