@@ -159,12 +159,8 @@ def test_a_comparison_whose_searches_all_failed_fails_without_retrains(
 
 
 def test_a_report_that_cannot_be_rendered_fails_the_comparison_keeping_the_summary(
-        services: Services, stand_in_report: StandInRenderer,
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(summary: dict[str, Any], out_dir: Path) -> None:
-        raise RuntimeError("no fonts")
-
-    monkeypatch.setattr("orchestrator.comparison.report.render_report", broken)
+        services: Services, stand_in_report: StandInRenderer) -> None:
+    stand_in_report.error = RuntimeError("no fonts")
     comparison = Comparison(services, seeds=1, retrain_seeds=0)
     comparison.runner.advance()
     for run in comparison.runs():
