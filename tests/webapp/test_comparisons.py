@@ -95,6 +95,9 @@ def test_read_with_its_runs_and_report_links_and_served_files(web: Web) -> None:
     page = web.client.get(data["report"]["html"], headers=headers)
     assert page.status_code == 200 and page.data == b"<h1>report</h1>"
     assert page.content_type.startswith("text/html")
+    policy = page.headers["Content-Security-Policy"]  # its styles and plots, never a script
+    assert policy.startswith("sandbox;") and "img-src 'self' data:" in policy
+    assert "script" not in policy and "default-src 'none'" in policy
     assert web.client.get(f"{URL}/{job_id}/report/report.pdf",
                           headers=headers).status_code == 404
     assert web.client.get(f"{URL}/{job_id}/report/../../x", headers=headers).status_code == 404

@@ -23,7 +23,7 @@ from onegin.submission import create_comparison, submit_job
 from webapp.api.common import job_payload, json_object, load_job
 from webapp.api.jobs import registered_dataset
 from webapp.auth import Principal, current_principal, require_principal
-from webapp.downloads import listing, safe_key, send_artifact
+from webapp.downloads import REPORT_SANDBOX, listing, safe_key, send_artifact
 from webapp.errors import ApiError, not_found, validation_failed
 from webapp.limits import check_limits
 from webapp.state import state
@@ -109,4 +109,5 @@ def get(job_id: str) -> Response:
 @bp.get("/comparisons/<job_id>/report/<path:name>")
 def report_file(job_id: str, name: str) -> Response:
     prefix = report_prefix(_load_comparison(job_id).id)
-    return send_artifact(state().services.artifacts, safe_key(prefix, name))
+    return send_artifact(state().services.artifacts, safe_key(prefix, name),
+                         policy=REPORT_SANDBOX)
