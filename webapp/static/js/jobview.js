@@ -109,6 +109,7 @@ export class JobView {
   }
 
   close() {
+    clearTimeout(this.comparisonTimer);
     this.live?.stop();
     this.live = null;
     clearInterval(this.watchdog);
@@ -136,8 +137,10 @@ export class JobView {
   }
 
   // A comparison has no trials of its own: its runs (jobs) and, once stored, its report.
+  // Its runs come and go without events of its own, so it is read again while active.
   async loadComparison() {
     const id = this.job.id;
+    clearTimeout(this.comparisonTimer);
     let comparison;
     try {
       comparison = await api.comparison(id);
@@ -146,6 +149,10 @@ export class JobView {
       return;
     }
     if (this.openId !== id) return;
+    if (!JOB_TERMINAL.has(comparison.job.status)) {
+      this.comparisonTimer = setTimeout(() => this.openId === id && this.loadComparison(),
+        WATCHDOG_MS / 2);
+    }
     $("#compare-section").hidden = false;
     const links = comparison.report;
     for (const [key, selector] of [["html", "#compare-html"], ["pdf", "#compare-pdf"],
