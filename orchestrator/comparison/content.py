@@ -152,8 +152,13 @@ def _learner(analysis: Analysis) -> tuple[Block, ...]:
         "health-aware search also rewards models that train in a healthy way. Below, each "
         "holdout measure is explained, with what this comparison found and, where a difference "
         "is established, the health component that carried it.")]
+    explained: set[str] = set()  # the corruptions share one explanation: give it once
     for note in analysis.learner:
-        blocks += [Subheading(note.label), Paragraph(note.meaning), Paragraph(note.finding)]
+        blocks.append(Subheading(note.label))
+        if note.meaning not in explained:
+            blocks.append(Paragraph(note.meaning))
+            explained.add(note.meaning)
+        blocks.append(Paragraph(note.finding))
         if note.reason:
             blocks.append(Paragraph(f"Carried by {note.carried_by}: {note.reason}"
                                     if note.carried_by else note.reason))
