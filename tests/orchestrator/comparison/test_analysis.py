@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -148,3 +149,38 @@ def test_the_example_summary_analyses_to_plain_json() -> None:
             "robustness.occlusion"} == keys
     assert all(r["spread"] is not None for r in data["retrain"].values())
     assert len(data["correlations"]) == 7 * 3
+
+
+def test_a_worse_health_arm_is_said_so_with_the_interval_as_magnitudes() -> None:
+    drops = [0.03, 0.02, 0.04, 0.03, 0.025, 0.035]
+    result = analyse(parse_summary(summary([holdout(accuracy=0.95) for _ in drops],
+                                           [holdout(accuracy=0.95 - d) for d in drops])))
+    accuracy = _difference(result, "accuracy")
+    assert accuracy.established and accuracy.low is not None and accuracy.high is not None
+    sentence, weakest = result.verdicts  # holdout() moves the worst class with accuracy
+    assert weakest.startswith("The health-aware search's best models did worse on their "
+                              "weakest class: worst-class accuracy 0.030 lower")
+    assert sentence == (f"The health-aware search's best models were less accurate on the "
+                        f"holdout: accuracy 0.030 lower (95 % CI {-accuracy.high:.3f}–"
+                        f"{-accuracy.low:.3f}).")
+
+
+def test_smaller_health_models_are_carried_by_parameter_efficiency_by_definition() -> None:
+    size = next(m for m in BASE_METRICS if m.key == "param_count")
+    smaller = Difference("param_count", 6, list(range(6)), [-9000.0] * 6, 5e4, 4.1e4, -9000.0,
+                         -9000.0, -9000.0, 0.03, True, "")
+    component, reason = carrier(size, smaller, [], {"parameter_efficiency": 0.15})
+    assert component == "parameter_efficiency" and "weight 0.15" in reason
+    larger = replace(smaller, per_seed=[9000.0] * 6, mean=9000.0, low=9000.0, high=9000.0)
+    assert carrier(size, larger, [], {"parameter_efficiency": 0.15})[0] is None
+
+
+def test_text_summaries_get_their_own_corruptions() -> None:
+    text = holdout(robustness={"token_dropout": [0.8, 0.7, 0.6], "char_typos": [0.85, 0.8, 0.7]})
+    data = summary([text, text], [text, text])
+    data["modality"] = "text"
+    result = analyse(parse_summary(data))
+    assert [m["key"] for m in result.metrics][-2:] == ["robustness.token_dropout",
+                                                       "robustness.char_typos"]
+    typos = _difference(result, "robustness.char_typos")
+    assert typos.n == 2 and typos.mean == pytest.approx(0.0)
