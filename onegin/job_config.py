@@ -58,6 +58,7 @@ class OptimizationConfig:
     initial_params: tuple[Mapping[str, Any], ...] = ()
     continue_from: str | None = None
     hopeless_stop: bool = True
+    holdout: bool = False
     pruner: Pruner = "median"
     seed: int = field(default_factory=fresh_seed)
     plot_mode: PlotMode = "best"
@@ -203,6 +204,10 @@ FIELD_CHECKS: dict[str, FieldCheck] = {
         "trials seed this study"),
     "hopeless_stop": _bool("hopeless_stop").described(
         "stop diverged, chance-level and far-too-slow trials early (default true)"),
+    "holdout": _bool("holdout").described(
+        "also score each completed trial on the holdout split (accuracy, worst class, "
+        "calibration, robustness, size, latency); reported only, never used by the search "
+        "(default false)"),
     "pruner": _choice("pruner", PRUNERS),
     "seed": _int("seed", 0, SEED_LIMIT).described(
         "default: a fresh random seed, recorded with the job"),
