@@ -140,47 +140,51 @@ class RestLoad:
     """Requests at a steady ``rate`` per second, round-robin over ``paths`` (name, path)."""
 
     def __init__(self, base_url: str, secret: str, paths: Sequence[tuple[str, str]],
-                 rate: float, threads: int = 64) -> None:
+                 rate: float, threads: int = 64,
+                 clock: Callable[[], float] = time.time) -> None:
         self.base_url, self.paths, self.rate = base_url.rstrip("/"), list(paths), rate
+        self._clock = clock
         self._headers = {"Authorization": f"Bearer {secret}"}
         self._pool = ThreadPoolExecutor(threads, thread_name_prefix="rest")
         self._local = threading.local()
         self.requests: list[Request] = []
 
-    def run(self, stop: threading.Event, clock: Callable[[], float] = time.time) -> None:
-        """Send until ``stop`` is set, then wait for the requests in flight.
-
-        Requests still queued here at the end (every connection was waiting on the
-        server) are not sent; each counts as a request with no response.
-        """
-        start, sent, queued = clock(), 0, []
+    def run(self, stop: threading.Event) -> None:
+        """Send until ``stop`` is set, then wait for every request sent to be answered
+        or to run out of its time (`REQUEST_TIMEOUT` from when it was due)."""
+        start, sent = self._clock(), 0
         while not stop.is_set():
             due = start + sent / self.rate
-            if stop.wait(max(0.0, due - clock())):  # pacing, and a prompt stop
+            if stop.wait(max(0.0, due - self._clock())):  # pacing, and a prompt stop
                 break
             name, path = self.paths[sent % len(self.paths)]
-            queued.append((self._pool.submit(self._one, due, name, path), due, name))
+            self._pool.submit(self._one, due, name, path)
             sent += 1
-        self._pool.shutdown(wait=True, cancel_futures=True)
-        end = clock()
-        self.requests.extend(
-            Request(due, name, None, end - due, "not sent: every client connection was "
-                                                "still waiting on the server")
-            for future, due, name in queued if future.cancelled())
+        self._pool.shutdown(wait=True)
 
     def _one(self, due: float, name: str, path: str) -> None:
+        """Request ``path``, due at ``due``: it has until ``due + REQUEST_TIMEOUT``, the
+        time it waited here for a free connection included."""
         import requests
 
+        left = due + REQUEST_TIMEOUT - self._clock()
+        if left <= 0:
+            self._record(due, name, None, "not sent: no connection came free within "
+                         f"{REQUEST_TIMEOUT:.0f} s (every one was waiting on the server)")
+            return
         session = getattr(self._local, "session", None)
         if session is None:
             session = self._local.session = requests.Session()
             session.headers.update(self._headers)
         try:
-            response = session.get(self.base_url + path, timeout=REQUEST_TIMEOUT)
+            response = session.get(self.base_url + path, timeout=left)
             response.content  # noqa: B018  (the whole body, as a browser reads it)
             status, error = response.status_code, None
             if status >= 400:
                 error = response.text[:200]
         except requests.RequestException as exc:
             status, error = None, f"{type(exc).__name__}: {exc}"
-        self.requests.append(Request(due, name, status, time.time() - due, error))
+        self._record(due, name, status, error)
+
+    def _record(self, due: float, name: str, status: int | None, error: str | None) -> None:
+        self.requests.append(Request(due, name, status, self._clock() - due, error))

@@ -36,6 +36,8 @@ def register(sub: Any) -> None:
     p.add_argument("--data-dir", help="offline data directory (default: $ONEGIN_DATA_DIR)")
     p.add_argument("--threads", type=int, help="TensorFlow threads (default: $ONEGIN_TF_THREADS)")
     p.add_argument("--no-tensorboard", action="store_true")
+    p.add_argument("--holdout", action="store_true",
+                   help="also score the model on the holdout split (docs/api.md)")
     p.set_defaults(run=_run_trial)
 
 
@@ -54,7 +56,7 @@ def _run_trial(args: argparse.Namespace) -> int:
         "objective": args.objective, "params": params,
         "plot_mode": args.plots, "max_train_samples": args.max_train_samples,
         "max_eval_samples": args.max_eval_samples, "data_dir": args.data_dir,
-        "tensorboard": not args.no_tensorboard,
+        "tensorboard": not args.no_tensorboard, "holdout": args.holdout,
     })
     configure_tensorflow(args.threads)
     stop = threading.Event()
@@ -88,6 +90,11 @@ def print_result(result: dict[str, Any], out: Path) -> None:
     table.add_row("epochs", str(result["epochs_run"]))
     for name in HEALTH_COMPONENTS if result.get("health") else ():
         table.add_row(f"health · {name}", f"{result['health'][name]:.3f}")
+    holdout = result.get("holdout")
+    if holdout:
+        for key in ("accuracy", "worst_class_accuracy", "ece", "brier", "robustness_mean"):
+            table.add_row(f"holdout · {key}", f"{holdout[key]:.4f}")
+        table.add_row("holdout · ms per 256", f"{holdout['latency_ms_per_256']:.2f}")
     table.add_row("training seconds", f"{result['timings'].get('training', 0):.1f}")
     Console().print(table)
     Console().print(f"artifacts in {out}")

@@ -92,7 +92,7 @@ class HandBack:
     On the first look after the request, the grace period starts. The trial is
     due (and stays due) when the grace has passed, when it has not started
     training yet, or when its training pace says it will not end in time.
-    Past training (evaluating, plotting, saving, uploading) it goes on until the
+    Past training (evaluating, holdout, plotting, saving, uploading) it goes on until the
     grace has passed. ``requested`` and ``clock`` are injectable for tests.
     """
 

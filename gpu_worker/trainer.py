@@ -2,8 +2,9 @@
 
 The Celery task and the CLI both call `train_trial`; it loads the (cached)
 dataset, builds the model, trains with progress/cancel/pruning callbacks,
-measures health, renders plots and saves `model.keras`, `history.json`,
-`metrics.json`, `architecture.json`, `plots/*.png` and TensorBoard logs.
+measures health (and, when the job asks, the holdout report), renders plots and
+saves `model.keras`, `history.json`, `metrics.json`, `architecture.json`,
+`plots/*.png` and TensorBoard logs.
 
 A hopeless trial (its loss blew up, or it is at chance after its first or last
 epoch; see `onegin.hopeless`) and a trial the stop flag prunes end at once as
@@ -120,6 +121,7 @@ def train_trial(
     )
     from gpu_worker.datasets import load_dataset
     from gpu_worker.health import PROBE_LIMIT, BatchLossRecorder, compute_health
+    from gpu_worker.holdout import evaluate_holdout
     from gpu_worker.plots import PlotInputs, render_plots
     from gpu_worker.runtime import configure_tensorflow, seed_everything
 
@@ -133,7 +135,7 @@ def train_trial(
     with timer.phase("loading_data"):
         data = data or load_dataset(
             spec.dataset, data_dir=spec.data_dir,
-            seed=spec.seed if spec.data_seed is None else spec.data_seed,
+            seed=spec.split_seed,
             max_train_samples=spec.max_train_samples, max_eval_samples=spec.max_eval_samples,
         )
     with timer.phase("building"):
@@ -243,6 +245,11 @@ def train_trial(
         components, details = dict(health.components), dict(health.details)
     score = total_score(spec.objective, val_acc, components, spec.weights)
 
+    holdout: dict[str, Any] | None = None
+    if spec.holdout:
+        with timer.phase("holdout"):
+            holdout = evaluate_holdout(model, data, seed=spec.split_seed)
+
     plot_names: list[str] = []
     if spec.renders_plots(score):
         with timer.phase("plotting"):
@@ -268,7 +275,7 @@ def train_trial(
             test_accuracy=test_acc, test_loss=test_loss, health=components,
             health_score=health_score(components, spec.weights) if components else None,
             total_score=score, timings=timer.seconds, plots=plot_names,
-            artifacts=_artifact_list(out, plot_names, spec.tensorboard),
+            artifacts=_artifact_list(out, plot_names, spec.tensorboard), holdout=holdout,
         )
         _write_json(out / "metrics.json", _metrics(result) | {"health_details": details})
     report(Progress("done", epochs_run, spec.epochs, 1.0, {"total_score": score}))

@@ -69,6 +69,9 @@ def _optimize_parser(sub: Any) -> None:
                    help="start with TPE's random trials, not the known-good configurations")
     p.add_argument("--no-hopeless-stop", dest="hopeless_stop", action="store_false",
                    default=None, help="train diverged, chance-level and very slow trials on")
+    p.add_argument("--holdout", action="store_true", default=None,
+                   help="also score each completed trial on the holdout split "
+                        "(reported only, never used by the search)")
     p.add_argument("--continue-from", metavar="JOB_ID",
                    help="add a finished job's trials to this job's study (not re-run)")
     p.add_argument("--plots", dest="plot_mode", choices=PLOT_MODES)
@@ -90,7 +93,7 @@ def _optimize_parser(sub: Any) -> None:
 
 JOB_FLAGS = ("dataset", "trials", "concurrency", "epochs", "objective", "pruner", "seed",
              "plot_mode", "max_train_samples", "max_eval_samples", "time_limit", "space",
-             "warm_start", "hopeless_stop", "continue_from")
+             "warm_start", "hopeless_stop", "holdout", "continue_from")
 
 
 def read_job_file(path: Path) -> dict[str, Any]:

@@ -58,10 +58,10 @@ class OptimizationConfig:
     initial_params: tuple[Mapping[str, Any], ...] = ()
     continue_from: str | None = None
     hopeless_stop: bool = True
+    holdout: bool = False
     pruner: Pruner = "median"
     seed: int = field(default_factory=fresh_seed)
     data_seed: int | None = None
-    holdout: bool = False
     plot_mode: PlotMode = "best"
     max_train_samples: int | None = None
     max_eval_samples: int | None = None
@@ -205,6 +205,10 @@ FIELD_CHECKS: dict[str, FieldCheck] = {
         "trials seed this study"),
     "hopeless_stop": _bool("hopeless_stop").described(
         "stop diverged, chance-level and far-too-slow trials early (default true)"),
+    "holdout": _bool("holdout").described(
+        "also score each completed trial on the holdout split (accuracy, worst class, "
+        "calibration, robustness, size, latency); reported only, never used by the search "
+        "(default false)"),
     "pruner": _choice("pruner", PRUNERS),
     "seed": _int("seed", 0, SEED_LIMIT).described(
         "default: a fresh random seed, recorded with the job"),
@@ -212,9 +216,6 @@ FIELD_CHECKS: dict[str, FieldCheck] = {
         "the seed of the train/validation/test/holdout split; default: seed. Trials still "
         "train with seed + their number, so a job may retrain configurations on another "
         "job's split with new training seeds"),
-    "holdout": _bool("holdout").described(
-        "also score each completed trial on the holdout split; reported only, never used "
-        "by the search"),
     "plot_mode": _choice("plot_mode", PLOT_MODES),
     "max_train_samples": _optional(_int("max_train_samples", 1, MAX_SAMPLES)),
     "max_eval_samples": _optional(_int("max_eval_samples", 1, MAX_SAMPLES)),

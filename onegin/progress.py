@@ -12,11 +12,11 @@ from typing import Any, Literal
 
 Phase = Literal[
     "loading_data", "building", "training", "evaluating",
-    "computing_health", "plotting", "saving", "uploading", "done",
+    "computing_health", "holdout", "plotting", "saving", "uploading", "done",
 ]
 PHASES: tuple[Phase, ...] = (
     "loading_data", "building", "training", "evaluating",
-    "computing_health", "plotting", "saving", "uploading", "done",
+    "computing_health", "holdout", "plotting", "saving", "uploading", "done",
 )
 
 

@@ -103,6 +103,7 @@ class TrialSpec:
     ``hopeless_stop`` prunes a diverged or chance-level trial at once and lets the
     stop flag act after any batch; off, a trial behaves as before those stops existed
     (divergence fails it after fit, the flag is read at epoch ends) for benchmark arms.
+    ``holdout`` scores a completed trial on the holdout split too (`onegin.holdout`).
     """
 
     dataset: str = "digits"
@@ -122,7 +123,13 @@ class TrialSpec:
     tensorboard: bool = True
     data_dir: str | None = None
     hopeless_stop: bool = True
+    holdout: bool = False
     version: int = MESSAGE_VERSION
+
+    @property
+    def split_seed(self) -> int:
+        """The seed of the data split (and of the holdout's corruptions)."""
+        return self.seed if self.data_seed is None else self.data_seed
 
     @classmethod
     def for_trial(cls, config: OptimizationConfig, number: int, params: Mapping[str, Any], *,
@@ -187,9 +194,11 @@ class TrialResult:
 
     A trained trial (completed or pruned) carries its metrics; validation metrics are
     None when not finite (a diverged trial: JSON has no NaN). A pruned trial has a
-    ``prune_reason`` and ``prune_evidence``. A failed or cancelled trial carries only
-    its ``error`` (and ``cause``). ``history`` stays in the trainer's output, out of
-    the message; ``artifact_prefix`` and ``worker`` are added once it is uploaded.
+    ``prune_reason`` and ``prune_evidence``. A completed trial of a job with ``holdout``
+    on carries its holdout report (keys `onegin.holdout.HOLDOUT_KEYS`), else None. A
+    failed or cancelled trial carries only its ``error`` (and ``cause``). ``history``
+    stays in the trainer's output, out of the message; ``artifact_prefix`` and
+    ``worker`` are added once it is uploaded.
     """
 
     status: ResultStatus
@@ -212,6 +221,7 @@ class TrialResult:
     pruned_at_epoch: int | None = None
     prune_reason: str | None = None
     prune_evidence: dict[str, Any] | None = None
+    holdout: dict[str, Any] | None = None
     history: dict[str, list[float | None]] | None = None
     error: str | None = None
     cause: str | None = None
@@ -264,7 +274,8 @@ _RESULT_CHECKS: dict[str, Check] = {
     **{name: (lambda n: lambda v: None if v is None else _count(n)(v))(name)
        for name in ("epochs_run", "param_count", "pruned_at_epoch")},
     **{name: _kind(name, dict, "a mapping")
-       for name in ("params", "dataset", "health", "timings", "prune_evidence", "history")},
+       for name in ("params", "dataset", "health", "timings", "prune_evidence", "holdout",
+                    "history")},
     **{name: _kind(name, list, "a list") for name in ("plots", "artifacts")},
     **{name: _kind(name, str, "a string")
        for name in ("objective", "architecture_summary", "prune_reason", "error", "cause",

@@ -8,7 +8,7 @@ and the retrain of its best configuration, whose holdout results give the spread
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,13 +56,6 @@ def is_retrain(job: JobRecord) -> bool:
     return job.config.get("data_seed") is not None
 
 
-def holdout_of(trial: TrialRecord) -> dict[str, Any] | None:
-    """The trial's holdout metrics (job option ``holdout``): on its record, or else
-    kept among its metrics."""
-    found = trial.to_dict().get("holdout") or (trial.metrics or {}).get("holdout")
-    return dict(found) if isinstance(found, Mapping) else None
-
-
 def trial_summary(trial: TrialRecord) -> dict[str, Any]:
     return {
         "number": trial.number, "status": trial.status, "params": dict(trial.params),
@@ -70,7 +63,7 @@ def trial_summary(trial: TrialRecord) -> dict[str, Any]:
         "test_accuracy": (trial.metrics or {}).get("test_accuracy"),
         "health": dict(trial.health) if trial.health is not None else None,
         "health_score": trial.health_score, "total_score": trial.total_score,
-        "holdout": holdout_of(trial),
+        "holdout": trial.holdout,
     }
 
 
@@ -109,8 +102,8 @@ def _arm(arm: str, config: CompareConfig, runs: Sequence[Run]) -> dict[str, Any]
         "retrain": None if retrain is None else {
             "params": _retrained_params(retrain), "seed": retrain.seed,
             "job_id": retrain.job.id,
-            "holdout": [h for t in retrain.trials if t.status == "completed"
-                        if (h := holdout_of(t)) is not None],
+            "holdout": [t.holdout for t in retrain.trials
+                        if t.status == "completed" and t.holdout is not None],
         },
     }
 

@@ -21,5 +21,6 @@ def result_fields(result: TrialResult) -> dict[str, Any]:
         "architecture_summary": result.architecture_summary,
         "artifact_prefix": result.artifact_prefix,
         "worker": result.worker,
+        "holdout": result.holdout,
         "metrics": {k: message[k] for k in METRIC_KEYS if k in message},
     }

@@ -16,6 +16,7 @@ from typing import Any
 
 from onegin.compare_config import COMPARE_CHECKS, DEFAULT_TRIALS, RUN_FIELDS
 from onegin.datasets import DATASETS
+from onegin.holdout import CORRUPTIONS, HOLDOUT_KEYS, SEVERITIES
 from onegin.job_config import FIELD_CHECKS, JOB_ID_PATTERN, LEGACY_FIELDS, MAX_INITIAL
 from onegin.job_kinds import JOB_KINDS
 from onegin.records.store import TRIAL_NUMBER_MAX
@@ -423,7 +424,11 @@ def _schemas(job_limits: Limits | None) -> dict[str, Schema]:
                                 "the sampler proposed it"),
             "intermediate": {"type": "object", "additionalProperties": number,
                              "description": "epoch -> validation accuracy"},
+            "holdout": {"oneOf": [{"type": "null"}, _ref("Holdout")],
+                        "description": "the holdout report of a completed trial of a job "
+                                       "with holdout on; null otherwise"},
         }, required=["job_id", "number", "status", "params", "queued_at", "intermediate"]),
+        "Holdout": _holdout(),
         "TrialPage": _page("trials", "Trial"),
         "ArtifactList": _object({"artifacts": {"type": "array", "items": _object(
             {"name": {"type": "string"}, "size": {"type": "integer"}},
@@ -450,6 +455,28 @@ def _schemas(job_limits: Limits | None) -> dict[str, Schema]:
                 "so it may lag the history; once the job has ended, all of them"},
         }, required=["history", "importances", "importance_trials"]),
     }
+
+
+def _holdout() -> Schema:
+    """A trial's holdout report (`onegin.holdout`; docs/api.md defines each number)."""
+    number = {"type": "number"}
+    corruptions = sorted({name for names in CORRUPTIONS.values() for name in names})
+    accuracies = {"type": "array", "items": number, "minItems": SEVERITIES,
+                  "maxItems": SEVERITIES, "description": "accuracy at severity 1, 2, 3"}
+    properties: dict[str, Schema] = {
+        "samples": {"type": "integer"}, "accuracy": number, "worst_class_accuracy": number,
+        "per_class_accuracy": {"type": "array", "items": _nullable("number"),
+                               "description": "by class; null for a class absent from "
+                                              "the holdout"},
+        "ece": number, "brier": number,
+        "robustness": _object({name: accuracies for name in corruptions},
+                              description="corruption -> accuracies; images: "
+                              f"{', '.join(CORRUPTIONS['image'])}; text: "
+                              f"{', '.join(CORRUPTIONS['text'])}"),
+        "robustness_mean": number, "param_count": {"type": "integer"},
+        "latency_ms_per_256": number,
+    }
+    return _object(properties, required=list(HOLDOUT_KEYS))
 
 
 def _bounded(schema: Schema, limits: Limits | None, attribute: str) -> Schema:

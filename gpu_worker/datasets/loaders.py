@@ -133,6 +133,7 @@ class PreparedData:
     x_holdout: np.ndarray
     y_holdout: np.ndarray
     source: str = field(default="", compare=False)
+    token_ids: text.TokenIds | None = None  # text only: which ids are words, OOV, padding
 
     @property
     def num_classes(self) -> int:
@@ -355,6 +356,7 @@ def _prepare(spec: DatasetSpec, pool: RawPool, parts: splits.SplitIndices) -> Pr
     index = {name: getattr(parts, name) for name in order}
     ys = {name: pool.y[idx].astype(np.int64) for name, idx in index.items()}
     vocab_size: int | None = None
+    token_ids: text.TokenIds | None = None
     if pool.kind == "images":
         xs = {
             name: (pool.x[idx].astype(np.float32) / np.float32(pool.max_value)).clip(0.0, 1.0)
@@ -364,6 +366,7 @@ def _prepare(spec: DatasetSpec, pool: RawPool, parts: splits.SplitIndices) -> Pr
         length = spec.input_shape[0]
         xs = {name: text.pad_sequences(pool.x[idx], length) for name, idx in index.items()}
         vocab_size = text.sequence_vocab_size(pool.x, VOCAB_CAP)
+        token_ids = text.KERAS_IDS
     else:
         train_x, others, vocab_size = text.vectorize_texts(
             pool.x[index["train"]],
@@ -372,6 +375,7 @@ def _prepare(spec: DatasetSpec, pool: RawPool, parts: splits.SplitIndices) -> Pr
             max_tokens=VOCAB_CAP,
         )
         xs = {"train": train_x, **dict(zip(order[1:], others, strict=True))}
+        token_ids = text.VECTORIZER_IDS
     for name in order:
         if xs[name].shape[1:] != spec.input_shape:
             raise DatasetUnavailable(
@@ -386,7 +390,7 @@ def _prepare(spec: DatasetSpec, pool: RawPool, parts: splits.SplitIndices) -> Pr
         x_val=_readonly(xs["val"]), y_val=_readonly(ys["val"]),
         x_test=_readonly(xs["test"]), y_test=_readonly(ys["test"]),
         x_holdout=_readonly(xs["holdout"]), y_holdout=_readonly(ys["holdout"]),
-        source=pool.source,
+        source=pool.source, token_ids=token_ids,
     )
 
 

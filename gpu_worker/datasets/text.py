@@ -10,6 +10,7 @@ and word indexes built for ``keras.datasets`` keep working.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -17,6 +18,21 @@ PAD_ID = 0
 START_CHAR = 1
 OOV_CHAR = 2
 INDEX_FROM = 3
+VECTORIZER_OOV = 1  # TextVectorization's "[UNK]"
+
+
+@dataclass(frozen=True)
+class TokenIds:
+    """What the ids of a vectorized text mean: `PAD_ID` pads, ``oov`` is a word outside
+    the vocabulary, and ids from ``first_word`` up are the vocabulary's words (ids
+    between pad and ``first_word`` other than ``oov`` are markers, such as START_CHAR)."""
+
+    oov: int
+    first_word: int
+
+
+KERAS_IDS = TokenIds(oov=OOV_CHAR, first_word=INDEX_FROM)  # keras.datasets sequences
+VECTORIZER_IDS = TokenIds(oov=VECTORIZER_OOV, first_word=VECTORIZER_OOV + 1)  # raw text
 
 
 def keras_sequences(

@@ -2,8 +2,9 @@
 
 `probes` measures a trained model (activations, gradients), `formulas` turns
 measurements into scores with pure NumPy, `recorder` collects per-batch losses
-during ``fit``. The component names and their weights live in
-`onegin.scoring` only.
+during ``fit``. Every score is then gated by the model's skill above chance, so a
+model that learned nothing never reads as healthy. The component names and their
+weights live in `onegin.scoring` only.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import numpy as np
 from gpu_worker.health import formulas
 from gpu_worker.health.probes import gradient_norms, layer_activations
 from gpu_worker.health.recorder import BatchLossRecorder
+from onegin.hopeless import chance_level
 from onegin.json_values import finite_or_none
 from onegin.scoring import HEALTH_COMPONENTS
 
@@ -56,6 +58,8 @@ def compute_health(
     ``PROBE_LIMIT`` are used); ``y_val_pred`` holds predicted class labels for
     ``y_val``; ``val_losses`` is the per-epoch validation loss and
     ``batch_losses`` the per-batch training loss (`BatchLossRecorder.losses`).
+    Each component is the measurement times `formulas.skill_gate`; the
+    measurement itself stays in ``details["ungated"]``.
     """
     x_probe, y_probe = np.asarray(x_probe)[:PROBE_LIMIT], np.asarray(y_probe)[:PROBE_LIMIT]
     param_count = int(model.count_params())
@@ -66,18 +70,20 @@ def compute_health(
     class_accuracy = formulas.per_class_accuracy(y_val, y_val_pred, num_classes)
     losses = [float(v) for v in val_losses]
     batches = [float(v) for v in batch_losses]
+    chance = chance_level(y_val)
+    skill = formulas.skill(val_accuracy, chance)
+    gate = formulas.skill_gate(skill)
 
     scores = {
         "neuron_utilization": formulas.neuron_utilization(activations),
-        "parameter_efficiency": formulas.parameter_efficiency(
-            val_accuracy, param_count, num_classes
-        ),
+        "parameter_efficiency": formulas.parameter_efficiency(skill, param_count),
         "training_stability": formulas.training_stability(batches),
         "gradient_health": formulas.gradient_health(norms),
         "convergence_quality": formulas.convergence_quality(losses, num_classes),
         "accuracy_consistency": formulas.accuracy_consistency(y_val, y_val_pred, num_classes),
     }
-    components = {name: formulas.clip_unit(scores[name]) for name in HEALTH_COMPONENTS}
+    ungated = {name: formulas.clip_unit(scores[name]) for name in HEALTH_COMPONENTS}
+    components = {name: formulas.clip_unit(value * gate) for name, value in ungated.items()}
 
     present = [r for r in class_accuracy if r is not None]
     details: dict[str, Any] = {
@@ -88,10 +94,11 @@ def compute_health(
         "param_count": param_count,
         "num_classes": int(num_classes),
         "val_accuracy": finite_or_none(val_accuracy),
-        **_json_dict(
-            formulas.parameter_efficiency_terms(val_accuracy, param_count, num_classes),
-            prefix="efficiency_",
-        ),
+        "chance": chance,
+        "skill": skill,
+        "skill_gate": gate,
+        "ungated": ungated,
+        "efficiency_size_factor": formulas.size_factor(param_count),
         "batch_count": len(batches),
         **_json_dict(formulas.training_stability_terms(batches), prefix="batch_loss_"),
         "gradient_norms": {name: finite_or_none(v) for name, v in norms.items()},

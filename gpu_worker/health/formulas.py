@@ -1,4 +1,4 @@
-"""The six health components as pure NumPy functions.
+"""The six health components, and the skill gate applied to them, as pure NumPy functions.
 
 Each takes measurements (activations, losses, gradient norms, labels) and returns
 a float in [0, 1], higher is healthier. Non-finite measurements score 0 and no
@@ -19,6 +19,11 @@ from gpu_worker.gradient_limits import GRADIENT_CEILING, GRADIENT_FLOOR
 # neuron_utilization
 ACTIVITY_REL_TOL = 0.01  # a unit varying 100× less than its layer's typical magnitude is constant
 ACTIVITY_ABS_TOL = 1e-6  # below this, variation is float32 noise on a dead or saturated unit
+
+# skill gate
+# a quarter of the way from chance to perfect (33 % on digits): components count in full.
+# Trials stuck at chance measured skill <= 0.03, those that learned >= 0.5 (docs/health.md)
+GATE_FULL_SKILL = 0.25
 
 # parameter_efficiency
 SIZE_FREE_PARAMS = 10_000  # P0 ≈ a 64-128-10 MLP on 8×8 digits; no model this small is penalised
@@ -89,32 +94,55 @@ def neuron_utilization(activations: Mapping[str, np.ndarray]) -> float:
     return clip_unit(sum(k for k, _ in counts.values()) / total)
 
 
-def parameter_efficiency_terms(
-    accuracy: float, param_count: int, num_classes: int
-) -> dict[str, float]:
-    """The two factors of `parameter_efficiency`: ``skill`` and ``size_factor``."""
-    if num_classes < 2:
-        raise ValueError(f"num_classes must be at least 2, got {num_classes}")
-    accuracy, params = float(accuracy), float(param_count)
-    if not (math.isfinite(accuracy) and math.isfinite(params)):
-        return {"skill": 0.0, "size_factor": 0.0}
-    chance = 1.0 / num_classes
-    skill = clip_unit((accuracy - chance) / (1.0 - chance))
-    size = 1.0 / (1.0 + math.log10(max(params, SIZE_FREE_PARAMS) / SIZE_FREE_PARAMS))
-    return {"skill": skill, "size_factor": clip_unit(size)}
+def skill(accuracy: float, chance: float) -> float:
+    """Share of the way from guessing to perfect: (accuracy − chance) / (1 − chance), clipped.
 
-
-def parameter_efficiency(accuracy: float, param_count: int, num_classes: int) -> float:
-    """Accuracy per parameter: skill above chance times a reward for small models.
-
-    Definition: skill = (accuracy − 1/K) / (1 − 1/K), clipped to [0, 1], is the
-    share of the way from guessing to perfect; size = 1 / (1 + log10(max(P, P0)
-    / P0)) with P0 = ``SIZE_FREE_PARAMS`` is 1 up to P0 parameters and 0.5 at
-    10·P0, 0.33 at 100·P0. The score is skill × size, so a bloated model needs
-    more accuracy to be as efficient. Non-finite inputs score 0.
+    ``chance`` is what a model with no skill scores: the majority-class share of the
+    validation labels (`onegin.hopeless.chance_level`), not 1/K, because always
+    answering the commonest class is the cheapest guess (0.866 on SMS spam, where
+    1/K would credit that guess with skill 0.73). Non-finite input scores 0, and so
+    does a chance of 1 (one class only: no skill can be shown).
     """
-    terms = parameter_efficiency_terms(accuracy, param_count, num_classes)
-    return clip_unit(terms["skill"] * terms["size_factor"])
+    accuracy, chance = float(accuracy), float(chance)
+    if not 0.0 <= chance <= 1.0:  # also refuses NaN
+        raise ValueError(f"chance must be a share in [0, 1], got {chance}")
+    if not math.isfinite(accuracy) or chance == 1.0:
+        return 0.0
+    return clip_unit((accuracy - chance) / (1.0 - chance))
+
+
+def skill_gate(skill_value: float) -> float:
+    """Factor in [0, 1] that every health component is multiplied by.
+
+    Definition: min(1, skill / ``GATE_FULL_SKILL``): 0 at chance, rising linearly to
+    1 once the model is ``GATE_FULL_SKILL`` of the way from chance to perfect. A model
+    that learned nothing has nothing to be healthy about: its neurons vary, its
+    gradients flow and its loss is smooth precisely because it barely moved, so
+    ungated those components read near 1. Models with real skill are left as
+    measured. Non-finite skill gives 0.
+    """
+    return clip_unit(float(skill_value) / GATE_FULL_SKILL)
+
+
+def size_factor(param_count: int) -> float:
+    """1 up to ``SIZE_FREE_PARAMS`` parameters, then 1 / (1 + log10(P / P0)); see
+    `parameter_efficiency`. A non-finite count scores 0."""
+    params = float(param_count)
+    if not math.isfinite(params):
+        return 0.0
+    return clip_unit(1.0 / (1.0 + math.log10(max(params, SIZE_FREE_PARAMS) / SIZE_FREE_PARAMS)))
+
+
+def parameter_efficiency(skill_value: float, param_count: int) -> float:
+    """Skill per parameter: skill above chance times a reward for small models.
+
+    Definition: ``skill_value`` is `skill` (the share of the way from chance to
+    perfect); size = 1 / (1 + log10(max(P, P0) / P0)) with P0 = ``SIZE_FREE_PARAMS``
+    is 1 up to P0 parameters and 0.5 at 10·P0, 0.33 at 100·P0. The score is
+    skill × size, so a bloated model needs more accuracy to be as efficient.
+    Non-finite inputs score 0.
+    """
+    return clip_unit(float(skill_value) * size_factor(param_count))
 
 
 def _moving_average(values: np.ndarray, window: int) -> np.ndarray:

@@ -95,6 +95,8 @@ class TrialRow(Base):
     # why this configuration ran: warm_start, initial (the user's), retry; None: the sampler
     origin: Mapped[str | None] = mapped_column(sa.String(16))
     intermediate: Mapped[dict[str, Any]]
+    # the holdout report of a completed trial of a job with holdout on (onegin.holdout)
+    holdout: Mapped[dict[str, Any] | None]
 
 
 class TokenRow(Base):

@@ -491,7 +491,7 @@ def _trial(row: TrialRow) -> TrialRecord:
         task_id=row.task_id, queued_at=row.queued_at, started_at=row.started_at,
         finished_at=row.finished_at, heartbeat_at=row.heartbeat_at,
         artifact_prefix=row.artifact_prefix, error=row.error, retry_of=row.retry_of,
-        origin=row.origin, intermediate=row.intermediate,
+        origin=row.origin, intermediate=row.intermediate, holdout=row.holdout,
     )
 
 

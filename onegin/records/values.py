@@ -82,6 +82,7 @@ class TrialRecord(_Record):
     retry_of: int | None
     origin: str | None
     intermediate: dict[str, Any]
+    holdout: dict[str, Any] | None = None  # keys `onegin.holdout.HOLDOUT_KEYS`
 
     @property
     def terminal(self) -> bool:

@@ -280,6 +280,27 @@ def test_trial_details_dialog(page: Any, finished_job: dict[str, Any], screensho
     dialog.wait_for(state="hidden")
 
 
+def test_a_holdout_trial_shows_its_holdout_report(page: Any) -> None:
+    open_dashboard(page)
+    created = page.request.post("/api/v1/jobs", data={
+        "dataset": "digits", "trials": 1, "concurrency": 1, "epochs": 1, "holdout": True,
+        "max_train_samples": 300, "max_eval_samples": 150, "plot_mode": "none",
+        "params": {"conv_layers": 1, "filters": 16, "dense_units": 64, "batch_size": 32,
+                   "optimizer": "adam", "learning_rate": 0.01}})
+    assert created.ok, created.text()
+    page.goto(f"/#/jobs/{created.json()['id']}")
+    button = page.locator('.card[data-status="completed"] button.details').first
+    button.wait_for(timeout=JOB_TIMEOUT_MS)
+    button.click()
+    table = page.locator("#trial-dialog table", has_text="Holdout (150 examples)")
+    table.wait_for()
+    text = table.inner_text()
+    for row in ("Worst class", "Calibration error (ECE)", "Brier score",
+                "Gaussian noise (severity 1 · 2 · 3)", "Robustness (mean)", "Latency per 256"):
+        assert row in text
+    assert re.search(r"Blur \(severity 1 · 2 · 3\)\s+\d+% · \d+% · \d+%", text), text
+
+
 def test_best_model_graph_tabs_and_charts(page: Any, finished_job: dict[str, Any],
                                           screenshots: Path) -> None:
     page.goto(f"/#/jobs/{finished_job['id']}")

@@ -34,6 +34,7 @@ from gpu_worker.datasets import (
 )
 from gpu_worker.datasets.offline import read_idx
 from gpu_worker.datasets.splits import split_indices
+from gpu_worker.datasets.text import KERAS_IDS, VECTORIZER_IDS, TokenIds
 from onegin.errors import ConfigError, DatasetUnavailable
 
 REPO = Path(__file__).resolve().parents[2]
@@ -410,6 +411,7 @@ def test_tsv_custom_file(tmp_path: Path) -> None:
     # A rare word is in the vocabulary only if its message was in the training split.
     for split_name, row in rare_rows:
         assert (row[0] == 1) == (split_name != "train"), split_name
+    assert data.token_ids == VECTORIZER_IDS and VECTORIZER_IDS.oov == 1  # as seen just above
     assert {name for name, _ in rare_rows} - {"train"}, "no rare word left train: weak test"
     for x, _ in _splits(data).values():
         _assert_trailing_padding(x)
@@ -451,6 +453,7 @@ def test_imdb_from_generated_npz_follows_keras_semantics(tmp_path: Path) -> None
 
     data = load_dataset("imdb", data_dir=tmp_path)
     assert data.class_names == ("negative", "positive") and data.vocab_size == VOCAB_CAP
+    assert data.token_ids == KERAS_IDS == TokenIds(oov=2, first_word=3)  # as expected below
     assert sum(data.summary()["splits"].values()) == 50
     for x, y in _splits(data).values():
         assert x.dtype == np.int32 and x.shape[1:] == (200,)

@@ -1,7 +1,9 @@
-"""Health components: the pure formulas, the loss recorder, and one broken model per component.
+"""Health components: the pure formulas, the skill gate, the loss recorder, and one broken
+model per component.
 
 Every model test trains a tiny real network on 8×8 digits and compares a model
-broken in exactly one way with the same healthy control.
+broken in exactly one way with the same healthy control; two more have no skill at
+all (stuck at chance, predicting one class) and must score low on every component.
 """
 
 from __future__ import annotations
@@ -27,10 +29,12 @@ from sklearn.datasets import load_digits  # noqa: E402
 
 from gpu_worker.health import BatchLossRecorder, HealthReport, compute_health  # noqa: E402
 from gpu_worker.health import formulas as f  # noqa: E402
-from onegin.scoring import HEALTH_COMPONENTS  # noqa: E402
+from onegin.scoring import HEALTH_COMPONENTS, ScoringWeights, health_score  # noqa: E402
 
 MARGIN = 0.2  # a broken model must score at least this much below the healthy control
 HEALTHY_FLOOR = 0.6  # the healthy control must score at least this on every component
+# the components that, measured alone, called a digits model stuck at chance healthy
+FLATTERED = ("neuron_utilization", "training_stability", "gradient_health")
 
 @dataclass(frozen=True)
 class Digits:
@@ -89,19 +93,44 @@ def test_neuron_utilization_is_per_channel_for_conv_maps_and_per_unit_for_sequen
     assert f.neuron_utilization({"lstm": seq}) == pytest.approx(4 / 5)
 
 
-def test_parameter_efficiency_rewards_accuracy_and_small_models() -> None:
-    assert f.parameter_efficiency(0.1, 1_000, 10) == 0.0  # chance
-    assert f.parameter_efficiency(0.05, 1_000, 10) == 0.0  # below chance clips to 0
-    assert f.parameter_efficiency(1.0, 5_000, 10) == 1.0
-    assert f.parameter_efficiency(1.0, 100_000, 10) == pytest.approx(0.5)
-    sizes = [f.parameter_efficiency(0.9, p, 10) for p in (10_000, 50_000, 1e6, 1e8)]
+def test_skill_is_the_share_of_the_way_from_the_majority_class_to_perfect() -> None:
+    assert f.skill(0.1, 0.1) == 0.0  # at chance
+    assert f.skill(0.05, 0.1) == 0.0  # below chance clips to 0
+    assert f.skill(1.0, 0.1) == 1.0
+    assert f.skill(0.55, 0.1) == pytest.approx(0.5)
+    assert f.skill(0.866, 0.866) == 0.0  # always "ham" on SMS spam: no skill, not 0.73
+    assert f.skill(0.933, 0.866) == pytest.approx(0.5)
+    assert f.skill(math.nan, 0.1) == 0.0
+    assert f.skill(math.inf, 0.1) == 0.0
+    assert f.skill(1.0, 1.0) == 0.0  # one class only: no skill can be shown
+    for chance in (math.nan, -0.1, 1.5):
+        with pytest.raises(ValueError, match="chance"):
+            f.skill(0.9, chance)
+
+
+def test_skill_gate_closes_at_chance_and_leaves_real_skill_alone() -> None:
+    assert f.skill_gate(f.skill(0.1, 0.1)) == 0.0  # at chance: every component scores 0
+    assert f.skill_gate(f.skill(1.0, 0.1)) == 1.0  # perfect: components unchanged
+    assert f.skill_gate(f.skill(math.nan, 0.1)) == 0.0
+    assert f.skill_gate(math.nan) == 0.0
+    assert f.skill_gate(-0.5) == 0.0
+    assert f.skill_gate(f.GATE_FULL_SKILL) == 1.0  # from here on, components count in full
+    assert f.skill_gate(f.GATE_FULL_SKILL / 2) == pytest.approx(0.5)
+    gates = [f.skill_gate(s) for s in np.linspace(0.0, 1.0, 41)]
+    assert gates == sorted(gates)
+
+
+def test_parameter_efficiency_rewards_skill_and_small_models() -> None:
+    assert f.parameter_efficiency(0.0, 1_000) == 0.0  # chance
+    assert f.parameter_efficiency(1.0, 5_000) == 1.0
+    assert f.parameter_efficiency(1.0, 100_000) == pytest.approx(0.5)
+    assert f.size_factor(1_000_000) == pytest.approx(1 / 3)
+    sizes = [f.parameter_efficiency(0.9, p) for p in (10_000, 50_000, 10**6, 10**8)]
     assert sizes == sorted(sizes, reverse=True) and sizes[0] > sizes[-1]
-    accs = [f.parameter_efficiency(a, 200_000, 10) for a in (0.2, 0.5, 0.8, 0.99)]
-    assert accs == sorted(accs) and accs[0] < accs[-1]
-    assert f.parameter_efficiency(math.nan, 1_000, 10) == 0.0
-    assert f.parameter_efficiency(0.9, math.inf, 10) == 0.0  # type: ignore[arg-type]
-    with pytest.raises(ValueError):
-        f.parameter_efficiency(0.9, 1_000, 1)
+    skills = [f.parameter_efficiency(f.skill(a, 0.1), 200_000) for a in (0.2, 0.5, 0.8, 0.99)]
+    assert skills == sorted(skills) and skills[0] < skills[-1]
+    assert f.parameter_efficiency(math.nan, 1_000) == 0.0
+    assert f.parameter_efficiency(0.9, math.inf) == 0.0  # type: ignore[arg-type]
 
 
 def test_training_stability_edge_cases() -> None:
@@ -184,7 +213,9 @@ def test_every_formula_stays_in_unit_interval_on_hostile_inputs() -> None:
         values[rng.integers(0, 20, 3)] = rng.choice(specials, 3)
         scores = [
             f.neuron_utilization({"a": values.reshape(5, 4)}),
-            f.parameter_efficiency(float(values[0]), int(np.nan_to_num(abs(values[1])) % 1e9), 10),
+            f.parameter_efficiency(float(values[0]), int(np.nan_to_num(abs(values[1])) % 1e9)),
+            f.skill_gate(float(values[0])),
+            f.skill(float(values[0]), 0.1),
             f.training_stability(values),
             f.training_stability(np.abs(values)),
             f.gradient_health({str(i): float(v) for i, v in enumerate(values)}),
@@ -311,9 +342,24 @@ def healthy() -> Trained:
 
 
 def _assert_broken(name: str, healthy: Trained, broken: Trained) -> None:
-    print(f"{name}: healthy {healthy[name]:.3f} vs broken {broken[name]:.3f}")
+    """The measurement itself catches the break, not only the skill gate."""
+    measured = broken.report.details["ungated"][name]
+    print(f"{name}: healthy {healthy[name]:.3f} vs broken {measured:.3f} "
+          f"(gated {broken[name]:.3f})")
     assert healthy[name] >= HEALTHY_FLOOR
-    assert broken[name] <= healthy[name] - MARGIN
+    assert broken[name] <= measured <= healthy[name] - MARGIN
+
+
+def _health(trained: Trained, ungated: bool = False) -> float:
+    report = trained.report
+    components = report.details["ungated"] if ungated else report.components
+    return health_score(components, ScoringWeights())
+
+
+@pytest.fixture(scope="module")
+def stuck() -> Trained:
+    """A learning rate of 1e-7: three epochs leave the weights where they started."""
+    return _train(lambda: _mlp(learning_rate=1e-7), epochs=3)
 
 
 def test_healthy_model_report_has_all_components_and_json_details(healthy: Trained) -> None:
@@ -330,6 +376,9 @@ def test_healthy_model_report_has_all_components_and_json_details(healthy: Train
     assert details["param_count"] == healthy.model.count_params()
     assert details["batch_count"] == 8 * math.ceil(600 / 32)
     assert details["probe_samples"] == 256
+    assert details["skill_gate"] == 1.0  # real skill: the gate leaves every component alone
+    assert details["ungated"] == report.components
+    assert details["chance"] == pytest.approx(np.bincount(DIGITS.y_val).max() / len(DIGITS.y_val))
 
 
 def test_dead_relus_lower_neuron_utilization(healthy: Trained) -> None:
@@ -363,10 +412,9 @@ def test_deep_sigmoid_stack_lowers_gradient_health(healthy: Trained) -> None:
     assert norms["dense_1"] < 1e-3 * norms["output"]  # vanished towards the input
 
 
-def test_tiny_learning_rate_lowers_convergence_quality(healthy: Trained) -> None:
-    broken = _train(lambda: _mlp(learning_rate=1e-7), epochs=3)
-    assert broken.accuracy < 0.3
-    _assert_broken("convergence_quality", healthy, broken)
+def test_tiny_learning_rate_lowers_convergence_quality(healthy: Trained, stuck: Trained) -> None:
+    assert stuck.accuracy < 0.3
+    _assert_broken("convergence_quality", healthy, stuck)
 
 
 def test_half_shuffled_labels_lower_accuracy_consistency(healthy: Trained) -> None:
@@ -377,3 +425,35 @@ def test_half_shuffled_labels_lower_accuracy_consistency(healthy: Trained) -> No
     recall = broken.report.details["per_class_accuracy"]
     assert min(recall[:5]) > max(recall[5:])  # good on the clean half, bad on the rest
     _assert_broken("accuracy_consistency", healthy, broken)
+
+
+# --------------------------------------------------------------------------- no skill
+
+
+def _assert_unhealthy_for_want_of_skill(healthy: Trained, broken: Trained) -> None:
+    details = broken.report.details
+    print(f"skill {details['skill']:.3f}, gate {details['skill_gate']:.3f}, health "
+          f"{_health(broken):.3f} (ungated {_health(broken, ungated=True):.3f}) "
+          f"vs healthy {_health(healthy):.3f}")
+    assert details["skill_gate"] <= 0.2
+    for name in HEALTH_COMPONENTS:  # no green bar: every component is gated down
+        assert broken[name] <= 0.2, name
+    assert _health(broken) <= 0.15
+    assert _health(broken) <= _health(healthy) - 0.6
+
+
+def test_model_stuck_at_chance_scores_low_health(healthy: Trained, stuck: Trained) -> None:
+    assert stuck.accuracy <= stuck.report.details["chance"] + 0.05
+    _assert_unhealthy_for_want_of_skill(healthy, stuck)
+    # what the gate is for: measured alone, a model that never moved looks alive and sound
+    ungated = stuck.report.details["ungated"]
+    assert min(ungated[name] for name in FLATTERED) >= 0.8
+
+
+def test_model_that_predicts_one_class_scores_zero_health(healthy: Trained) -> None:
+    broken = _train(_mlp, y_train=np.full_like(DIGITS.y_train, 3))
+    assert (broken.model.predict(DIGITS.x_val, verbose=0).argmax(axis=1) == 3).all()
+    _assert_unhealthy_for_want_of_skill(healthy, broken)
+    assert broken.report.details["skill"] == 0.0  # the share of 3s is not above chance
+    assert all(value == 0.0 for value in broken.report.components.values())
+    assert broken.report.details["ungated"]["gradient_health"] >= 0.8  # measured alone: fine

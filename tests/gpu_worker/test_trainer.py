@@ -18,6 +18,7 @@ import pytest
 from gpu_worker.datasets import PreparedData, load_dataset
 from gpu_worker.trainer import TrialHooks, train_trial
 from onegin.errors import ConfigError, TrialCancelled, TrialFailed
+from onegin.holdout import CORRUPTIONS, HOLDOUT_KEYS, SEVERITIES
 from onegin.hopeless import prune_reason_for_stop
 from onegin.progress import Progress
 from onegin.scoring import HEALTH_COMPONENTS
@@ -94,10 +95,12 @@ def test_cnn_trial_on_digits_writes_every_artifact(tmp_path: Path) -> None:
 @pytest.mark.skipif(not (SHARED_DATA / "sms-spam").is_dir(), reason="shared SMS data absent")
 def test_lstm_trial_on_sms_spam_writes_every_artifact(tmp_path: Path) -> None:
     # at the default rate (1e-3) 2 epochs of 300 messages end at chance: pruned
-    spec = TrialSpec(dataset="sms_spam", epochs=2, data_dir=str(SHARED_DATA),
+    spec = TrialSpec(dataset="sms_spam", epochs=2, data_dir=str(SHARED_DATA), holdout=True,
                      params={"lstm_units": 16, "embedding_dim": 16, "learning_rate": 0.01,
                              "batch_size": 32}, **SMALL)
     result = train_trial(spec, tmp_path)
+    assert result.holdout is not None and tuple(result.holdout) == HOLDOUT_KEYS
+    assert tuple(result.holdout["robustness"]) == CORRUPTIONS["text"]
     metrics = _assert_artifacts(tmp_path, result.plots)
     assert len(result.plots) == 6
     _check_result(result, metrics, 2)
@@ -191,10 +194,11 @@ def test_without_hopeless_stops_the_flag_is_read_at_epoch_ends(tmp_path: Path) -
 
 
 def test_a_trial_at_chance_is_pruned_after_its_first_epoch(tmp_path: Path) -> None:
-    spec = TrialSpec(dataset="digits", epochs=3, **QUIET, **SMALL,
+    spec = TrialSpec(dataset="digits", epochs=3, **QUIET, **SMALL, holdout=True,
                      params={**EXPLODING, "learning_rate": 1e-5})  # learns nothing
     result = train_trial(spec, tmp_path)
     assert (result.status, result.prune_reason) == ("pruned", "chance")
+    assert result.holdout is None and "holdout" not in result.timings  # completed only
     assert result.epochs_run == 1 and result.pruned_at_epoch == 1
     evidence = result.prune_evidence or {}
     assert set(evidence) == {"val_accuracy", "chance", "val_loss", "prior_loss", "loss", "epoch"}
@@ -210,6 +214,32 @@ def test_a_healthy_trial_is_never_stopped(tmp_path: Path) -> None:
     assert result.status == "completed" and result.epochs_run == 2
     assert result.prune_reason is None and result.prune_evidence is None
     assert (tmp_path / "model.keras").exists()
+    assert result.holdout is None and "holdout" not in result.timings  # not asked for
+    assert json.loads((tmp_path / "metrics.json").read_text())["holdout"] is None
+
+
+def test_a_holdout_trial_reports_every_holdout_metric(tmp_path: Path) -> None:
+    events: list[Progress] = []
+    spec = TrialSpec(dataset="digits", epochs=2, holdout=True, seed=5, data_seed=4,
+                     params={"conv_layers": 2, "filters": 16, "batch_norm": False,
+                             "learning_rate": 0.01, "batch_size": 32}, **QUIET, **SMALL)
+    result = train_trial(spec, tmp_path, TrialHooks(on_progress=events.append))
+    assert result.status == "completed"
+    report = result.holdout
+    assert report is not None and tuple(report) == HOLDOUT_KEYS
+    assert report["samples"] == result.dataset["splits"]["holdout"] == 150
+    assert len(report["per_class_accuracy"]) == 10
+    assert report["worst_class_accuracy"] == min(report["per_class_accuracy"])
+    assert report["accuracy"] > 0.3  # it learned: well above chance (0.1)
+    assert 0.0 <= report["ece"] <= 1.0 and 0.0 <= report["brier"] <= 2.0
+    assert tuple(report["robustness"]) == CORRUPTIONS["image"]
+    assert all(len(accs) == SEVERITIES and all(0.0 <= a <= 1.0 for a in accs)
+               for accs in report["robustness"].values())
+    assert report["param_count"] == result.param_count and report["latency_ms_per_256"] > 0
+    assert json.loads((tmp_path / "metrics.json").read_text())["holdout"] == report
+    phases = [e.phase for e in events]
+    assert phases.index("evaluating") < phases.index("holdout") < phases.index("saving")
+    assert result.timings["holdout"] > 0
 
 
 def test_best_only_plots_render_only_for_a_new_best(tmp_path: Path) -> None:
@@ -243,9 +273,10 @@ def _cli(*args: str, tmp_path: Path) -> subprocess.CompletedProcess:
 def test_cli_trains_a_trial_and_prints_the_table(tmp_path: Path) -> None:
     done = _cli("trial", "--dataset", "digits", "--epochs", "1", "--out", "t",
                 "--max-train-samples", "200", "--max-eval-samples", "100",
-                "--param", "conv_layers=1", "--plots", "none", tmp_path=tmp_path)
+                "--param", "conv_layers=1", "--plots", "none", "--holdout", tmp_path=tmp_path)
     assert done.returncode == 0, done.stderr
-    for name in ("val_accuracy", "test_accuracy", "total_score", *HEALTH_COMPONENTS):
+    for name in ("val_accuracy", "test_accuracy", "total_score", *HEALTH_COMPONENTS,
+                 "holdout · worst_class_accuracy", "holdout · robustness_mean"):
         assert name in done.stdout
     assert (tmp_path / "t" / "model.keras").exists()
 

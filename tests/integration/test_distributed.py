@@ -4,6 +4,7 @@ processes (Celery prefork workers, exactly as `onegin worker gpu` starts them)."
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import signal
 import subprocess
@@ -19,6 +20,7 @@ import yaml
 from onegin.artifacts import best_prefix, trial_prefix
 from onegin.celery_app import GPU_QUEUE, ORCHESTRATOR_QUEUE, create_celery
 from onegin.errors import ConfigErrors
+from onegin.holdout import CORRUPTIONS, HOLDOUT_KEYS
 from onegin.services import Services, use_services
 from onegin.settings import Settings
 from onegin.submission import submit_job
@@ -121,6 +123,21 @@ def test_full_job_puts_every_artifact_in_s3(cluster: tuple[Services, list[Proces
     kinds = [e["type"] for e in events]
     assert kinds[-1] == "job_finished" and kinds.count("trial_finished") == 4
     assert "trial_progress" in kinds and "job_progress" in kinds
+
+
+def test_a_holdout_job_records_each_trials_holdout_report(
+        cluster: tuple[Services, list[Process]]) -> None:
+    services, _ = cluster
+    job_id, runner = run_job(services, tiny_config(trials=2, concurrency=2, holdout=True))
+    assert runner.run().status == "completed"
+    for trial in assert_consistent(services, job_id, 2):
+        assert trial.status == "completed"
+        report = trial.to_dict()["holdout"]  # what the API answers (JSONB: keys reordered)
+        assert set(report) == set(HOLDOUT_KEYS)
+        assert set(report["robustness"]) == set(CORRUPTIONS["image"])
+        assert report["samples"] == trial.metrics["dataset"]["splits"]["holdout"]
+        stored = json.loads(services.artifacts.get_bytes(trial.artifact_prefix + "metrics.json"))
+        assert stored["holdout"] == report
 
 
 def test_cancel_stops_running_trials_and_keeps_finished_ones(

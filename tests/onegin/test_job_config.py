@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from onegin.errors import ConfigErrors
-from onegin.job_config import OptimizationConfig
+from onegin.job_config import FIELD_CHECKS, OptimizationConfig
 
 
 def test_defaults_are_a_valid_job() -> None:
@@ -66,9 +66,17 @@ def test_new_search_fields_are_validated_by_name() -> None:
     with pytest.raises(ConfigErrors) as err:
         OptimizationConfig.from_dict({"space": "narrow", "warm_start": "yes",
                                       "hopeless_stop": 1, "continue_from": "",
-                                      "seed": 2**40, "pruner": "sometimes"})
+                                      "seed": 2**40, "pruner": "sometimes", "holdout": "yes"})
     assert set(err.value.as_dict()) == {"space", "warm_start", "hopeless_stop",
-                                        "continue_from", "seed", "pruner"}
+                                        "continue_from", "seed", "pruner", "holdout"}
+    assert "must be true or false" in err.value.as_dict()["holdout"]
+
+
+def test_holdout_is_off_unless_asked_and_the_api_document_says_what_it_is() -> None:
+    assert not OptimizationConfig.from_dict({}).holdout
+    config = OptimizationConfig.from_dict({"holdout": True})
+    assert config.holdout and config.to_dict()["holdout"] is True
+    assert "never used by the search" in FIELD_CHECKS["holdout"].schema["description"]
 
 
 def test_a_job_without_a_seed_gets_a_fresh_one_that_is_kept() -> None:

@@ -41,7 +41,7 @@ from onegin.records.models import Base
 from onegin.statuses import JobStatus
 from tests.fixtures.services import free_port
 
-HEAD = "0006"  # the newest migration
+HEAD = "0007"  # the newest migration
 CONFIG = {"dataset": "digits", "budget": {"trials": 4}, "weights": {"accuracy": 0.7}}
 
 

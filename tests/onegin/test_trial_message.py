@@ -17,9 +17,16 @@ from onegin.trial_message import FROM_JOB, MESSAGE_VERSION, TrialResult, TrialSp
 
 CONFIG = OptimizationConfig.from_dict({
     "dataset": "digits", "epochs": 4, "seed": 11, "objective": "health", "plot_mode": "best",
-    "max_train_samples": 300, "hopeless_stop": False,
+    "max_train_samples": 300, "hopeless_stop": False, "holdout": True,
     "weights": {"accuracy": 0.6},
 })
+HOLDOUT: dict[str, Any] = {
+    "samples": 180, "accuracy": 0.9, "worst_class_accuracy": 0.7,
+    "per_class_accuracy": [0.9, 0.7, None], "ece": 0.05, "brier": 0.2,
+    "robustness": {"gaussian_noise": [0.9, 0.8, 0.5], "blur": [0.8, 0.6, 0.4],
+                   "occlusion": [0.85, 0.7, 0.6]},
+    "robustness_mean": 0.68, "param_count": 1234, "latency_ms_per_256": 3.5,
+}
 COMPLETED: dict[str, Any] = {
     "status": "completed", "params": {"filters": 16}, "dataset": {"name": "digits"},
     "epochs_run": 3, "val_accuracy": 0.91, "val_loss": 0.3, "test_accuracy": 0.9,
@@ -27,7 +34,8 @@ COMPLETED: dict[str, Any] = {
     "total_score": 0.85, "objective": "health", "param_count": 1234,
     "architecture_summary": "conv", "timings": {"training": 1.5}, "plots": ["loss"],
     "artifacts": ["model.keras"], "pruned_at_epoch": None, "prune_reason": None,
-    "prune_evidence": None, "artifact_prefix": "jobs/j/trials/3/", "worker": "host:1",
+    "prune_evidence": None, "holdout": HOLDOUT, "artifact_prefix": "jobs/j/trials/3/",
+    "worker": "host:1",
 }
 
 
@@ -44,6 +52,7 @@ def test_a_trial_spec_for_a_job_round_trips_through_json() -> None:
     assert {name: getattr(spec, name) for name in FROM_JOB} == \
         {name: getattr(CONFIG, name) for name in FROM_JOB}
     assert "hopeless_stop" in FROM_JOB and not spec.hopeless_stop
+    assert "holdout" in FROM_JOB and spec.holdout
     message = _over_json(spec.to_dict())
     assert message["version"] == MESSAGE_VERSION
     assert TrialSpec.from_dict(message) == spec
@@ -73,7 +82,8 @@ def test_an_unknown_version_is_refused_naming_it(version: Any) -> None:
      ({"tensorboard": "yes"}, "tensorboard"), ({"plot_threshold": float("nan")},
                                                "plot_threshold"),
      ({"data_dir": 3}, "data_dir"), ({"dataset": "no_such_data"}, "dataset"),
-     ({"epochz": 3}, "epochz"), ({"hopeless_stop": 1}, "hopeless_stop")],
+     ({"epochz": 3}, "epochz"), ({"hopeless_stop": 1}, "hopeless_stop"),
+     ({"holdout": "yes"}, "holdout")],
 )
 def test_a_bad_trial_spec_is_refused_naming_the_field(message: dict[str, Any],
                                                       field: str) -> None:
@@ -115,6 +125,7 @@ def test_a_failed_result_carries_only_what_it_has() -> None:
      ({**COMPLETED, "val_accuracy": float("inf")}, "val_accuracy"),
      ({**COMPLETED, "epochs_run": -1}, "epochs_run"), ({**COMPLETED, "plots": "loss"}, "plots"),
      ({**COMPLETED, "health": [0.5]}, "health"), ({**COMPLETED, "error": 3}, "error"),
+     ({**COMPLETED, "holdout": [0.9]}, "holdout"),
      ({**COMPLETED, "surprise": 1}, "surprise")],
 )
 def test_a_bad_result_is_refused_naming_the_field(message: dict[str, Any], field: str) -> None:

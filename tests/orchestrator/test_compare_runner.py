@@ -62,8 +62,8 @@ class Comparison:
                 run.id, number, status=status, params={"filters": 16 * (number + 1)},
                 val_accuracy=accuracy, total_score=accuracy,
                 health={"neuron_utilization": 0.5} if accuracy is not None else None,
-                metrics=None if accuracy is None else {
-                    "test_accuracy": accuracy - 0.01, "holdout": HOLDOUT | {"accuracy": accuracy}})
+                metrics=None if accuracy is None else {"test_accuracy": accuracy - 0.01},
+                holdout=None if accuracy is None else HOLDOUT | {"accuracy": accuracy})
         completed = [(accuracy, n) for n, accuracy in enumerate(accuracies)
                      if accuracy is not None]
         if not completed:

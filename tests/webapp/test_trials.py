@@ -57,6 +57,24 @@ def test_one_trial(job: tuple[Web, str, str]) -> None:
     assert negative.status_code == 404
 
 
+def test_a_trial_carries_its_holdout_report_as_documented(job: tuple[Web, str, str]) -> None:
+    web, job_id, secret = job
+    report = {
+        "samples": 180, "accuracy": 0.9, "worst_class_accuracy": 0.7,
+        "per_class_accuracy": [0.9, 0.7, None], "ece": 0.05, "brier": 0.2,
+        "robustness": {"token_dropout": [0.9, 0.8, 0.5], "char_typos": [0.8, 0.6, 0.4]},
+        "robustness_mean": 0.67, "param_count": 1234, "latency_ms_per_256": 3.5,
+    }
+    web.records.upsert_trial(job_id, 0, holdout=report)
+    url = f"/api/v1/jobs/{job_id}/trials"
+    one = body(web.client.get(f"{url}/0", headers=web.bearer(secret)))
+    assert_documented("/api/v1/jobs/{job_id}/trials/{number}", "GET", 200, one)
+    assert one["holdout"] == report
+    page = body(web.client.get(url, headers=web.bearer(secret)))
+    assert_documented("/api/v1/jobs/{job_id}/trials", "GET", 200, page)
+    assert [t["holdout"] for t in page["trials"]] == [report, None, None, None, None]
+
+
 def test_artifact_listing_and_download(job: tuple[Web, str, str]) -> None:
     web, job_id, secret = job
     base = f"/api/v1/jobs/{job_id}/trials/1/artifacts"

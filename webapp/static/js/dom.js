@@ -64,6 +64,7 @@ export const PHASE_LABELS = {
   training: "Training",
   evaluating: "Evaluating",
   computing_health: "Computing health",
+  holdout: "Scoring holdout",
   plotting: "Plotting",
   saving: "Saving",
   uploading: "Uploading",

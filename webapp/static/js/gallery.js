@@ -43,7 +43,7 @@ export function trialFromResult(number, data) {
   for (const key of METRIC_KEYS) if (key in result) metrics[key] = result[key];
   const trial = { number, status: data.status || result.status, error: data.error || result.error };
   for (const key of ["params", "architecture_summary", "health", "health_score", "total_score",
-    "val_accuracy", "worker"]) {
+    "val_accuracy", "worker", "holdout"]) {
     if (result[key] !== undefined) trial[key] = result[key];
   }
   if (Object.keys(metrics).length) trial.metrics = metrics;
@@ -297,6 +297,20 @@ function seconds_(value) {
   return s < 60 ? `${s.toFixed(s < 10 ? 2 : 1)}s` : duration(s);
 }
 
+// The holdout report (docs/api.md, "Holdout report"): evidence only, never the score.
+function holdoutTable(report) {
+  return table([
+    ["Accuracy", pct(report.accuracy, 2)],
+    ["Worst class", pct(report.worst_class_accuracy, 2)],
+    ["Calibration error (ECE)", num(report.ece, 4)],
+    ["Brier score", num(report.brier, 4)],
+    ...Object.entries(report.robustness || {}).map(([name, accs]) =>
+      [`${label(name)} (severity 1 · 2 · 3)`, accs.map((a) => pct(a, 0)).join(" · ")]),
+    ["Robustness (mean)", pct(report.robustness_mean, 2)],
+    ["Latency per 256", `${num(report.latency_ms_per_256, 1)} ms`],
+  ], `Holdout (${int(report.samples)} examples)`);
+}
+
 function table(rows, caption) {
   return h("table", { class: "kv" },
     caption ? h("caption", {}, caption) : null,
@@ -376,6 +390,7 @@ export class TrialDialog {
           ...(trial.status === "pruned" ? [["Stopped because", stopReason(trial)]] : []),
           ...(ORIGINS[trial.origin] ? [["Origin", ORIGINS[trial.origin]]] : []),
         ], "Run")),
+      trial.holdout ? h("div", { class: "dialog-grid" }, holdoutTable(trial.holdout)) : null,
       trial.health ? h("section", {}, h("h3", {}, "Health components"),
         h("ul", { class: "health-bars health-bars--large" }, healthBars(trial.health))) : null,
       h("div", { class: "dialog-grid" },
