@@ -2,10 +2,6 @@
 SQLite, the filesystem broker and local files, through the same path as `onegin
 optimize` (`onegin compare` -> `onegin.compare`). One seed, two trials per arm, one
 epoch, two retrains.
-
-The report is rendered by `orchestrator.comparison.report` where it is installed, else
-by the stand-in (tests/fixtures/report_stand_in.py); the summary it is given is
-checked either way.
 """
 
 from __future__ import annotations
@@ -14,7 +10,7 @@ import io
 import json
 from collections.abc import Iterator
 from contextlib import redirect_stdout
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,23 +21,12 @@ from onegin.api import ComparisonResult, comparison_result_for
 from onegin.artifacts import report_prefix
 from onegin.cli import main as cli
 from onegin.compare_table import HEADER
+from onegin.holdout import HOLDOUT_KEYS
 from onegin.records import RecordStore
 from onegin.services import Services
-from onegin.trial_message import TrialSpec
-from tests.fixtures.report_stand_in import (
-    STAND_IN_FILES,
-    StandInRenderer,
-    install_stand_in,
-    real_renderer_installed,
-)
 from tests.integration.harness import TINY, embedded_settings
 
-REAL_RENDERER = real_renderer_installed()
-# a job's holdout option reaches the workers once it is a trial option too
-WORKERS_SCORE_HOLDOUT = "holdout" in {f.name for f in fields(TrialSpec)}
 SETTINGS = ("home", "offline", "tf_threads", "heartbeat_interval", "heartbeat_timeout")
-HOLDOUT_KEYS = {"samples", "accuracy", "worst_class_accuracy", "per_class_accuracy", "ece",
-                "brier", "robustness", "robustness_mean", "param_count", "latency_ms_per_256"}
 
 
 @dataclass(frozen=True)
@@ -54,16 +39,13 @@ class Compared:
 
 @pytest.fixture(scope="module")
 def compared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Compared]:
-    """`onegin compare` run as a user runs it (in this process, so the stand-in renderer
-    can be put in place): a job file with the tiny model, and flags."""
+    """`onegin compare` run as a user runs it: a job file with the tiny model, and flags."""
     home = tmp_path_factory.mktemp("compare")
     job = home / "comparison.yaml"
     job.write_text(yaml.safe_dump(TINY))
     settings = embedded_settings(home)
     printed = io.StringIO()
-    with pytest.MonkeyPatch.context() as patch, redirect_stdout(printed):
-        if not REAL_RENDERER:
-            install_stand_in(patch, StandInRenderer())
+    with redirect_stdout(printed):
         code = cli(["compare", "--job", str(job), "--trials", "2", "--seeds", "1",
                     "--seed", "21", "--retrain-seeds", "2", "--concurrency", "2",
                     "--weights", "{accuracy: 0.6}",
@@ -114,17 +96,18 @@ def test_the_summary_has_both_arms_their_runs_and_retrains(compared: Compared) -
         assert [t.params for t in trials] == [best["params"]] * 2
 
 
-@pytest.mark.xfail(not WORKERS_SCORE_HOLDOUT, strict=True,
-                   reason="per-trial holdout metrics (interface 1) are another change's")
 def test_every_completed_trial_and_retrain_carries_holdout_metrics(
         compared: Compared) -> None:
     summary: dict[str, Any] = compared.result.summary or {}
+    reports = []
     for data in summary["arms"].values():
-        for run in data["runs"]:
-            for trial in run["trials"]:
-                if trial["status"] == "completed":
-                    assert set(trial["holdout"]) >= HOLDOUT_KEYS
+        reports += [t["holdout"] for run in data["runs"] for t in run["trials"]
+                    if t["status"] == "completed"]
         assert len(data["retrain"]["holdout"]) == 2
+        reports += data["retrain"]["holdout"]
+    assert all(set(report) == set(HOLDOUT_KEYS) for report in reports)
+    # one seed: every search and retrain of both arms is scored on the same holdout split
+    assert len({report["samples"] for report in reports}) == 1
 
 
 def test_the_report_and_summary_are_stored_as_the_comparisons_artifacts(
@@ -132,9 +115,10 @@ def test_the_report_and_summary_are_stored_as_the_comparisons_artifacts(
     result, home = compared.result, compared.home
     folder = home / "artifacts" / report_prefix(result.job_id)
     assert json.loads((folder / "summary.json").read_text()) == result.summary
-    expected = ("report.html", "report.pdf", "analysis.json") if REAL_RENDERER \
-        else STAND_IN_FILES
     assert all((folder / name).is_file() and (folder / name).stat().st_size > 0
-               for name in expected)
+               for name in ("report.html", "report.pdf", "analysis.json"))
+    analysis = json.loads((folder / "analysis.json").read_text())
+    assert (analysis["id"], analysis["seeds"]) == (result.job_id, [21])  # of this summary
+    assert set(analysis["retrain"]) == {"accuracy", "health"}
     assert result.report_url is not None and result.report_url.startswith("file://")
     assert result.report_url.endswith(f"{result.job_id}/report/report.html")

@@ -19,7 +19,6 @@ from tests.integration.harness import TINY, EventWatcher, Process, of_type
 from tests.integration.test_distributed import cluster
 
 __all__ = ["cluster"]  # the module's cluster fixture, shared
-ORCHESTRATOR = "tests.integration.report_orchestrator"
 
 
 def test_a_comparison_runs_its_searches_and_retrains_on_the_cluster(
@@ -31,7 +30,7 @@ def test_a_comparison_runs_its_searches_and_retrains_on_the_cluster(
     job = create_comparison(services.records, config)
     watcher = EventWatcher(services.events, job.id)
     log = settings.home / f"orch-{uuid.uuid4().hex[:6]}.log"
-    orchestrator = Process(settings, ORCHESTRATOR_QUEUE, log.stem, log, module=ORCHESTRATOR)
+    orchestrator = Process(settings, ORCHESTRATOR_QUEUE, log.stem, log)
     try:
         submit_job(create_celery(settings), job.id)
         watcher.wait_for(of_type("job_finished"), timeout=600)
@@ -49,4 +48,7 @@ def test_a_comparison_runs_its_searches_and_retrains_on_the_cluster(
         [run] = summary["arms"][arm]["runs"]
         assert run["seed"] == 33 and len(run["trials"]) == 2
         assert summary["arms"][arm]["retrain"]["seed"] == 33
-    assert services.artifacts.exists(prefix + "report.html")
+        assert all(t["holdout"]["samples"] > 0 for t in run["trials"]
+                   if t["status"] == "completed")
+    assert all(services.artifacts.exists(prefix + name)
+               for name in ("report.html", "report.pdf", "analysis.json"))
