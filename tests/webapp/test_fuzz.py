@@ -133,11 +133,13 @@ def config_file(path: Path, secret: str | None) -> Path:
     A job's trials, their files and its best model, and a comparison's report, are
     made later by the orchestrator and the workers, so "a resource just created
     answers 404" is no fault there (the stateful phase links every operation with a
-    ``job_id`` to ``POST /jobs`` and ``POST /comparisons``).
+    ``job_id`` to ``POST /jobs`` and ``POST /comparisons``). Nor is it for a
+    comparison, which is a job: the fuzzer may delete it (cancel, then
+    ``DELETE /jobs/{job_id}``) and cannot tell that this removed ``/comparisons/{job_id}``.
     """
     lines = [f"max-time = {SECONDS}", "", "[checks]", "enabled = true", "",
              "[generation]", 'mode = "all"', 'database = "none"', "",
-             "[[operations]]", 'include-path-regex = "/(best|trials/|report/)"',
+             "[[operations]]", 'include-path-regex = "/(best|trials/|comparisons/)"',
              "checks.ensure_resource_availability.enabled = false"]
     if secret:
         lines += ["", "[auth.openapi.bearerAuth]", f"bearer = {json.dumps(secret)}"]
