@@ -150,9 +150,10 @@ def resume(job_id: str, *, settings: Settings | None = None, workers: int | None
 
 def _run(services: Services, job_id: str, config: OptimizationConfig, workers: int | None,
          live: bool, *, follow: bool = True) -> None:
-    """Orchestrate the job here; ``config`` sizes the local workers and, when ``live``
-    and ``follow``, the display of its trials."""
+    """Orchestrate the job here; ``config`` sizes the local workers. ``live``: show its
+    trials as they train (``follow``), or else a comparison's runs as they go."""
     from onegin.celery_app import create_celery
+    from onegin.compare_display import ComparisonDisplay
     from onegin.display import JobDisplay
     from onegin.local_workers import LocalWorkers
     from onegin.logs import log_context
@@ -186,6 +187,9 @@ def _run(services: Services, job_id: str, config: OptimizationConfig, workers: i
                           workers_gone=lambda: local_only and stopper.workers_stopped.is_set())
             if live and follow:
                 with JobDisplay(services.events, job_id, config.trials):
+                    run()
+            elif live:  # a comparison: a line per run
+                with ComparisonDisplay(services.records, job_id, say):
                     run()
             else:
                 run()

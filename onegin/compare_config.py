@@ -28,6 +28,7 @@ from onegin.job_config import (
     fresh_seed,
     validate_config,
 )
+from onegin.records import JobRecord
 from onegin.scoring import Objective
 
 # arm -> the objective its runs search with: accuracy alone, or accuracy blended with health
@@ -128,3 +129,20 @@ def validate_compare(data: Mapping[str, Any]) -> CompareConfig:
     if errors or base is None:
         raise ConfigErrors(errors)
     return CompareConfig(base=base, **values)
+
+
+def arm_of(job: JobRecord) -> str:
+    """The arm a comparison's run belongs to, by the objective it searched with."""
+    objective = job.config.get("objective")
+    return next(arm for arm, searched in ARMS.items() if searched == objective)
+
+
+def split_seed(job: JobRecord) -> int:
+    """The seed of the split a run searched or retrained on (a retrain's ``data_seed``)."""
+    config = job.config
+    return int(config["seed"] if config.get("data_seed") is None else config["data_seed"])
+
+
+def is_retrain(job: JobRecord) -> bool:
+    """A retrain runs on another run's split (``data_seed``); a search on its own."""
+    return job.config.get("data_seed") is not None

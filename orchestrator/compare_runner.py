@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from onegin.artifacts import put_tree, report_prefix
-from onegin.compare_config import ARMS, CompareConfig
+from onegin.compare_config import ARMS, CompareConfig, arm_of, is_retrain, split_seed
 from onegin.control import ClaimOutcome
 from onegin.datasets import get_spec
 from onegin.errors import JobBusy
@@ -37,14 +37,7 @@ from onegin.records import InvalidTransition, JobRecord
 from onegin.services import Services
 from onegin.statuses import JOB_ACTIVE, JobStatus
 from onegin.submission import cancel_children
-from orchestrator.compare_summary import (
-    Run,
-    arm_of,
-    best_search,
-    build_summary,
-    is_retrain,
-    split_seed,
-)
+from orchestrator.compare_summary import Run, best_search, build_summary
 from orchestrator.runner import JOB_CLAIM
 
 log = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from onegin.compare_config import ARMS, CompareConfig
+from onegin.compare_config import ARMS, CompareConfig, arm_of, is_retrain, split_seed
 from onegin.records import JobRecord, TrialRecord
 
 # the dataset registry's word -> the summary's
@@ -37,23 +37,6 @@ class Run:
     @property
     def retrain(self) -> bool:
         return is_retrain(self.job)
-
-
-def arm_of(job: JobRecord) -> str:
-    """The arm a comparison's run belongs to, by the objective it searched with."""
-    objective = job.config.get("objective")
-    return next(arm for arm, searched in ARMS.items() if searched == objective)
-
-
-def split_seed(job: JobRecord) -> int:
-    """The seed of the split a run searched or retrained on (a retrain's ``data_seed``)."""
-    config = job.config
-    return int(config["seed"] if config.get("data_seed") is None else config["data_seed"])
-
-
-def is_retrain(job: JobRecord) -> bool:
-    """A retrain runs on another run's split (``data_seed``); a search on its own."""
-    return job.config.get("data_seed") is not None
 
 
 def trial_summary(trial: TrialRecord) -> dict[str, Any]:

@@ -16,10 +16,10 @@ import yaml
 
 from onegin.artifacts import report_prefix
 from onegin.celery_app import ORCHESTRATOR_QUEUE
+from onegin.compare_config import arm_of, is_retrain
 from onegin.local_workers import child_environ
 from onegin.services import Services
 from onegin.settings import ORCHESTRATOR
-from orchestrator.compare_summary import arm_of, is_retrain
 from tests.integration.harness import TINY, Process
 from tests.integration.test_distributed import cluster
 

@@ -16,14 +16,13 @@ from typing import Any
 import pytest
 
 from onegin.artifacts import report_prefix
-from onegin.compare_config import CompareConfig
+from onegin.compare_config import CompareConfig, arm_of, is_retrain
 from onegin.job_kinds import JobKind
 from onegin.records import JobRecord
 from onegin.services import Services
 from onegin.settings import load_settings
 from onegin.submission import cancel_job, create_comparison
 from orchestrator.compare_runner import ComparisonRunner
-from orchestrator.compare_summary import arm_of, is_retrain
 from tests.fixtures.report_stand_in import STAND_IN_FILES, StandInRenderer, stand_in_report
 
 __all__ = ["stand_in_report"]  # the fixture, used by name below
