@@ -13,6 +13,7 @@ from celery.signals import worker_ready
 
 from onegin import worker_stopping
 from onegin.celery_app import GPU_QUEUE, ORCHESTRATOR_QUEUE, RUN_JOB
+from onegin.control import ClaimOutcome
 from onegin.errors import JobBusy, JobHandedOver
 from onegin.gil import handing_over_often
 from onegin.job_kinds import JobKind
@@ -22,10 +23,13 @@ from onegin.services import get_services
 from onegin.statuses import JOB_ACTIVE
 from onegin.submission import submit_job
 from orchestrator.compare_runner import ComparisonRunner
-from orchestrator.runner import JobRunner
+from orchestrator.runner import JOB_CLAIM, JobRunner
 from orchestrator.sweeper import sweep_finished_jobs
 
 log = logging.getLogger(__name__)
+# the control-store slot of the message that keeps looking at a comparison: a second one
+# (re-sent when an orchestrator starts) leaves it to the first while the first is live
+COMPARISON_LOOKS = JOB_CLAIM + 1
 
 
 class CeleryDispatcher:
@@ -56,9 +60,15 @@ def run_job_task(self: Any, job_id: str) -> str:
         # and handing it over again at once, in a loop; it goes back when the worker exits.
         raise self.retry(countdown=services.settings.heartbeat_interval)
     try:
-        if services.records.get_job(job_id).kind == JobKind.COMPARE:
+        job = services.records.get_job(job_id)
+        if job.kind == JobKind.COMPARE:
+            if services.control.claim(job_id, COMPARISON_LOOKS, self.request.id,
+                                      ttl=services.settings.heartbeat_timeout) is \
+                    ClaimOutcome.HELD:
+                return job.status  # another message keeps looking at it (one sent at a restart)
             # a look at the comparison; while its runs train, look again later, holding
-            # no worker slot (its runs need the orchestrator queue themselves)
+            # no worker slot (its runs need the orchestrator queue themselves); a retry
+            # keeps the task's id, so the next look is this message's
             job = ComparisonRunner(job_id, services, partial(submit_job, current_app)).advance()
             if not job.terminal:
                 raise self.retry(countdown=services.settings.heartbeat_interval)

@@ -19,10 +19,11 @@ from onegin.artifacts import report_prefix
 from onegin.compare_config import CompareConfig, arm_of, is_retrain
 from onegin.job_kinds import JobKind
 from onegin.records import JobRecord
-from onegin.services import Services
+from onegin.services import Services, use_services
 from onegin.settings import load_settings
 from onegin.submission import cancel_job, create_comparison
 from orchestrator.compare_runner import ComparisonRunner
+from orchestrator.tasks import COMPARISON_LOOKS, run_job_task
 from tests.fixtures.report_stand_in import STAND_IN_FILES, StandInRenderer, stand_in_report
 
 __all__ = ["stand_in_report"]  # the fixture, used by name below
@@ -190,3 +191,15 @@ def test_a_comparison_cancelled_before_it_started_starts_nothing(services: Servi
     assert cancel_job(services.records, services.events, comparison.job.id).status == "cancelled"
     assert comparison.runner.advance().status == "cancelled"
     assert comparison.runs() == [] and comparison.started == []
+
+
+def test_a_second_message_for_a_comparison_leaves_it_to_the_first(services: Services) -> None:
+    """An orchestrator that starts re-sends every unfinished job; a comparison already has
+    a message looking at it again and again, so the new one must not start a second loop."""
+    use_services(services)
+    comparison = Comparison(services)
+    services.control.claim(comparison.job.id, COMPARISON_LOOKS, "the-first-message", ttl=60)
+    looked = run_job_task.apply(args=[comparison.job.id], task_id="a-second-message")
+    assert looked.get() == "queued"
+    assert services.records.get_job(comparison.job.id).status == "queued"
+    assert comparison.runs() == []
