@@ -59,6 +59,7 @@ def test_the_front_is_a_scatter_plot_whose_points_open_their_trials(
         f"""() => {{ const c = document.querySelector('#front-chart');
                     return c.dataset.rendered === 'true' && c.dataset.front === '{len(members)}'
                       && c.querySelector('canvas') !== null; }}""")
+    page.locator("#front-chart").scroll_into_view_if_needed()  # clicks land in the viewport
     drawn = page.evaluate(FRONT_POINT)
     assert drawn["front"] == members
     assert drawn["dominated"] == [d["number"] for d in front["dominated"]]
