@@ -472,12 +472,11 @@ def _job_request(limits: Limits | None, health_weights: Schema) -> Schema:
     fields |= {old: {**fields[new], "deprecated": True,
                      "description": f"the former name of {new}"}
                for old, new in LEGACY_FIELDS.items()}
+    request = _object(fields, description="Every field is optional; every bad one is named "
+                                          "at once (422).")
     # `onegin.job_config.pruner_error`: a pareto job takes no pruner but none (its default)
-    return _object(fields, description="Every field is optional; every bad one is named "
-                                       "at once (422).",
-                   **{"if": {"properties": {"objective": {"const": "pareto"}},
-                             "required": ["objective"]},
-                      "then": {"properties": {"pruner": {"const": "none"}}}})
+    pareto: Schema = {"properties": {"objective": {"const": "pareto"}}, "required": ["objective"]}
+    return request | {"if": pareto, "then": {"properties": {"pruner": {"const": "none"}}}}
 
 
 def _page(key: str, item: str) -> Schema:
