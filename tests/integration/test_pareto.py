@@ -9,10 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import optuna
+import pytest
 import yaml
 
 import onegin
 from onegin.artifacts import best_prefix, trial_prefix
+from onegin.cli import _print_result
 from onegin.study_storage import study_name
 from tests.faults.web import get_json, serving_web
 from tests.integration.harness import embedded_settings, tiny_config
@@ -25,7 +27,8 @@ def beaten(point: dict[str, Any], by: dict[str, Any]) -> bool:
             and (by["val_accuracy"] > a or by["health_score"] > h))
 
 
-def test_a_pareto_job_returns_its_front_with_every_model_downloadable(tmp_path: Path) -> None:
+def test_a_pareto_job_returns_its_front_with_every_model_downloadable(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     settings = embedded_settings(tmp_path)
     config = tiny_config(objective="pareto", trials=4, concurrency=2, seed=7,
                          weights={"accuracy": 0.5})
@@ -65,3 +68,8 @@ def test_a_pareto_job_returns_its_front_with_every_model_downloadable(tmp_path: 
                                / "best_hyperparameters.yaml").read_text())
     assert document["trial"] == best["number"]
     assert document["pareto_front"] == [m["number"] for m in members]
+    assert result.pareto_front == document["pareto_front"]
+    assert _print_result(result) == 0  # what `onegin optimize` prints names the front
+    front_line = "Pareto front (accuracy vs health): trials " + ", ".join(
+        str(m["number"]) for m in members)
+    assert front_line in capsys.readouterr().out
