@@ -19,7 +19,8 @@ export function frontOption(front) {
   // walking the front from the most accurate member to the healthiest
   const line = [...members].sort((a, b) => a.val_accuracy - b.val_accuracy || b.health_score - a.health_score);
   const all = [...members, ...(front.dominated || [])];
-  const low = (key) => Math.max(0, Math.floor((Math.min(...all.map((t) => t[key])) - 0.02) * 20) / 20);
+  // axes from a round tenth below the lowest point up to 1
+  const low = (key) => Math.max(0, Math.floor((Math.min(...all.map((t) => t[key])) - 0.02) * 10) / 10);
   return {
     animation: false,
     aria: { enabled: true },
