@@ -8,8 +8,18 @@ API_PREFIX = "/api/v1"
 
 
 def register_api(app: Flask) -> None:
-    from webapp.api import best, health, jobs, reference, session, study, tokens, trials
+    from webapp.api import (
+        best,
+        front,
+        health,
+        jobs,
+        reference,
+        session,
+        study,
+        tokens,
+        trials,
+    )
 
-    for module in (health, reference, session, jobs, trials, best, study, tokens):
+    for module in (health, reference, session, jobs, trials, best, front, study, tokens):
         app.register_blueprint(module.bp, url_prefix=API_PREFIX)
     app.register_blueprint(health.metrics_bp)

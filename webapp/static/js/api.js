@@ -54,6 +54,7 @@ export const api = {
   trial: (id, number) => request("GET", `/jobs/${enc(id)}/trials/${number}`),
   best: (id) => request("GET", `/jobs/${enc(id)}/best`),
   study: (id) => request("GET", `/jobs/${enc(id)}/study`),
+  front: (id) => request("GET", `/jobs/${enc(id)}/front`),
 };
 
 // Every trial of a job, page by page (the server caps per_page).
