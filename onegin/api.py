@@ -22,6 +22,7 @@ from onegin.compare_config import CompareConfig
 from onegin.errors import OneginError
 from onegin.job_config import OptimizationConfig
 from onegin.job_kinds import JobKind
+from onegin.pareto import front_points, pareto_front
 from onegin.services import Services
 from onegin.settings import Settings, load_settings
 from onegin.statuses import JOB_ACTIVE, JobStatus
@@ -55,6 +56,9 @@ class OptimizationResult:
     model_url: str | None
     trials: list[dict[str, Any]] = field(default_factory=list)
     error: str | None = None
+    # a pareto job's result: the trial numbers on its front (each one's model is stored
+    # under jobs/<id>/trials/<n>/); empty for the other objectives
+    pareto_front: list[int] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -99,6 +103,8 @@ def result_for(services: Services, job_id: str) -> OptimizationResult:
         best_score=job.best_score, best_accuracy=job.best_accuracy,
         best_params=best.params if best else None, best_prefix=prefix, model_url=model_url,
         trials=[t.to_dict() for t in trials], error=job.error,
+        pareto_front=[p.number for p in pareto_front(front_points(trials))]
+        if job.config.get("objective") == "pareto" else [],
     )
 
 

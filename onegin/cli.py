@@ -206,6 +206,12 @@ def _print_result(result: Any) -> int:
         f"best model: {result.model_url}\n"
         f"hyperparameters: {result.best_params}"
     )
+    if result.pareto_front:
+        from onegin.artifacts import job_prefix
+
+        print(f"Pareto front (accuracy vs health): trials "
+              f"{', '.join(map(str, result.pareto_front))}; each one's model is "
+              f"{job_prefix(result.job_id)}trials/<n>/model.keras in the artifact store")
     return 0 if result.status == JobStatus.COMPLETED else 1
 
 

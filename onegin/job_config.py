@@ -68,6 +68,11 @@ class OptimizationConfig:
     time_limit: float | None = None
     name: str = ""
 
+    def __post_init__(self) -> None:
+        error = pruner_error(self.objective, self.pruner)
+        if error is not None:
+            raise ConfigErrors([error])
+
     def space(self) -> SearchSpace:
         return _space(self.dataset, self.params, self.space_name, self.max_train_samples)
 
@@ -82,6 +87,17 @@ class OptimizationConfig:
     def from_dict(cls, data: Mapping[str, Any]) -> OptimizationConfig:
         """Validate user input; raises `ConfigErrors` listing every bad field."""
         return validate_config(data)
+
+
+def pruner_error(objective: str, pruner: str) -> ConfigError | None:
+    """Why ``pruner`` cannot serve ``objective``: Optuna's pruners judge one value per
+    step, and a multi-objective study takes none (``Trial.report`` refuses it)."""
+    if objective == "pareto" and pruner != "none":
+        return ConfigError("pruner", f"must be none when the objective is pareto, got "
+                           f"{shown(pruner)}: Optuna's pruners do not support multi-objective "
+                           "studies (hopeless_stop still stops diverged, chance-level and "
+                           "too-slow trials)")
+    return None
 
 
 def _space(dataset: str, params: Mapping[str, Any] | None, name: str,
@@ -209,7 +225,9 @@ FIELD_CHECKS: dict[str, FieldCheck] = {
         "also score each completed trial on the holdout split (accuracy, worst class, "
         "calibration, robustness, size, latency); reported only, never used by the search "
         "(default false)"),
-    "pruner": _choice("pruner", PRUNERS),
+    "pruner": _choice("pruner", PRUNERS).described(
+        "stops trials that trail their peers (default median); with objective pareto only "
+        "none (its default): Optuna's pruners do not support multi-objective studies"),
     "seed": _int("seed", 0, SEED_LIMIT).described(
         "default: a fresh random seed, recorded with the job"),
     "data_seed": _optional(_int("data_seed", 0, SEED_LIMIT)).described(
@@ -248,6 +266,10 @@ def validate_config(data: Mapping[str, Any]) -> OptimizationConfig:
                 errors.extend(exc.errors)
     if not any(e.field in ("dataset", "space") for e in errors):
         _check_space(data, values, errors)
+    if values.get("objective") == "pareto":
+        values.setdefault("pruner", "none")  # the default pruner cannot judge two objectives
+        if error := pruner_error("pareto", values["pruner"]):
+            errors.append(error)
     if errors:
         raise ConfigErrors(errors)
     attributes = {k: v for k, v in values.items() if k not in _FIELD_NAMES.values()}

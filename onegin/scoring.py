@@ -1,7 +1,9 @@
 """Scoring: the one place that holds health components and their weights.
 
 `simple` scores validation accuracy alone; `health` blends accuracy with the
-weighted mean of six health components. Pure logic: no I/O, no TensorFlow.
+weighted mean of six health components; `pareto` searches accuracy and health as
+two objectives and uses the same blend only to pick the default best from the
+front. Pure logic: no I/O, no TensorFlow.
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ from typing import Any, Literal, cast
 
 from onegin.errors import ConfigError, ConfigErrors, shown
 
-Objective = Literal["simple", "health"]
-OBJECTIVES: tuple[Objective, ...] = ("simple", "health")
+Objective = Literal["simple", "health", "pareto"]
+OBJECTIVES: tuple[Objective, ...] = ("simple", "health", "pareto")
+# the objectives whose trials must measure health: their score or their study needs it
+HEALTH_OBJECTIVES: frozenset[Objective] = frozenset({"health", "pareto"})
 
 HEALTH_COMPONENTS: tuple[str, ...] = (
     "neuron_utilization",
@@ -127,13 +131,22 @@ def total_score(
     components: Mapping[str, float] | None,
     weights: ScoringWeights,
 ) -> float:
-    """The number the search maximises."""
+    """The number the search maximises; in pareto mode, the one that picks the default
+    best from the front (the search itself maximises `pareto_values`)."""
     if objective == "simple":
         return float(accuracy)
     if components is None:
-        raise ValueError("the health objective needs health components")
+        raise ValueError(f"the {objective} objective needs health components")
     a = weights.accuracy
     return a * float(accuracy) + (1.0 - a) * health_score(components, weights)
+
+
+def pareto_values(accuracy: float, components: Mapping[str, float] | None,
+                  weights: ScoringWeights) -> tuple[float, float]:
+    """A trial's point in pareto mode: (validation accuracy, health score), both maximised."""
+    if components is None:
+        raise ValueError("the pareto objective needs health components")
+    return float(accuracy), health_score(components, weights)
 
 
 def describe_formula(weights: ScoringWeights) -> str:

@@ -18,7 +18,7 @@ from typing import Any, Literal, cast
 
 from onegin.errors import ConfigError, ConfigErrors, shown
 from onegin.job_config import FIELD_CHECKS, OptimizationConfig, PlotMode
-from onegin.scoring import Objective, ScoringWeights
+from onegin.scoring import HEALTH_OBJECTIVES, Objective, ScoringWeights
 
 MESSAGE_VERSION = 1  # a message without a version predates versioning: it reads as 1
 KNOWN_VERSIONS = frozenset({1})
@@ -150,8 +150,8 @@ class TrialSpec:
     def from_dict(cls, data: Any) -> TrialSpec:
         """Read a message; `ConfigError` names the first bad field."""
         spec = cls(**_read(cls, data, _SPEC_CHECKS))
-        if spec.objective == "health" and not spec.health:
-            raise ConfigError("health", "cannot be off when the objective is 'health'")
+        if spec.objective in HEALTH_OBJECTIVES and not spec.health:
+            raise ConfigError("health", f"cannot be off when the objective is {spec.objective!r}")
         return spec
 
     def renders_plots(self, total_score: float) -> bool:

@@ -14,6 +14,7 @@ from typing import Any
 
 import optuna
 
+from onegin.pareto import best_key
 from onegin.trial_message import TrialResult
 
 
@@ -62,3 +63,9 @@ class BestTrial:
     score: float
     number: int
     accuracy: float | None = None
+    health: float | None = None  # its health score: breaks a tie on the total score
+
+    @property
+    def key(self) -> tuple[float, float, float, int]:
+        """How it ranks against another candidate for the job's best."""
+        return best_key(self.score, self.accuracy, self.health, self.number)

@@ -52,7 +52,7 @@ from orchestrator.ask_pool import AskPool
 from orchestrator.best_trial import publish_best
 from orchestrator.in_flight import Asked, BestTrial, InFlight, Outcome
 from orchestrator.recovery import HeartbeatStale, NeverStarted, Recovery, ResultMissed
-from orchestrator.study import ORIGIN, open_study, owned_storage, trial_handle
+from orchestrator.study import ORIGIN, open_study, owned_storage, study_values, trial_handle
 from orchestrator.sweeper import sweep_job
 from orchestrator.trial_results import result_fields
 from orchestrator.write_behind import WriteBehind
@@ -316,7 +316,9 @@ class JobRunner:
         self.cancel_requested = job.status == JobStatus.CANCELLING
         self.waiting = job.waiting
         if job.best_score is not None and job.best_trial_number is not None:
-            self.best = BestTrial(job.best_score, job.best_trial_number, job.best_accuracy)
+            self.best = BestTrial(job.best_score, job.best_trial_number, job.best_accuracy,
+                                  self.records.get_trial(self.job_id,
+                                                         job.best_trial_number).health_score)
         return job
 
     def _resume(self) -> None:
@@ -521,7 +523,9 @@ class JobRunner:
             return  # replayed after a restart
         flight.reported[step] = float(value)
         intermediate = {str(k): v for k, v in flight.reported.items()}
-        if self.config.pruner == "none" or step >= self.config.epochs:
+        if self.config.objective == "pareto":
+            pass  # a multi-objective study takes no intermediate values: the record keeps them
+        elif self.config.pruner == "none" or step >= self.config.epochs:
             # nobody waits on it (after the last epoch nothing is left to save): bookkeeping
             self.write_behind.later(partial(flight.trial.report, float(value), step))
         else:  # the pruner decides now, while the trial trains on
@@ -578,7 +582,7 @@ class JobRunner:
                                   "error": result.error}
         # skip_if_finished: told already when a write after it was cut short by an outage
         if status == TrialStatus.COMPLETED:
-            self.study.tell(number, result.score, skip_if_finished=True)
+            self.study.tell(number, self._study_values(result), skip_if_finished=True)
             fields |= result_fields(result)
         elif status == TrialStatus.PRUNED:
             self.study.tell(number, state=TrialState.PRUNED, skip_if_finished=True)
@@ -588,8 +592,16 @@ class JobRunner:
         # with any fields still queued, before the job's best
         self.write_behind.write_record(number, **fields)
         if status == TrialStatus.COMPLETED:
-            self._update_best(number, result.score, result.val_accuracy)
+            self._update_best(BestTrial(result.score, number, result.val_accuracy,
+                                        result.health_score))
         self._progress_changed = True
+
+    def _study_values(self, result: TrialResult) -> float | list[float]:
+        """A completed trial's value for the study: its total score as the worker scored
+        it, or in pareto mode its (accuracy, health)."""
+        if self.config.objective == "pareto":
+            return study_values(self.config, result.val_accuracy, result.health)
+        return result.score
 
     # ---- recovery --------------------------------------------------------
     def _recover_trials(self) -> None:
@@ -724,12 +736,14 @@ class JobRunner:
             raise JobBusy(self.job_id)
         self.records.update_job(self.job_id, orchestrator_heartbeat_at=now_utc())
 
-    def _update_best(self, number: int, score: float, accuracy: float | None) -> None:
-        if self.best is not None and score <= self.best.score:
+    def _update_best(self, candidate: BestTrial) -> None:
+        """Keep ``candidate`` as the job's best if it ranks above the best so far
+        (`onegin.pareto.best_key`: in pareto mode, the best is then on the front)."""
+        if self.best is not None and candidate.key <= self.best.key:
             return
-        self.best = BestTrial(score, number, accuracy)
-        self.records.update_job(self.job_id, best_trial_number=number, best_score=score,
-                                best_accuracy=accuracy)
+        self.best = candidate
+        self.records.update_job(self.job_id, best_trial_number=candidate.number,
+                                best_score=candidate.score, best_accuracy=candidate.accuracy)
 
     def _publish_status(self, status: str, error: str | None = None, *,
                         waiting: Any = ...) -> None:

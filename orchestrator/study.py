@@ -3,7 +3,9 @@
 A new study starts from what is already known: the finished trials of the job it
 continues (added, not re-run, their scores recomputed for this job's objective),
 then the user's starting configurations or the modality's warm starts (enqueued,
-so they are the first trials asked), then TPE.
+so they are the first trials asked), then TPE. A `pareto` job's study has two
+objectives, validation accuracy and health, both maximised (TPE handles several
+objectives; no pruner does, so such a job has none).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from onegin.job_config import OptimizationConfig
 from onegin.records import TrialRecord
-from onegin.scoring import total_score
+from onegin.scoring import pareto_values, total_score
 from onegin.study_storage import open_study_storage, study_name
 from orchestrator.owned_storage import OwnedStudyStorage
 
@@ -83,7 +85,7 @@ def open_study(job_id: str, config: OptimizationConfig, database_url: str,
     study = optuna.create_study(
         study_name=study_name(job_id),
         storage=OwnedStudyStorage(open_study_storage(database_url)),
-        direction="maximize",
+        directions=["maximize"] * (2 if config.objective == "pareto" else 1),
         sampler=make_sampler(config),
         pruner=make_pruner(config.pruner, config.epochs),
         load_if_exists=True,
@@ -108,12 +110,24 @@ def starting_configurations(config: OptimizationConfig) -> list[tuple[str, dict[
     return [("warm_start", p) for p in config.space().warm_starts()[:config.trials]]
 
 
+def study_values(config: OptimizationConfig, accuracy: float | None,
+                 health: Mapping[str, float] | None) -> list[float]:
+    """What the study is told of a completed trial: its total score, or in pareto mode its
+    (accuracy, health); `ValueError` when it lacks what the objective needs."""
+    if accuracy is None:
+        raise ValueError("the trial has no validation accuracy")
+    if config.objective == "pareto":
+        return list(pareto_values(accuracy, health, config.weights))
+    return [total_score(config.objective, accuracy, health, config.weights)]
+
+
 def continued_trials(trials: Iterable[FrozenTrial], records: Mapping[int, TrialRecord],
                      config: OptimizationConfig) -> list[FrozenTrial]:
     """The earlier job's finished trials as this study's history, never re-run.
 
     Completed trials are scored again with this job's objective and weights from
-    their recorded accuracy and health; pruned ones keep their learning curves.
+    their recorded accuracy and health (`study_values`), whatever the earlier job's
+    objective; pruned ones keep their learning curves, except in a pareto study.
     Trials whose score cannot be recomputed (no health measured) are left out.
     """
     added = []
@@ -121,19 +135,19 @@ def continued_trials(trials: Iterable[FrozenTrial], records: Mapping[int, TrialR
         record = records.get(trial.number)
         if record is None or trial.state not in (TrialState.COMPLETE, TrialState.PRUNED):
             continue
-        value = None
+        values = None
         if trial.state == TrialState.COMPLETE:
-            if record.val_accuracy is None:
-                continue
             try:
-                value = total_score(config.objective, record.val_accuracy, record.health,
-                                    config.weights)
+                values = study_values(config, record.val_accuracy, record.health)
             except ValueError:
                 continue
         added.append(optuna.trial.create_trial(
-            state=trial.state, value=value, params=trial.params,
+            state=trial.state, values=values, params=trial.params,
             distributions=trial.distributions,
-            intermediate_values=trial.intermediate_values,
+            # none in a multi-objective study: TPE ranks a pruned trial by its last value
+            # through ``study.direction``, which such a study refuses
+            intermediate_values={} if config.objective == "pareto"
+            else trial.intermediate_values,
             user_attrs={CONTINUED: f"{config.continue_from}#{trial.number}"},
         ))
     return added

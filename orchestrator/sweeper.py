@@ -53,7 +53,7 @@ class TrialView:
     number: int
     record: str | None = None  # the record's status; None: no record
     study: TrialState | None = None  # None: no study trial
-    value: float | None = None  # a COMPLETE study trial's value
+    value: float | None = None  # a COMPLETE single-objective study trial's value
     params: Mapping[str, Any] = field(default_factory=dict)  # the study trial's
     result: TrialResult | None = None  # the worker's result in the control store
     artifacts: bool = False  # something is stored under its trial prefix
@@ -220,7 +220,9 @@ def _view(services: Services, job_id: str, number: int, record: str | None,
     closing = record is None or record in OPEN_RECORD
     return TrialView(
         number, record=record, study=frozen.state if frozen else None,
-        value=frozen.value if frozen and frozen.state == TrialState.COMPLETE else None,
+        # a pareto study's two values are no total score: its result holds that
+        value=frozen.values[0] if frozen and frozen.state == TrialState.COMPLETE
+        and len(frozen.values) == 1 else None,
         # an enqueued (WAITING) trial holds its parameters as Optuna's fixed_params
         params=(frozen.params or frozen.system_attrs.get("fixed_params", {})) if frozen else {},
         result=_best_effort("reading a trial's result", None, _stored_result, services, job_id,

@@ -185,6 +185,14 @@ def _paths() -> dict[str, Schema]:
             "The Optuna study: objective history and parameter importances",
             {"200": _json(_ref("Study"), "the study (empty before it starts)"),
              "404": _error("NotFound")}, params=_JOB_PARAMS, tag=jobs)},
+        f"{API}/jobs/{{job_id}}/front": {"get": _op(
+            "The Pareto front over validation accuracy and health score",
+            {"200": _json(_ref("Front"), "the front's members and the dominated trials "
+                          "(both empty before a trial completed)"),
+             "404": _error("NotFound")}, params=_JOB_PARAMS, tag=jobs,
+            description="A `pareto` job's result. Every member's model downloads from its "
+                        "`model_url`; the job's best (`best_trial`, in jobs/<id>/best/) is "
+                        "the member with the highest total score under the job's weights.")},
         f"{API}/jobs/{{job_id}}/trials": {"get": _op(
             "A job's trials by number",
             {"200": _json(_ref("TrialPage"), "one page of trials"),
@@ -346,6 +354,8 @@ def _schemas(job_limits: Limits | None) -> dict[str, Schema]:
     caps = list(LIMITED_FIELDS.values())
     limits = _object({k: {"type": "integer"} for k in caps}, required=caps)
     ready = {"type": "string", "description": "\"ok\" or the error"}
+    front_point = {"number": {"type": "integer"}, "val_accuracy": number,
+                   "health_score": number, "total_score": number}
     backends = ("database", "broker", "events", "artifacts")
     return {
         "Error": _object({"error": {"type": "string"}}, required=["error"], additional=True),
@@ -441,6 +451,19 @@ def _schemas(job_limits: Limits | None) -> dict[str, Schema]:
                                       "trainable_params (architecture.json)"),
         }, required=["trial", "params", "metrics", "health", "total_score", "val_accuracy",
                      "architecture"]),
+        "Front": _object({
+            "objectives": {"type": "array", "items": {"enum": ["val_accuracy", "health_score"]},
+                           "description": "the two objectives, both maximised"},
+            "best_trial": _nullable("integer"),
+            "front": {"type": "array", "description": "non-dominated completed trials, by "
+                      "number", "items": _object({
+                          **front_point, "params": {"type": "object"},
+                          "model_url": {"type": "string", "description": "the trial's "
+                                        "model.keras, as an artifact download"}},
+                          required=[*front_point, "params", "model_url"])},
+            "dominated": {"type": "array", "description": "the other completed trials",
+                          "items": _object(front_point, required=list(front_point))},
+        }, required=["objectives", "best_trial", "front", "dominated"]),
         "Study": _object({
             "history": {"type": "array", "items": _object(
                 {"number": {"type": "integer"}, "value": _nullable("number"),
@@ -523,8 +546,11 @@ def _job_request(limits: Limits | None, health_weights: Schema) -> Schema:
     fields |= {old: {**fields[new], "deprecated": True,
                      "description": f"the former name of {new}"}
                for old, new in LEGACY_FIELDS.items()}
-    return _object(fields, description="Every field is optional; every bad one is named "
-                                       "at once (422).")
+    request = _object(fields, description="Every field is optional; every bad one is named "
+                                          "at once (422).")
+    # `onegin.job_config.pruner_error`: a pareto job takes no pruner but none (its default)
+    pareto: Schema = {"properties": {"objective": {"const": "pareto"}}, "required": ["objective"]}
+    return request | {"if": pareto, "then": {"properties": {"pruner": {"const": "none"}}}}
 
 
 def _page(key: str, item: str) -> Schema:

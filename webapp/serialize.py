@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from onegin.records import JobRecord
+from onegin.pareto import front_points, pareto_front
+from onegin.records import JobRecord, TrialRecord
+
+FRONT_OBJECTIVES = ("val_accuracy", "health_score")  # the front's axes, both maximised
 
 
 def job_json(job: JobRecord, counts: Mapping[str, int]) -> dict[str, Any]:
@@ -30,4 +33,27 @@ def job_json(job: JobRecord, counts: Mapping[str, int]) -> dict[str, Any]:
         "waiting": data["waiting"],
         "counts": dict(counts),
         "budget": config.get("trials"),
+    }
+
+
+def front_json(job: JobRecord, completed: Iterable[TrialRecord],
+               model_url: Callable[[int], str]) -> dict[str, Any]:
+    """The job's Pareto front (members by trial number, each with its model's URL) and
+    the completed trials it dominates; the job's best is always a member."""
+    trials = {t.number: t for t in completed}
+    points = front_points(trials.values())
+    members = {p.number for p in pareto_front(points)}
+
+    def point(number: int) -> dict[str, Any]:
+        trial = trials[number]
+        return {"number": number, "val_accuracy": trial.val_accuracy,
+                "health_score": trial.health_score, "total_score": trial.total_score}
+
+    return {
+        "objectives": list(FRONT_OBJECTIVES),
+        "best_trial": job.best_trial_number,
+        "front": [point(p.number) | {"params": trials[p.number].params,
+                                     "model_url": model_url(p.number)}
+                  for p in points if p.number in members],
+        "dominated": [point(p.number) for p in points if p.number not in members],
     }

@@ -43,7 +43,8 @@ def history(trials: Iterable[optuna.trial.FrozenTrial]) -> list[dict[str, Any]]:
 
 def merged_branches(trials: Iterable[optuna.trial.FrozenTrial],
                     space: SearchSpace) -> list[optuna.trial.FrozenTrial]:
-    """Completed trials with each conditional parameter's branches as one parameter.
+    """Completed trials with each conditional parameter's branches as one parameter,
+    valued by their first objective (fANOVA ranks one).
 
     The study asks ``learning_rate_adam``, ``learning_rate_sgd``…; fANOVA only ranks
     parameters that every trial has, so it would never rank the learning rate. Here
@@ -66,7 +67,8 @@ def merged_branches(trials: Iterable[optuna.trial.FrozenTrial],
             target = merged_name.get(name, name)
             params[target] = value
             distributions[target] = spans.get(target, trial.distributions[name])
-        out.append(optuna.trial.create_trial(value=trial.value, params=params,
+        # the first objective: the total score, or a pareto study's validation accuracy
+        out.append(optuna.trial.create_trial(value=trial.values[0], params=params,
                                              distributions=distributions))
     return out
 

@@ -264,3 +264,24 @@ def test_resume_takes_no_job_options_and_names_a_missing_job(tmp_path: Path) -> 
                                *args], env=env, capture_output=True, text=True, timeout=60,
                               check=False, cwd=tmp_path)
         assert done.returncode == 2 and message in " ".join(done.stderr.split()), done.stderr
+
+
+def test_resume_of_a_job_another_orchestrator_holds_says_so_and_leaves_it(tmp_path: Path) -> None:
+    from onegin.job_config import OptimizationConfig
+    from onegin.records.migrate import upgrade
+
+    home = tmp_path / "home"
+    home.mkdir()
+    url = f"sqlite:///{home / 'onegin.db'}"
+    upgrade(url)
+    job = RecordStore(url).create_job(OptimizationConfig.from_dict(dict(JOB)).to_dict())
+    control = LocalControlStore(home / "control")
+    assert control.claim(job.id, JOB_CLAIM, "the other one", ttl=600) is ClaimOutcome.ACQUIRED
+    env = os.environ | {"ONEGIN_HOME": str(home), "ONEGIN_OFFLINE": "1", "COLUMNS": "200"}
+    done = subprocess.run([sys.executable, "-m", "onegin.cli", "optimize", "--resume", job.id,
+                           "--workers", "1"], env=env, capture_output=True, text=True,
+                          timeout=120, check=False, cwd=tmp_path)
+    assert done.returncode == 1, done.stderr
+    assert f"job {job.id} is held by another orchestrator" in done.stdout + done.stderr
+    assert RecordStore(url).get_job(job.id).status == "queued"  # left as it was
+    assert control.claim(job.id, JOB_CLAIM, "the other one", ttl=600) is ClaimOutcome.ACQUIRED

@@ -98,3 +98,16 @@ def test_unknown_dataset_skips_space_checks() -> None:
     with pytest.raises(ConfigErrors) as err:
         OptimizationConfig.from_dict({"dataset": "nope", "params": {"lstm_units": 8}})
     assert set(err.value.as_dict()) == {"dataset"}
+
+
+def test_a_pareto_job_has_no_pruner_and_refuses_one_naming_the_field() -> None:
+    assert OptimizationConfig.from_dict({"objective": "pareto"}).pruner == "none"
+    with pytest.raises(ConfigErrors) as err:
+        OptimizationConfig.from_dict({"objective": "pareto", "pruner": "median", "trials": 0})
+    reasons = err.value.as_dict()
+    assert set(reasons) == {"pruner", "trials"}  # named with the other bad fields at once
+    assert "multi-objective" in reasons["pruner"] and "'median'" in reasons["pruner"]
+    with pytest.raises(ConfigErrors) as built:  # the Python API's default pruner too
+        OptimizationConfig(objective="pareto")
+    assert set(built.value.as_dict()) == {"pruner"}
+    assert OptimizationConfig(objective="pareto", pruner="none").pruner == "none"

@@ -11,6 +11,7 @@ from onegin.scoring import (
     ScoringWeights,
     describe_formula,
     health_score,
+    pareto_values,
     total_score,
     validate_objective,
 )
@@ -122,3 +123,14 @@ def test_health_score_needs_every_component() -> None:
 def test_formula_shows_the_live_weights() -> None:
     text = describe_formula(ScoringWeights())
     assert text.startswith("0.70·accuracy + 0.30·(0.25·neuron_utilization")
+
+
+def test_pareto_searches_accuracy_and_health_and_totals_them_as_health_does() -> None:
+    components = dict.fromkeys(HEALTH_COMPONENTS, 0.0) | {"neuron_utilization": 1.0}
+    weights = ScoringWeights()
+    assert validate_objective("pareto") == "pareto"
+    assert pareto_values(0.9, components, weights) == (0.9, health_score(components, weights))
+    assert total_score("pareto", 0.9, components, weights) == \
+        total_score("health", 0.9, components, weights)
+    with pytest.raises(ValueError, match="pareto objective needs health"):
+        pareto_values(0.9, None, weights)

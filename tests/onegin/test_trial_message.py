@@ -79,6 +79,7 @@ def test_an_unknown_version_is_refused_naming_it(version: Any) -> None:
      ({"objective": "x"}, "objective"), ({"plot_mode": "some"}, "plot_mode"),
      ({"max_train_samples": 0}, "max_train_samples"), ({"params": [1]}, "params"),
      ({"weights": {"accuracy": 2}}, "weights.accuracy"), ({"health": False}, "health"),
+     ({"objective": "pareto", "health": False}, "health"),
      ({"tensorboard": "yes"}, "tensorboard"), ({"plot_threshold": float("nan")},
                                                "plot_threshold"),
      ({"data_dir": 3}, "data_dir"), ({"dataset": "no_such_data"}, "dataset"),

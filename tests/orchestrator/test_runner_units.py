@@ -19,12 +19,14 @@ from typing import Any
 
 import optuna
 import pytest
+import yaml
 
-from onegin.artifacts import trial_prefix
+from onegin.artifacts import best_prefix, trial_prefix
 from onegin.control.local import LocalControlStore
 from onegin.events import make_event
 from onegin.events.resolve import parse_backend_url
 from onegin.records import JobRecord
+from onegin.scoring import HEALTH_COMPONENTS
 from onegin.services import Services, control_url
 from onegin.statuses import JobStatus, TrialStatus
 from onegin.study_storage import open_study_storage, study_name
@@ -434,3 +436,43 @@ def test_consecutive_failures_fail_the_job_naming_the_cause(
     trials = rig.trials()  # anything asked ahead is closed, never sent
     assert [trials[n].status for n in range(3)] == [TrialStatus.FAILED] * 3
     assert all(t.status == TrialStatus.CANCELLED for n, t in trials.items() if n > 2)
+
+
+def test_a_pareto_job_tells_both_objectives_and_its_weights_pick_the_best_on_the_front(
+        rig_for: Callable[..., Rig]) -> None:
+    # number -> (status, validation accuracy, health score); accuracy weight 1: the total
+    # is the accuracy, so trials 0 and 1 tie on it and only the healthier is on the front
+    answers = {0: ("completed", 0.8, 0.4), 1: ("completed", 0.8, 0.7),
+               2: ("pruned", 0.1, None), 3: ("completed", 0.6, 0.9)}
+
+    def answer(fake: FakeDispatcher, number: int) -> None:
+        status, accuracy, health = answers[number]
+        fake.services.events.publish(make_event(  # an epoch's end, as a worker reports it
+            "trial_progress", fake.job_id, trial=number, phase="training", epoch=1, epochs=1,
+            epoch_fraction=1.0, fraction=1.0, metrics={"val_accuracy": accuracy}))
+        prefix = trial_prefix(fake.job_id, number)
+        fake.services.artifacts.put_bytes(prefix + "metrics.json", b"{}")
+        result = TrialResult(
+            status=status,  # type: ignore[arg-type]
+            val_accuracy=accuracy, total_score=accuracy, epochs_run=1,
+            health=None if health is None else dict.fromkeys(HEALTH_COMPONENTS, health),
+            health_score=health, artifact_prefix=prefix, worker="fake-gpu:1",
+            pruned_at_epoch=1 if status == "pruned" else None).to_dict()
+        fake.services.control.finish(fake.job_id, number, result)
+        fake.services.events.publish(make_event("trial_finished", fake.job_id, trial=number,
+                                                status=status, result=result))
+
+    rig = rig_for(answer, trials=4, concurrency=1, objective="pareto",
+                  weights={"accuracy": 1.0})
+    job = rig.start().result()
+    assert job.status == JobStatus.COMPLETED and job.best_trial_number == 1
+    study = {t.number: t for t in rig.study().trials}
+    for number, (status, accuracy, health) in answers.items():
+        if status == "completed":
+            assert study[number].values == pytest.approx([accuracy, health])
+        assert study[number].intermediate_values == {}  # a multi-objective study takes none
+        assert rig.trials()[number].intermediate == {"1": accuracy}  # the record keeps it
+    assert study[2].state == optuna.trial.TrialState.PRUNED
+    best = yaml.safe_load(rig.services.artifacts.get_bytes(
+        best_prefix(rig.job_id) + "best_hyperparameters.yaml"))
+    assert (best["trial"], best["pareto_front"]) == (1, [1, 3])

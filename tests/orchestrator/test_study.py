@@ -6,11 +6,12 @@ from typing import Any
 
 import optuna
 import pytest
+from optuna.study import StudyDirection
 from optuna.trial import TrialState
 
 from onegin.job_config import OptimizationConfig
 from onegin.records import RecordStore
-from onegin.scoring import HEALTH_COMPONENTS, ScoringWeights, total_score
+from onegin.scoring import HEALTH_COMPONENTS, ScoringWeights, health_score, total_score
 from onegin.submission import check_continue_from
 from orchestrator.study import (
     CONTINUED,
@@ -135,6 +136,36 @@ def test_continuing_adds_the_finished_trials_rescored_without_rerunning(
             [total_score("health", 0.5 + 0.1 * n, health, weights) for n in range(3)])
         trial, _ = ask(study, cfg)  # the job's own trials follow; none is re-run
         assert (trial.number, trial.user_attrs[ORIGIN]) == (4, "warm_start")
+    finally:
+        records.close()
+
+
+def test_a_pareto_study_maximises_accuracy_and_health_and_continues_a_job_on_both(
+        records_db_url: str) -> None:
+    records = RecordStore(records_db_url, upgrade=True)
+    try:
+        earlier = finished_job(records, records_db_url)
+        cfg = config(trials=8, objective="pareto", continue_from=earlier, warm_start=False)
+        check_continue_from(cfg, records)
+        study = open_study("pareto-later", cfg, records_db_url, records.list_trials(earlier)[0])
+        assert study.directions == [StudyDirection.MAXIMIZE] * 2
+        added = [t for t in study.trials if CONTINUED in t.user_attrs]
+        health = health_score(dict.fromkeys(HEALTH_COMPONENTS, 0.5), cfg.weights)
+        assert [t.values for t in added[:3]] == [
+            pytest.approx([0.5 + 0.1 * n, health]) for n in range(3)]
+        # no curve: TPE would read a pruned trial's through study.direction, which fails
+        assert added[3].state == TrialState.PRUNED and added[3].intermediate_values == {}
+        trial, _ = ask(study, cfg)  # TPE's turn (3 startup trials are in): it reads them all
+        assert ORIGIN not in trial.user_attrs
+        study.tell(trial, [0.65, 0.9])
+        assert sorted(t.number for t in study.best_trials) == [2, 4]
+
+        warm_cfg = config(trials=8, objective="pareto")
+        warm = open_study("pareto-warm", warm_cfg, records_db_url)
+        trial, _ = ask(warm, warm_cfg)
+        assert trial.user_attrs[ORIGIN] == "warm_start"
+        warm.tell(trial, [0.8, 0.6])
+        assert warm.best_trials[0].values == [0.8, 0.6]
     finally:
         records.close()
 

@@ -172,7 +172,7 @@ def test_every_bad_parameter_is_named_at_once(web: Web) -> None:
                                                    "mappings"}),
     ({"initial_params": {}}, {"initial_params": "must be a list of at most 100 parameter "
                                                 "mappings"}),
-    ({"objective": ["health"]}, {"objective": "must be one of simple, health, got "
+    ({"objective": ["health"]}, {"objective": "must be one of simple, health, pareto, got "
                                                "['health']"}),
 ])
 def test_wrong_types_and_values_are_422_naming_the_field(web: Web, data: dict[str, Any],

@@ -46,7 +46,7 @@ def test_search_space_per_modality_in_order(web: Web) -> None:
 
 def test_scoring_is_the_one_source_of_truth(web: Web) -> None:
     data = body(web.client.get("/api/v1/scoring"))
-    assert data["objectives"] == ["simple", "health"]
+    assert data["objectives"] == ["simple", "health", "pareto"]
     assert data["components"] == list(HEALTH_COMPONENTS)
     assert data["default_weights"] == {"accuracy": 0.7, "health": dict(DEFAULT_HEALTH_WEIGHTS)}
     assert list(data["default_weights"]["health"]) == list(HEALTH_COMPONENTS)

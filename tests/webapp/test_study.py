@@ -58,3 +58,20 @@ def test_history_and_importances(web: Web) -> None:
     last = body(web.client.get(url, headers=web.bearer(secret)))
     assert last["history"][5] == {"number": 5, "value": 0.95, "state": "COMPLETE"}
     assert last["importance_trials"] == 4  # the job is not over: the last ranking, at once
+
+
+def test_a_pareto_study_has_no_single_values_and_ranks_by_accuracy(web: Web) -> None:
+    _, secret = web.token()
+    job_id = web.submit(secret, objective="pareto")["id"]
+    config = OptimizationConfig.from_dict({"dataset": "digits", "seed": 3,
+                                           "objective": "pareto"})
+    study = open_study(job_id, config, web.services.settings.database_url)
+    space = config.space()
+    for accuracy in (0.6, 0.9, 0.7, 0.8):
+        trial = study.ask()
+        params = space.suggest(trial)
+        study.tell(trial, [accuracy + params["dropout"] / 100, 1 - accuracy])
+    data = body(web.client.get(f"/api/v1/jobs/{job_id}/study", headers=web.bearer(secret)))
+    assert_documented("/api/v1/jobs/{job_id}/study", "GET", 200, data)
+    assert [h["value"] for h in data["history"]] == [None] * 4  # two values: no one number
+    assert data["importance_trials"] == 4 and data["importances"]  # by the first objective

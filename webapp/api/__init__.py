@@ -11,6 +11,7 @@ def register_api(app: Flask) -> None:
     from webapp.api import (
         best,
         comparisons,
+        front,
         health,
         jobs,
         reference,
@@ -20,6 +21,7 @@ def register_api(app: Flask) -> None:
         trials,
     )
 
-    for module in (health, reference, session, jobs, comparisons, trials, best, study, tokens):
+    for module in (health, reference, session, jobs, comparisons, trials, best, front, study,
+                   tokens):
         app.register_blueprint(module.bp, url_prefix=API_PREFIX)
     app.register_blueprint(health.metrics_bp)

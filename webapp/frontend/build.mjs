@@ -15,6 +15,11 @@ const FILES = [
   ["socket.io-client", "LICENSE", "socket.io-client.LICENSE"],
   ["cytoscape", "dist/cytoscape.esm.min.mjs", "cytoscape.esm.min.js"],
   ["cytoscape", "LICENSE", "cytoscape.LICENSE"],
+  // one self-contained ES module (zrender inside); loaded only when a chart is shown
+  ["echarts", "dist/echarts.esm.min.mjs", "echarts.esm.min.js"],
+  ["echarts", "LICENSE", "echarts.LICENSE"],
+  ["echarts", "NOTICE", "echarts.NOTICE"],
+  ["zrender", "LICENSE", "zrender.LICENSE"],
 ];
 
 mkdirSync(vendor, { recursive: true });

@@ -55,6 +55,7 @@ export const api = {
   best: (id) => request("GET", `/jobs/${enc(id)}/best`),
   comparison: (id) => request("GET", `/comparisons/${enc(id)}`),
   study: (id) => request("GET", `/jobs/${enc(id)}/study`),
+  front: (id) => request("GET", `/jobs/${enc(id)}/front`),
 };
 
 // Every trial of a job, page by page (the server caps per_page).

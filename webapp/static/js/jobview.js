@@ -18,6 +18,7 @@ import {
   pct,
   statusBadge,
 } from "./dom.js";
+import { FrontChart } from "./front.js";
 import { Gallery, TrialDialog, trialFromResult } from "./gallery.js";
 import { ArchitectureGraph, layerTable } from "./graph.js";
 import { follow } from "./live.js";
@@ -43,6 +44,12 @@ export class JobView {
     this.gallery = new Gallery($("#gallery"), $("#gallery-more"), {
       onDetails: (trial, button) => this.dialog.open(this.job.id, trial, button),
     });
+    this.front = new FrontChart({
+      section: $("#front-section"), container: $("#front-chart"), table: $("#front-table"),
+      onTrial: (number, opener) => this.openTrial(number, opener),
+    });
+    this.frontLoad = null; // the front's read under way; frontAgain: read it once more after
+    this.frontAgain = false;
     this.graph = new ArchitectureGraph({
       container: $("#graph"), legend: $("#graph-legend"), caption: $("#graph-caption"),
     });
@@ -70,6 +77,7 @@ export class JobView {
     $("#job-content").hidden = false;
     $("#best-section").hidden = true;
     $("#compare-section").hidden = true;
+    this.front.hide();
     $("#job-title").textContent = `Job ${id}`;
     clear($("#job-status"));
     $("#job-error").textContent = "";
@@ -117,6 +125,7 @@ export class JobView {
     this.job = null;
     clearTimeout(this.refreshTimer);
     this.graph.destroy();
+    this.front.hide();
     this.dialog.close();
     $("#job-empty").hidden = false;
     $("#job-content").hidden = true;
@@ -133,6 +142,7 @@ export class JobView {
     }
     this.renderTiles();
     this.updateBest();
+    if (this.job.config?.objective === "pareto") this.loadFront();
     if (JOB_TERMINAL.has(this.job.status)) this.loadBest();
   }
 
@@ -169,6 +179,33 @@ export class JobView {
         + `${run.data_seed === null ? `seed ${run.seed}` : `retrain on seed ${run.data_seed}`}`),
       " ", statusBadge(run.status),
       run.best_accuracy === null ? "" : ` best validation accuracy ${pct(run.best_accuracy)}`)));
+  }
+
+  // A pareto job's front, read again after each refresh (one read at a time).
+  loadFront() {
+    if (this.frontLoad) {
+      this.frontAgain = true;
+      return;
+    }
+    const id = this.job.id;
+    this.frontLoad = api.front(id)
+      .then((front) => this.openId === id && this.front.render(id, front, (n) => `onegin-${id}-trial-${n}-model.keras`))
+      .catch((error) => console.warn("front read failed", error))
+      .finally(() => {
+        this.frontLoad = null;
+        if (this.frontAgain && this.openId === id) {
+          this.frontAgain = false;
+          this.loadFront();
+        }
+      });
+  }
+
+  // A trial's details from the front: the gallery's copy, else read over REST.
+  async openTrial(number, opener) {
+    const id = this.job?.id;
+    if (!id) return;
+    const trial = this.gallery.trials.get(number) ?? await api.trial(id, number).catch(() => null);
+    if (trial && this.openId === id) this.dialog.open(id, trial, opener);
   }
 
   onSnapshot({ job, trials }) {
@@ -288,7 +325,7 @@ export class JobView {
       clear(slot, h("span", { class: "sr-only" }, "Status: "), statusBadge(job.status, "badge--large"));
     }
     const c = job.config || {};
-    const objective = c.objective === "simple" ? "accuracy only" : c.objective === "health" ? "health-aware" : c.objective;
+    const objective = { simple: "accuracy only", health: "health-aware", pareto: "Pareto front (accuracy vs health)" }[c.objective] ?? c.objective;
     $("#job-meta").textContent = [
       job.name ? `#${job.id}` : null,
       c.dataset,
@@ -356,9 +393,11 @@ export class JobView {
     }
     const weights = config.weights || this.form.weights();
     const lines = formula(weights, best);
-    const parts = [h("p", { class: "tip-title" }, "Health-aware score (this job's weights)"), ...lines];
+    const title = config.objective === "pareto"
+      ? "Picks the best from the Pareto front (this job's weights)" : "Health-aware score (this job's weights)";
+    const parts = [h("p", { class: "tip-title" }, title), ...lines];
     const now = this.form.weights();
-    if (best?.health && !sameWeights(now, weights) && this.form.objective() === "health") {
+    if (best?.health && !sameWeights(now, weights) && this.form.objective() !== "simple") {
       const score = totalScore(now, best);
       parts.push(h("p", { class: "tip-whatif" },
         `With the weights now set in the form, trial #${best.number} would score ${num(score, 4)}.`));
@@ -400,7 +439,11 @@ export class JobView {
     this.renderBest(id, best);
     api.study(id).then((study) => {
       if (this.openId !== id) return;
-      historyChart($("#history-chart"), study.history);
+      if (this.job.config?.objective === "pareto") {
+        clear($("#history-chart"), h("p", { class: "muted" }, "Two objectives: see the Pareto front above."));
+      } else {
+        historyChart($("#history-chart"), study.history);
+      }
       importanceChart($("#importance-chart"), study.importances);
     }).catch(() => {
       clear($("#history-chart"), h("p", { class: "muted" }, "The study is unavailable."));

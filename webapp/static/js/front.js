@@ -1,0 +1,124 @@
+// The Pareto front as an Apache ECharts scatter plot: validation accuracy against health
+// score, the front's members highlighted and joined, the default best marked, and every
+// point opening its trial's details. A table beside it lists the members with their models.
+
+import { clear, h, num, pct } from "./dom.js";
+
+export const FRONT_SERIES = "Pareto front";
+export const DOMINATED_SERIES = "Dominated trials";
+const COLORS = { front: "#1d4ed8", dominated: "#94a3b8", best: "#ca8a04", line: "#93c5fd" };
+
+function point(trial, extra = {}) {
+  return { value: [trial.val_accuracy, trial.health_score], number: trial.number, ...extra };
+}
+
+// The chart's ECharts option from GET /jobs/<id>/front (pure: node --test checks it).
+export function frontOption(front) {
+  const members = front.front || [];
+  const best = front.best_trial;
+  // walking the front from the most accurate member to the healthiest
+  const line = [...members].sort((a, b) => a.val_accuracy - b.val_accuracy || b.health_score - a.health_score);
+  const all = [...members, ...(front.dominated || [])];
+  // axes from a round tenth below the lowest point up to 1
+  const low = (key) => Math.max(0, Math.floor((Math.min(...all.map((t) => t[key])) - 0.02) * 10) / 10);
+  return {
+    animation: false,
+    aria: { enabled: true },
+    grid: { left: 56, right: 20, top: 36, bottom: 48 },
+    legend: { top: 0, data: [FRONT_SERIES, DOMINATED_SERIES] },
+    tooltip: {
+      trigger: "item",
+      formatter: (p) => (p.data && p.data.number !== undefined
+        ? `Trial #${p.data.number}${p.data.number === best ? " (best)" : ""}<br>`
+          + `accuracy ${pct(p.data.value[0], 2)} · health ${num(p.data.value[1], 3)}`
+        : ""),
+    },
+    xAxis: { type: "value", name: "Validation accuracy", nameLocation: "middle", nameGap: 30,
+      min: all.length ? low("val_accuracy") : 0, max: 1 },
+    yAxis: { type: "value", name: "Health score", nameLocation: "middle", nameGap: 40,
+      min: all.length ? low("health_score") : 0, max: 1 },
+    series: [
+      { name: DOMINATED_SERIES, type: "scatter", symbolSize: 9, itemStyle: { color: COLORS.dominated },
+        data: (front.dominated || []).map((t) => point(t)), cursor: "pointer" },
+      { name: FRONT_SERIES, type: "scatter", symbolSize: 14, z: 3, cursor: "pointer",
+        itemStyle: { color: COLORS.front, borderColor: "#fff", borderWidth: 1.5 },
+        data: members.map((t) => point(t, t.number === best
+          ? { symbol: "diamond", symbolSize: 20, itemStyle: { color: COLORS.best } } : {})) },
+      { name: "front line", type: "line", silent: true, symbol: "none", z: 2, tooltip: { show: false },
+        lineStyle: { color: COLORS.line, width: 2 }, data: line.map((t) => [t.val_accuracy, t.health_score]) },
+    ],
+  };
+}
+
+export class FrontChart {
+  // onTrial(number, opener): open that trial's details
+  constructor({ section, container, table, onTrial }) {
+    this.section = section;
+    this.container = container;
+    this.table = table;
+    this.onTrial = onTrial;
+    this.chart = null;
+  }
+
+  async render(jobId, front, modelName) {
+    this.section.hidden = false;
+    const count = (front.front || []).length + (front.dominated || []).length;
+    this.container.dataset.front = String((front.front || []).length);
+    this.container.dataset.dominated = String((front.dominated || []).length);
+    this.renderTable(jobId, front, modelName);
+    if (!count) {
+      this.destroy();
+      clear(this.container, h("p", { class: "muted" }, "No completed trial yet."));
+      return;
+    }
+    let echarts;
+    try {
+      echarts = await import("echarts");
+    } catch (error) {
+      console.warn("echarts is unavailable", error);
+      clear(this.container, h("p", { class: "muted graph-missing" },
+        "The chart needs the vendor files (run scripts/setup.sh); see the table."));
+      return;
+    }
+    if (!this.chart || this.chart.isDisposed()) {
+      clear(this.container);
+      this.chart = echarts.init(this.container, null, { renderer: "canvas" });
+      this.chart.on("click", (params) => {
+        if (params.data?.number !== undefined) this.onTrial(params.data.number, null);
+      });
+      this.resize = () => this.chart?.resize();
+      window.addEventListener("resize", this.resize);
+    }
+    this.chart.setOption(frontOption(front), true);
+    this.container.dataset.rendered = "true";
+  }
+
+  renderTable(jobId, front, modelName) {
+    const rows = (front.front || []).map((t) => h("tr", { dataset: { number: String(t.number) } },
+      h("th", { scope: "row" }, `#${t.number}`, t.number === front.best_trial ? " (best)" : ""),
+      h("td", { class: "num" }, pct(t.val_accuracy, 2)),
+      h("td", { class: "num" }, num(t.health_score, 3)),
+      h("td", { class: "num" }, num(t.total_score, 4)),
+      h("td", {},
+        h("button", { type: "button", class: "button button--quiet",
+          onclick: (event) => this.onTrial(t.number, event.currentTarget) }, "Details"),
+        " ",
+        h("a", { class: "button button--quiet", href: t.model_url, download: modelName(t.number) }, "Model"))));
+    clear(this.table, rows.length ? h("table", { class: "front-table" },
+      h("caption", {}, "The front's members: no other trial is both more accurate and healthier"),
+      h("thead", {}, h("tr", {}, ["Trial", "Accuracy", "Health", "Total score", ""].map((c) => h("th", { scope: "col" }, c)))),
+      h("tbody", {}, rows)) : null);
+  }
+
+  destroy() {
+    if (this.resize) window.removeEventListener("resize", this.resize);
+    this.chart?.dispose();
+    this.chart = null;
+    delete this.container.dataset.rendered;
+  }
+
+  hide() {
+    this.destroy();
+    this.section.hidden = true;
+  }
+}
