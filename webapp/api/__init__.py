@@ -18,8 +18,10 @@ def register_api(app: Flask) -> None:
         study,
         tokens,
         trials,
+        uploads,
     )
 
-    for module in (health, reference, session, jobs, trials, best, front, study, tokens):
+    for module in (health, reference, session, jobs, trials, best, front, study, tokens,
+                   uploads):
         app.register_blueprint(module.bp, url_prefix=API_PREFIX)
     app.register_blueprint(health.metrics_bp)
