@@ -147,7 +147,8 @@ def _before_request() -> None:
         request.max_content_length = state().settings.upload_max_bytes
     # Refuse an announced oversized body even where the view would not read it.
     limit = request.max_content_length
-    if request.content_length is not None and request.content_length > limit:
+    if (request.content_length is not None and limit is not None
+            and request.content_length > limit):
         raise RequestEntityTooLarge()
 
 

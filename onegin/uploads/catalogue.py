@@ -11,6 +11,7 @@ Listing reads every manifest: enough for the uploads of one deployment's users.
 
 from __future__ import annotations
 
+import builtins
 import json
 import re
 import secrets
@@ -60,11 +61,11 @@ class UploadedDataset:
         """Like jobs: a token sees its own; the local user (no token) sees every upload."""
         return owner is None or self.owner == owner
 
-    def to_json(self) -> bytes:
+    def to_json(self) -> builtins.bytes:
         return json.dumps(asdict(self), sort_keys=True).encode()
 
     @classmethod
-    def from_json(cls, raw: bytes) -> UploadedDataset:
+    def from_json(cls, raw: builtins.bytes) -> UploadedDataset:
         data: dict[str, Any] = json.loads(raw)
         data["preview_labels"] = tuple(data.get("preview_labels", ()))
         data["preview_lines"] = tuple(tuple(pair) for pair in data.get("preview_lines", ()))

@@ -125,9 +125,9 @@ def _read_classes(archive: zipfile.ZipFile, files: list[_Entry], folders: set[st
         if suffix not in IMAGE_EXTENSIONS:
             problems.add(name, f"is not an image (read are: {', '.join(sorted(IMAGE_EXTENSIONS))})")
             continue
-        raw, reason = _unpack(archive, entry.info)
+        raw, unreadable = _unpack(archive, entry.info)
         if raw is None:
-            problems.add(name, reason)
+            problems.add(name, unreadable)
             continue
         unpacked += len(raw)
         if unpacked > max_unpacked:
