@@ -123,7 +123,8 @@ def _read_classes(archive: zipfile.ZipFile, files: list[_Entry], folders: set[st
         seen_classes.add(label)
         suffix = "." + entry.parts[-1].rsplit(".", 1)[-1].lower() if "." in entry.parts[-1] else ""
         if suffix not in IMAGE_EXTENSIONS:
-            problems.add(name, f"is not an image (read are: {', '.join(sorted(IMAGE_EXTENSIONS))})")
+            problems.add(name, "is not an image (images end in "
+                               f"{', '.join(sorted(IMAGE_EXTENSIONS))})")
             continue
         raw, unreadable = _unpack(archive, entry.info)
         if raw is None:
