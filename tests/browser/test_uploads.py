@@ -48,7 +48,12 @@ def test_an_uploaded_zip_is_listed_with_thumbnails_and_trains_from_the_form(
     assert page.input_value("#dataset") == f"upload:{upload_id}"
     assert "60 uploaded images in 2 classes" in page.inner_text("#dataset-desc")
     page.screenshot(path=str(screenshots / f"uploads-listed-{width}.png"), full_page=True)
-    if width < 500:
+    if width < 500:  # the phone deletes its upload: gone from the list and the menu
+        page.once("dialog", lambda dialog: dialog.accept())
+        item.locator("button", has_text="Delete").click()
+        item.wait_for(state="detached")
+        assert page.locator(f'#dataset option[value="upload:{upload_id}"]').count() == 0
+        assert page.request.get(f"/api/v1/uploads/{upload_id}").status == 404
         assert not errors, errors
         return
     page.fill("#trials", "1")
