@@ -10,6 +10,7 @@ API_PREFIX = "/api/v1"
 def register_api(app: Flask) -> None:
     from webapp.api import (
         best,
+        comparisons,
         front,
         health,
         jobs,
@@ -21,7 +22,7 @@ def register_api(app: Flask) -> None:
         uploads,
     )
 
-    for module in (health, reference, session, jobs, trials, best, front, study, tokens,
-                   uploads):
+    for module in (health, reference, session, jobs, comparisons, trials, best, front, study,
+                   tokens, uploads):
         app.register_blueprint(module.bp, url_prefix=API_PREFIX)
     app.register_blueprint(health.metrics_bp)

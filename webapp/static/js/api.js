@@ -64,6 +64,7 @@ export const api = {
     request("GET", `/jobs/${enc(id)}/trials?page=${page}&per_page=${perPage}`),
   trial: (id, number) => request("GET", `/jobs/${enc(id)}/trials/${number}`),
   best: (id) => request("GET", `/jobs/${enc(id)}/best`),
+  comparison: (id) => request("GET", `/comparisons/${enc(id)}`),
   study: (id) => request("GET", `/jobs/${enc(id)}/study`),
   front: (id) => request("GET", `/jobs/${enc(id)}/front`),
   uploads: () => request("GET", "/uploads?per_page=500"),
