@@ -4,7 +4,8 @@ Every entry is judged before a byte is unpacked: absolute paths, ``..``,
 backslashes, symbolic links and encrypted entries are refused, and a zip whose
 entries declare more than ``max_unpacked_bytes`` in all is refused whole (a zip
 bomb). Each image is then read with a cap one byte over its declared size, so an
-entry that lies about its size is caught as it unpacks, and decoded with Pillow.
+entry that lies about its size is caught as it unpacks, and decoded with Pillow
+unless its header declares more than `MAX_PIXELS`.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ MAX_ENTRIES = 200_000
 PREVIEW_PER_CLASS = 2
 PREVIEW_MAX = 12
 THUMBNAIL_PX = 64
+MAX_PIXELS = 25_000_000
+"""Largest image decoded (5000x5000): a tiny PNG can declare a huge canvas, and a model
+sees 32x32 anyway."""
 _JUNK_NAMES = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})
 _FIXED_DATE = (1980, 1, 1, 0, 0, 0)  # canonical entries: equal images, equal zip bytes
 
@@ -176,6 +180,9 @@ def _decode(raw: bytes, *, want_thumbnail: bool) -> tuple[bytes | None, str | No
 
     try:
         with Image.open(io.BytesIO(raw)) as img:
+            if img.width * img.height > MAX_PIXELS:
+                return None, (f"is {img.width}x{img.height} pixels, more than "
+                              f"{MAX_PIXELS:,} (a decompression bomb?)")
             img.load()
             if not want_thumbnail:
                 return None, None

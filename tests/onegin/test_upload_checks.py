@@ -136,3 +136,15 @@ def test_a_csv_row_with_too_many_columns_is_named() -> None:
 def test_a_text_file_with_one_label_is_refused() -> None:
     assert refused(b"spam\ta\nspam\tb\n") == {
         "file": "needs at least 2 distinct labels, found ['spam']"}
+
+
+def test_an_image_declaring_a_huge_canvas_is_not_decoded() -> None:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("1", (6000, 5000)).save(out, format="PNG")  # 30 M pixels in a few kB
+    problems = refused(zip_bytes({"red/huge.png": out.getvalue(),
+                                  "red/0.png": png_bytes(COLOURS["red"]),
+                                  "blue/0.png": png_bytes(COLOURS["blue"])}))
+    assert problems == {"red/huge.png": "is 6000x5000 pixels, more than 25,000,000 "
+                                        "(a decompression bomb?)"}
