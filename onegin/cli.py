@@ -558,6 +558,9 @@ def build_parser() -> argparse.ArgumentParser:
     _db_parser(sub)
     _cancel_parser(sub)
     _token_parser(sub)
+    from onegin.upload_commands import add_dataset_parser  # it imports this module's helpers
+
+    add_dataset_parser(sub)
     parser.missing_roles = _add_role_commands(sub)
     return parser
 

@@ -31,6 +31,11 @@ def _sort_key(label: str) -> tuple[int, int | str]:
         return (1, label)
 
 
+def looks_like_header(label: str, text: str) -> bool:
+    """Whether a first line names its columns (``Label<TAB>SMS``) instead of holding data."""
+    return label.strip().lower() in _HEADER_LABELS or text.strip().lower() in _HEADER_TEXTS
+
+
 def read_labelled_text(path: str | Path) -> tuple[list[str], np.ndarray, tuple[str, ...]]:
     """Read a ``label<TAB>text`` file; return texts, int64 labels and sorted class names.
 
@@ -56,7 +61,7 @@ def read_labelled_text(path: str | Path) -> tuple[list[str], np.ndarray, tuple[s
             )
         if first:
             first = False
-            if label.lower() in _HEADER_LABELS or text.strip().lower() in _HEADER_TEXTS:
+            if looks_like_header(label, text):
                 continue
         raw_labels.append(label)
         texts.append(text.strip())

@@ -2,7 +2,8 @@
 
 Specs are static data so the web app can list datasets without touching files or
 TensorFlow. Custom sources (``tsv:/file``, ``images:/dir``) get a spec computed
-from the files themselves, because their class count is only known there.
+from the files themselves, because their class count is only known there; an
+uploaded dataset (``upload:<id>``, `onegin.uploads`) from its stored manifest.
 """
 
 from __future__ import annotations
@@ -98,9 +99,10 @@ DATASETS: Mapping[str, DatasetSpec] = MappingProxyType(dict([
 
 
 def get_spec(name: str) -> DatasetSpec:
-    """Return the spec of a registered dataset or of a ``tsv:``/``images:`` source.
+    """Return the spec of a registered dataset, a ``tsv:``/``images:`` source or an upload.
 
-    Custom sources are read (labels / folder names only) to count their classes.
+    Custom sources are read (labels / folder names only) to count their classes; an
+    ``upload:<id>`` is described by its manifest in the artifact store.
     """
     if not isinstance(name, str) or not name.strip():
         raise ConfigError("dataset", f"must be a non-empty string, got {name!r}")
@@ -108,9 +110,13 @@ def get_spec(name: str) -> DatasetSpec:
     kind, sep, rest = name.partition(":")
     if sep and kind in ("tsv", "images"):
         return custom_spec(kind, rest)
+    if sep and kind == "upload":
+        from onegin.uploads.specs import uploaded_spec  # reads the artifact store
+
+        return uploaded_spec(rest.strip())
     spec = DATASETS.get(name)
     if spec is None:
-        known = ", ".join([*DATASETS, "tsv:/path/file.tsv", "images:/path/dir"])
+        known = ", ".join([*DATASETS, "tsv:/path/file.tsv", "images:/path/dir", "upload:<id>"])
         raise ConfigError("dataset", f"unknown dataset {name!r}; known: {known}")
     return spec
 

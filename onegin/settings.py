@@ -246,6 +246,10 @@ class Settings:
     data_dir: str | None = field(metadata=setting(
         None, "Offline dataset directory searched before any download.", _optional(_text),
         roles={ORCHESTRATOR, GPU_WORKER}))
+    upload_cache_dir: Path = field(metadata=setting(
+        FromHome("{home}/upload-cache"), "Where a GPU worker keeps the uploaded datasets it "
+        "fetched from the artifact store, one folder per content sha256.", _path,
+        roles={GPU_WORKER}))
     offline: bool = field(metadata=setting(
         False, "Never download datasets (1/0, true/false).", _bool,
         roles={GPU_WORKER}))
@@ -337,6 +341,14 @@ class Settings:
         roles={WEB}))
     max_request_bytes: int = field(metadata=setting(
         1_048_576, "Largest web request body accepted, in bytes (larger: 413).", _positive_int,
+        roles={WEB}))
+    upload_max_bytes: int = field(metadata=setting(
+        104_857_600, "Largest dataset upload accepted, in bytes (larger: 413); a zip may "
+        "unpack to at most 4 times this.", _positive_int,
+        roles={WEB}))
+    upload_quota_bytes: int = field(metadata=setting(
+        1_073_741_824, "Bytes of uploaded datasets one API token may keep stored (beyond it "
+        "an upload is refused naming the quota).", _positive_int,
         roles={WEB}))
     limit_max_trials: int = field(metadata=setting(
         500, "Most trials one web job may ask for, unless the token has its own limit.",

@@ -32,6 +32,7 @@ from onegin.job_config import (
 from onegin.services import Services
 from onegin.settings import Settings, load_settings
 from webapp.api import register_api
+from webapp.api.uploads import UPLOAD_ENDPOINT
 from webapp.errors import register_error_handlers
 from webapp.headers import install_security_headers
 from webapp.metrics import Metrics
@@ -142,9 +143,12 @@ def app_template_exists(name: str) -> bool:
 
 def _before_request() -> None:
     g.started = time.perf_counter()
+    if request.endpoint == UPLOAD_ENDPOINT:  # datasets: their own, larger limit
+        request.max_content_length = state().settings.upload_max_bytes
     # Refuse an announced oversized body even where the view would not read it.
-    limit = current_app.config["MAX_CONTENT_LENGTH"]
-    if request.content_length is not None and request.content_length > limit:
+    limit = request.max_content_length
+    if (request.content_length is not None and limit is not None
+            and request.content_length > limit):
         raise RequestEntityTooLarge()
 
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import redis
-from flask import Flask, Response, current_app, jsonify
+from flask import Flask, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Response as WerkzeugResponse
 
@@ -64,7 +64,7 @@ def _http_error(exc: HTTPException) -> WerkzeugResponse:
     response = exc.get_response()
     code = exc.code or 500
     if isinstance(exc, RequestEntityTooLarge):
-        limit = current_app.config.get("MAX_CONTENT_LENGTH")
+        limit = request.max_content_length  # this view's own (uploads have a larger one)
         body = error_body("request body too large", limit_bytes=limit)
     else:
         body = error_body((exc.name or "error").lower())

@@ -23,6 +23,7 @@ from onegin.records.store import TRIAL_NUMBER_MAX
 from onegin.scoring import HEALTH_COMPONENTS, OBJECTIVES
 from onegin.search_space import MODALITIES, SPACE_NAMES, space_for
 from onegin.statuses import JOB_STATUSES, TRIAL_STATUSES
+from onegin.uploads.catalogue import UPLOAD_ID
 from webapp.limits import LIMITED_FIELDS, Limits
 from webapp.pagination import DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE
 
@@ -272,6 +273,8 @@ def _comparison_request(job_request: Schema) -> Schema:
     """What `POST /comparisons` takes: the run fields as `POST /jobs` takes them, and the
     comparison's own (`COMPARE_CHECKS`)."""
     fields = {name: job_request["properties"][name] for name in RUN_FIELDS}
+    fields["dataset"] = {"enum": list(DATASETS), "description": "a name from /datasets "
+                         "(uploads are for jobs only)"}
     fields["trials"] = {**fields["trials"], "description": f"trials per arm and seed (default "
                         f"{DEFAULT_TRIALS}); " + fields["trials"].get("description", "")}
     fields |= {name: dict(check.schema) for name, check in COMPARE_CHECKS.items()}
@@ -529,7 +532,10 @@ def _job_request(limits: Limits | None, health_weights: Schema) -> Schema:
         fields[name] = _bounded(fields[name], limits, attribute)
     number = {"type": "number", "minimum": 0, "maximum": 1}
     fields |= {
-        "dataset": {"enum": list(DATASETS), "description": "a name from /datasets"},
+        "dataset": {"anyOf": [{"enum": list(DATASETS)},
+                              {"type": "string", "pattern": f"^upload:{UPLOAD_ID.pattern}$"}],
+                    "description": "a name from /datasets, or upload:<id> of one of the "
+                                   "caller's uploads (/uploads; another's is refused)"},
         "weights": {**_object({"accuracy": number, "health": health_weights}),
                     "type": ["object", "null"],
                     "description": "left out or null: the defaults from /scoring"},
@@ -612,6 +618,8 @@ def _responses() -> dict[str, Schema]:
 def document(limits: Limits | None = None, *, auth_required: bool = True) -> dict[str, Any]:
     """The whole OpenAPI document (a fresh dict each call): ``limits`` are the server's
     default job limits; without auth every operation may also be called anonymously."""
+    from webapp.openapi_uploads import upload_parameters, upload_paths, upload_schemas
+
     security: list[dict[str, list[str]]] = [{"bearerAuth": []}, {"sessionCookie": []}]
     if not auth_required:
         security.append({})
@@ -631,8 +639,8 @@ def document(limits: Limits | None = None, *, auth_required: bool = True) -> dic
         "servers": [{"url": "/"}],
         "security": security,
         "tags": [{"name": t} for t in ("Health", "Reference", "Session", "Jobs", "Comparisons",
-                                       "Trials", "Best model", "Tokens")],
-        "paths": {**_paths(), **_token_paths()},
+                                       "Trials", "Best model", "Tokens", "Uploads")],
+        "paths": {**_paths(), **_token_paths(), **upload_paths()},
         "components": {
             "securitySchemes": {
                 "bearerAuth": {"type": "http", "scheme": "bearer",
@@ -640,8 +648,8 @@ def document(limits: Limits | None = None, *, auth_required: bool = True) -> dic
                 "sessionCookie": {"type": "apiKey", "in": "cookie", "name": "onegin_session",
                                   "description": "set by POST /api/v1/session"},
             },
-            "schemas": {**_schemas(limits), **_token_schemas()},
-            "parameters": _parameters(),
+            "schemas": {**_schemas(limits), **_token_schemas(), **upload_schemas()},
+            "parameters": {**_parameters(), **upload_parameters()},
             "responses": _responses(),
         },
     }

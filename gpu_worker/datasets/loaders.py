@@ -340,7 +340,23 @@ def _load_pool(spec: DatasetSpec, ctx: _Context) -> RawPool:
     if kind == "images":
         x, y, names = offline.read_image_folder(custom_path("images", rest), IMAGE_SIZE)
         return RawPool(x, y, names, "images", rest)
+    if kind == "upload":
+        return _load_upload(rest)
     return SOURCES[spec.name](ctx)
+
+
+def _load_upload(upload_id: str) -> RawPool:
+    """An uploaded dataset, fetched from the artifact store into this machine's cache."""
+    from gpu_worker.datasets.uploads import fetch_upload
+    from onegin.services import get_services
+
+    services = get_services()
+    local = fetch_upload(services.artifacts, upload_id, services.settings.upload_cache_dir)
+    if local.is_file():
+        texts, y, names = read_labelled_text(local)
+        return RawPool(_object_array(texts), y, names, "texts", f"upload:{upload_id}")
+    x, y, names = offline.read_image_folder(local, IMAGE_SIZE)
+    return RawPool(x, y, names, "images", f"upload:{upload_id}")
 
 
 # ---------------------------------------------------------------------- assembly

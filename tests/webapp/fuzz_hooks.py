@@ -9,7 +9,8 @@ the fuzzer still expects refused. A valid job request (by the document) is made 
 (or comparison request) satisfy the two rules JSON Schema cannot state, which the document says in
 words: health weights sum to 1, and parameters, starting configurations and
 the job to continue from must suit the dataset's space and the records (those
-fields are left out of valid requests; invalid ones still carry anything).
+fields are left out of valid requests; invalid ones still carry anything). A valid
+upload carries a real (tiny) labelled text file: random bytes are no dataset.
 """
 
 from __future__ import annotations
@@ -32,11 +33,15 @@ REPORT_NAMES = dict(zip(KNOWN_NAMES, ("summary.json", "plots/holdout.png", "repo
                         strict=True))
 CROSS_FIELD = ("params", "initial_params", "initial_trials", "continue_from")
 JOB_REQUESTS = ("/api/v1/jobs", "/api/v1/comparisons")  # bodies with job fields
+VALID_UPLOAD = b"spam\tWIN a prize\nham\tsee you soon\n"
 
 
 def valid_job_request(body: dict[str, Any]) -> dict[str, Any]:
-    """``body`` less the cross-field references, its health weights scaled to sum to 1."""
+    """``body`` less the cross-field references, its health weights scaled to sum to 1,
+    and a registered dataset for an ``upload:<id>`` (no upload has a random id)."""
     body = {k: v for k, v in body.items() if k not in CROSS_FIELD}
+    if str(body.get("dataset", "")).startswith("upload:"):
+        body["dataset"] = "digits"
     weights = body.get("weights")
     if isinstance(weights, dict) and isinstance(weights.get("health"), dict):
         health = weights["health"]
@@ -66,6 +71,8 @@ def map_case(context: Any, case: Any) -> Any:
     if (case.method.upper() == "POST" and case.path in JOB_REQUESTS and valid
             and isinstance(case.body, dict)):
         case.body = valid_job_request(case.body)
+    if case.method.upper() == "POST" and case.path == "/api/v1/uploads" and valid:
+        case.body = VALID_UPLOAD  # random bytes are no dataset: the checks name its lines
     return case
 
 

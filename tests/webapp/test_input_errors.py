@@ -285,7 +285,9 @@ def test_the_document_states_the_servers_bounds(web_factory: WebFactory) -> None
     web = web_factory(limit_max_trials=20, limit_max_epochs=5, limit_max_concurrency=4)
     doc = body(web.client.get("/api/v1/openapi.json"))
     request = doc["components"]["schemas"]["JobRequest"]["properties"]
-    assert request["dataset"]["enum"] == list(DATASETS)
+    registered, uploaded = request["dataset"]["anyOf"]
+    assert registered["enum"] == list(DATASETS)
+    assert uploaded["pattern"] == "^upload:[0-9a-f]{16}$"
     assert (request["trials"]["maximum"], request["epochs"]["maximum"],
             request["concurrency"]["maximum"]) == (20, 5, 4)
     assert request["name"]["maxLength"] == 200 and "pattern" in request["name"]

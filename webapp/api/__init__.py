@@ -19,9 +19,10 @@ def register_api(app: Flask) -> None:
         study,
         tokens,
         trials,
+        uploads,
     )
 
     for module in (health, reference, session, jobs, comparisons, trials, best, front, study,
-                   tokens):
+                   tokens, uploads):
         app.register_blueprint(module.bp, url_prefix=API_PREFIX)
     app.register_blueprint(health.metrics_bp)

@@ -22,7 +22,9 @@ from onegin.statuses import JOB_ACTIVE, JobStatus
 from onegin.submission import cancel_job as cancel_job_record
 from onegin.submission import create_job as create_job_record
 from onegin.submission import submit_job
+from onegin.uploads.catalogue import UPLOAD_SCHEME
 from webapp.api.common import job_payload, json_object, load_job
+from webapp.api.uploads import check_job_dataset
 from webapp.auth import Principal, current_principal, require_principal
 from webapp.errors import ApiError, validation_failed
 from webapp.limits import check_limits
@@ -39,10 +41,18 @@ def validate_job(data: Mapping[str, Any], principal: Principal
                  ) -> tuple[OptimizationConfig | None, dict[str, str], dict[str, int]]:
     """The config, or every bad field with its reason (and the limits that were exceeded).
 
-    Only registered datasets are accepted: ``tsv:``/``images:`` sources name files on
-    the server's disk, which a web caller must not be able to probe or read.
+    Only registered datasets and the caller's own uploads are accepted: ``tsv:``/
+    ``images:`` sources name files on the server's disk, which a web caller must not be
+    able to probe or read.
     """
-    data, fields = registered_dataset(data)
+    fields: dict[str, str] = {}
+    dataset = data.get("dataset")
+    if isinstance(dataset, str) and dataset.startswith(f"{UPLOAD_SCHEME}:"):
+        problem = check_job_dataset(dataset, principal.owner)
+        if problem is not None:  # still validate the rest, minus the space check
+            data, fields = {**data, "dataset": None}, {"dataset": problem}
+    else:
+        data, fields = registered_dataset(data)
     config = None
     try:
         config = OptimizationConfig.from_dict(data)

@@ -35,6 +35,17 @@ async function request(method, path, body) {
   return data;
 }
 
+// A file as the raw request body (uploads), answered like `request`.
+async function send(method, path, file) {
+  const headers = { Accept: "application/json", "Content-Type": "application/octet-stream" };
+  if (csrfToken) headers["X-CSRF-Token"] = csrfToken;
+  const response = await fetch(BASE + path, { method, headers, credentials: "same-origin",
+    body: file });
+  const data = await response.json().catch(() => null);
+  if (!response.ok) throw new ApiError(response.status, data);
+  return data;
+}
+
 const enc = encodeURIComponent;
 
 export const api = {
@@ -56,6 +67,9 @@ export const api = {
   comparison: (id) => request("GET", `/comparisons/${enc(id)}`),
   study: (id) => request("GET", `/jobs/${enc(id)}/study`),
   front: (id) => request("GET", `/jobs/${enc(id)}/front`),
+  uploads: () => request("GET", "/uploads?per_page=500"),
+  uploadDataset: (file, name) => send("POST", `/uploads?name=${enc(name)}`, file),
+  deleteUpload: (id) => request("DELETE", `/uploads/${enc(id)}`),
 };
 
 // Every trial of a job, page by page (the server caps per_page).

@@ -6,10 +6,12 @@ import { $, $$, announce, initToggletips, setStatuses } from "./dom.js";
 import { JobForm } from "./form.js";
 import { JobsList } from "./jobs.js";
 import { JobView } from "./jobview.js";
+import { UploadsPanel } from "./uploads.js";
 
 let form = null;
 let jobView = null;
 let jobsList = null;
+let uploads = null;
 
 function show(view) {
   $("#boot-message").hidden = true;
@@ -98,11 +100,22 @@ async function start(session) {
       },
     });
     jobsList = new JobsList();
+    uploads = new UploadsPanel({
+      onChange: (list) => form.setUploads(list),
+      onUse: (upload) => {
+        form.setUploads(uploads.uploads);
+        $("#dataset").value = upload.dataset;
+        form.syncDataset();
+        $("#dataset").focus();
+        announce(`The form now uses the dataset ${upload.name}.`);
+      },
+    });
     initToggletips();
     window.addEventListener("hashchange", route);
   }
   try {
     await form.load();
+    await uploads.load();
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) return showSignIn("Your session has ended.");
     $("#form-error").textContent = `Could not load datasets and scoring: ${error.message}`;

@@ -118,6 +118,22 @@ export class JobForm {
     this.health.build(toPercents(Object.fromEntries(components.map((c) => [c, health[c] ?? 1]))));
   }
 
+  // The caller's uploads join the dataset menu in a group of their own (uploads.js).
+  setUploads(uploads) {
+    const select = $("#dataset");
+    const chosen = select.value;
+    select.querySelector("optgroup[data-uploads]")?.remove();
+    const specs = uploads.map((u) => ({ name: u.dataset, title: u.name, modality: u.modality,
+      num_classes: u.num_classes, input_shape: u.input_shape, description: u.description }));
+    this.datasets = this.datasets.filter((d) => !d.name.startsWith("upload:")).concat(specs);
+    if (specs.length) {
+      select.append(h("optgroup", { label: "Your uploads", dataset: { uploads: "1" } },
+        specs.map((d) => h("option", { value: d.name }, d.title))));
+    }
+    if ([...select.options].some((option) => option.value === chosen)) select.value = chosen;
+    this.syncDataset();
+  }
+
   syncDataset() {
     const spec = this.datasets.find((d) => d.name === $("#dataset").value);
     $("#dataset-desc").textContent = spec
