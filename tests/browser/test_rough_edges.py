@@ -36,7 +36,7 @@ AFTER_TRAINING = ("Evaluating", "Computing health", "Plotting", "Saving", "Uploa
 
 # Every (phase, epoch) text pair a trial card shows, in order, per card: the phases after
 # training last a moment, so they are recorded as they happen, not looked for later.
-RECORD_LABELS = """() => document.addEventListener("DOMContentLoaded", () => {
+RECORD_LABELS = """document.addEventListener("DOMContentLoaded", () => {
   window.__labels = {};
   const read = () => {
     for (const card of document.querySelectorAll("#gallery .card")) {
@@ -49,7 +49,7 @@ RECORD_LABELS = """() => document.addEventListener("DOMContentLoaded", () => {
   };
   new MutationObserver(read).observe(document.querySelector("#gallery"),
     {subtree: true, childList: true, characterData: true});
-})"""
+});"""
 
 
 @pytest.fixture(params=list(VIEWPORTS), ids=list(VIEWPORTS))
@@ -393,7 +393,7 @@ def test_activation_is_swish_in_hyperparameters_and_graph(
     page = _page(browser, dashboard.url, viewport)
     errors = watch_errors(page)
     _open(page, f"#/jobs/{trained['id']}")
-    page.wait_for_selector("#layer-table tbody tr")
+    page.wait_for_selector("#layer-table tbody tr", state="attached")
     page.click(".layer-table summary")
     table = page.inner_text("#layer-table")
     assert "swish" in table and "silu" not in table, table
