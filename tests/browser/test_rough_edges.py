@@ -165,6 +165,13 @@ def _card(page: Any, number: int) -> Any:
     return page.locator(f'#gallery .card[data-number="{number}"]')
 
 
+def _post_json(url: str, path: str, data: dict[str, Any]) -> dict[str, Any]:
+    request = urllib.request.Request(f"{url}{path}", data=json.dumps(data).encode(),
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as reply:
+        return dict(json.load(reply))
+
+
 # ---- 1 and 6: the form keeps to the token's limits; Start brings the new job into view
 
 def test_form_keeps_to_the_tokens_limits_and_start_shows_the_new_job(
@@ -336,13 +343,10 @@ def trained(browser: Any, dashboard: Dashboard, screenshots: Path) -> Iterator[d
     for page in pages.values():
         page.add_init_script(RECORD_LABELS)
         _open(page)
-    request = urllib.request.Request(
-        f"{dashboard.url}/api/v1/jobs", headers={"Content-Type": "application/json"},
-        data=json.dumps({"dataset": "digits", "trials": 1, "concurrency": 1, "epochs": 2,
-                         "warm_start": False, "plot_mode": "all", "params": SWISH_PARAMS,
-                         "max_train_samples": 600, "max_eval_samples": 200}).encode())
-    with urllib.request.urlopen(request, timeout=10) as reply:
-        job_id = json.load(reply)["id"]
+    job_id = _post_json(dashboard.url, "/api/v1/jobs", {
+        "dataset": "digits", "trials": 1, "concurrency": 1, "epochs": 2, "warm_start": False,
+        "plot_mode": "all", "params": SWISH_PARAMS, "max_train_samples": 600,
+        "max_eval_samples": 200})["id"]
     for page in pages.values():  # the app is loaded: following the job is instant
         page.evaluate(f"location.hash = '#/jobs/{job_id}'")
     labels = {}
@@ -402,3 +406,57 @@ def test_activation_is_swish_in_hyperparameters_and_graph(
     assert "swish" in body and "silu" not in body
     page.context.close()
     assert not errors, "\n".join(errors)
+
+
+# ---- 5: a trial cancelled while it trains stops looking like a training trial
+
+PRIMARY_BLUE = (0x1D, 0x4E, 0xD8)  # --primary in app.css: the training bar's colour
+
+
+@pytest.fixture(scope="module")
+def cancelled_live(browser: Any, dashboard: Dashboard,
+                   screenshots: Path) -> Iterator[dict[str, Any]]:
+    """A real job cancelled while both pages watch its first trial's bar fill."""
+    pages = {name: _page(browser, dashboard.url, name) for name in VIEWPORTS}
+    errors = {name: watch_errors(page) for name, page in pages.items()}
+    for page in pages.values():
+        _open(page)
+    job_id = _post_json(dashboard.url, "/api/v1/jobs", {
+        "dataset": "digits", "trials": 4, "concurrency": 1, "epochs": 20,
+        "plot_mode": "none", "max_train_samples": 1000, "max_eval_samples": 200})["id"]
+    for page in pages.values():
+        page.evaluate(f"location.hash = '#/jobs/{job_id}'")
+    training = ("() => [...document.querySelectorAll('#gallery .card')].some(c =>"
+                " c.querySelector('.phase').textContent === 'Training'"
+                " && c.querySelector('.bar--epoch').value > 0)")
+    for page in pages.values():
+        page.wait_for_function(training, timeout=JOB_TIMEOUT_MS)
+    _post_json(dashboard.url, f"/api/v1/jobs/{job_id}/cancel", {})
+    shots = {}
+    for name, page in pages.items():
+        page.wait_for_selector('#job-status .badge[data-status="cancelled"]',
+                               timeout=JOB_TIMEOUT_MS)
+        card = page.locator('#gallery .card[data-status="cancelled"]').first
+        card.wait_for()
+        card.scroll_into_view_if_needed()
+        shots[name] = {"phase": card.locator(".phase").inner_text(),
+                       "epoch": card.locator(".epoch").inner_text(),
+                       "bar": card.locator(".bar--epoch").screenshot(
+                           path=str(screenshots / f"{name}-cancelled-bar.png"))}
+        page.context.close()
+        assert not errors[name], "\n".join(errors[name])
+    yield shots
+
+
+def test_a_trial_cancelled_while_training_looks_cancelled(cancelled_live: dict[str, Any],
+                                                          viewport: str) -> None:
+    import io
+
+    from PIL import Image  # matplotlib's (the plots') imaging library
+
+    shot = cancelled_live[viewport]
+    assert shot["phase"] == "Cancelled"
+    assert shot["epoch"].startswith("stopped in epoch "), shot["epoch"]
+    pixels = Image.open(io.BytesIO(shot["bar"])).convert("RGB").getdata()
+    assert not any(all(abs(a - b) < 24 for a, b in zip(p, PRIMARY_BLUE, strict=True))
+                   for p in pixels), "the cancelled trial's bar is still training blue"
