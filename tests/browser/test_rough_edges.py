@@ -426,21 +426,25 @@ def cancelled_live(browser: Any, dashboard: Dashboard,
         "plot_mode": "none", "max_train_samples": 1000, "max_eval_samples": 200})["id"]
     for page in pages.values():
         page.evaluate(f"location.hash = '#/jobs/{job_id}'")
-    training = ("() => [...document.querySelectorAll('#gallery .card')].some(c =>"
+    training = ("() => [...document.querySelectorAll('#gallery .card')].find(c =>"
                 " c.querySelector('.phase').textContent === 'Training'"
-                " && c.querySelector('.bar--epoch').value > 0)")
-    for page in pages.values():
-        page.wait_for_function(training, timeout=JOB_TIMEOUT_MS)
+                " && c.querySelector('.bar--epoch').value > 0)?.dataset.number")
+    numbers = {name: page.wait_for_function(training, timeout=JOB_TIMEOUT_MS).json_value()
+               for name, page in pages.items()}
+    before = {name: page.locator(f'#gallery .card[data-number="{numbers[name]}"] .bar--epoch')
+              .screenshot() for name, page in pages.items()}
     _post_json(dashboard.url, f"/api/v1/jobs/{job_id}/cancel", {})
     shots = {}
     for name, page in pages.items():
         page.wait_for_selector('#job-status .badge[data-status="cancelled"]',
                                timeout=JOB_TIMEOUT_MS)
-        card = page.locator('#gallery .card[data-status="cancelled"]').first
-        card.wait_for()
+        card = page.locator(f'#gallery .card[data-number="{numbers[name]}"]')
+        page.wait_for_selector(f'#gallery .card[data-number="{numbers[name]}"]'
+                               '[data-status="cancelled"]')
         card.scroll_into_view_if_needed()
         shots[name] = {"phase": card.locator(".phase").inner_text(),
                        "epoch": card.locator(".epoch").inner_text(),
+                       "training_bar": before[name],
                        "bar": card.locator(".bar--epoch").screenshot(
                            path=str(screenshots / f"{name}-cancelled-bar.png"))}
         page.context.close()
@@ -448,15 +452,21 @@ def cancelled_live(browser: Any, dashboard: Dashboard,
     yield shots
 
 
-def test_a_trial_cancelled_while_training_looks_cancelled(cancelled_live: dict[str, Any],
-                                                          viewport: str) -> None:
+def _blue_pixels(png: bytes) -> int:
+    """Pixels of a screenshot within a few steps of the training bar's blue."""
     import io
 
     from PIL import Image  # matplotlib's (the plots') imaging library
 
+    colors = Image.open(io.BytesIO(png)).convert("RGB").getcolors(1 << 24) or []
+    return sum(count for count, rgb in colors
+               if all(abs(a - b) < 24 for a, b in zip(rgb, PRIMARY_BLUE, strict=True)))
+
+
+def test_a_trial_cancelled_while_training_looks_cancelled(cancelled_live: dict[str, Any],
+                                                          viewport: str) -> None:
     shot = cancelled_live[viewport]
     assert shot["phase"] == "Cancelled"
     assert shot["epoch"].startswith("stopped in epoch "), shot["epoch"]
-    pixels = Image.open(io.BytesIO(shot["bar"])).convert("RGB").getdata()
-    assert not any(all(abs(a - b) < 24 for a, b in zip(p, PRIMARY_BLUE, strict=True))
-                   for p in pixels), "the cancelled trial's bar is still training blue"
+    assert _blue_pixels(shot["training_bar"]) > 0  # while it trained, the bar was blue
+    assert _blue_pixels(shot["bar"]) == 0, "the cancelled trial's bar is still training blue"
