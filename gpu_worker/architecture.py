@@ -20,6 +20,11 @@ _CONFIG_KEYS = {
 }
 
 
+# Keras 3 saves the "swish" activation under its other name, "silu"; the graph uses the
+# search space's names, so a trial's hyperparameters and its graph agree.
+_ACTIVATION_NAMES = {"silu": "swish"}
+
+
 def _shape(tensor: Any) -> list[int | None]:
     return [None if d is None else int(d) for d in tensor.shape]
 
@@ -33,6 +38,8 @@ def _layer_entry(layer: Any) -> dict[str, Any]:
         value = config.get(key)
         if value is not None:
             entry[out] = list(value) if isinstance(value, tuple) else value
+    if "activation" in entry:
+        entry["activation"] = _ACTIVATION_NAMES.get(entry["activation"], entry["activation"])
     if config.get("bidirectional"):
         entry["bidirectional"] = True
     entry["output_shape"] = _shape(layer.output)

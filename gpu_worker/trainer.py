@@ -53,16 +53,21 @@ class TrialHooks:
 
 
 class _Timer:
-    """Collects seconds per phase and reports each phase as it starts."""
+    """Collects seconds per phase and reports each phase as it starts.
+
+    ``epoch`` is the last epoch trained, set once training ends: the phases after it
+    report it, so a card reads "epoch 2 of 2" while evaluating, not "before epoch 1".
+    """
 
     def __init__(self, report: Callable[[Progress], None], epochs: int) -> None:
         self.seconds: dict[str, float] = {}
+        self.epoch = 0
         self._report = report
         self._epochs = epochs
 
     @contextmanager
     def phase(self, name: Phase) -> Iterator[None]:
-        self._report(Progress(name, epochs=self._epochs))
+        self._report(Progress(name, epoch=self.epoch, epochs=self._epochs))
         start = time.perf_counter()
         try:
             yield
@@ -194,6 +199,7 @@ def train_trial(
             f"in epoch {bad_epoch}"
         )
     epochs_run = len(history.get("loss", []))
+    timer.epoch = epochs_run
     base: dict[str, Any] = {
         "params": params, "dataset": data.summary(), "epochs_run": epochs_run,
         "objective": spec.objective, "param_count": int(model.count_params()),

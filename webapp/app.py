@@ -35,6 +35,7 @@ from webapp.api import register_api
 from webapp.api.uploads import UPLOAD_ENDPOINT
 from webapp.errors import register_error_handlers
 from webapp.headers import install_security_headers
+from webapp.limits import default_limits
 from webapp.metrics import Metrics
 from webapp.realtime import create_socketio
 from webapp.state import EXTENSION, REQUEST_PATIENCE, WebState, auth_required, state
@@ -129,10 +130,13 @@ def socketio_for(app: Flask) -> SocketIO:
 def _index() -> str | Response:
     """The dashboard page when its template is installed, else a pointer to the API."""
     if app_template_exists("index.html"):
-        # the form's bounds are the job configuration's own, not a copy of them
-        return render_template("index.html", max_trials=MAX_TRIALS, max_epochs=MAX_EPOCHS,
-                               max_concurrency=MAX_CONCURRENCY, plot_modes=PLOT_MODES,
-                               plot_mode=OptimizationConfig.plot_mode)
+        # the form's bounds: the job configuration's own, within the server's default
+        # limits (the local user's; a signed-in token's come with GET /session)
+        limits = default_limits(state().settings)
+        return render_template("index.html", max_trials=min(MAX_TRIALS, limits.max_trials),
+                               max_epochs=min(MAX_EPOCHS, limits.max_epochs),
+                               max_concurrency=min(MAX_CONCURRENCY, limits.max_concurrency),
+                               plot_modes=PLOT_MODES, plot_mode=OptimizationConfig.plot_mode)
     return Response(PLACEHOLDER, content_type="text/html; charset=utf-8")
 
 

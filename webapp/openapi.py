@@ -389,7 +389,10 @@ def _schemas(job_limits: Limits | None) -> dict[str, Schema]:
                                        required=["accuracy", "health"]),
             "components": {"type": "array", "items": {"enum": list(HEALTH_COMPONENTS)}},
             "formula": {"type": "string"},
-        }, required=["objectives", "default_weights", "components", "formula"]),
+            "chance_margin": {**number, "description": "a trial whose validation accuracy "
+                              "is at most its dataset's chance (metrics.dataset.chance) plus "
+                              "this learned nothing"},
+        }, required=["objectives", "default_weights", "components", "formula", "chance_margin"]),
         "Statuses": _object({"job": _lifecycle(JOB_STATUSES),
                              "trial": _lifecycle(TRIAL_STATUSES)}, required=["job", "trial"]),
         "Session": _object({

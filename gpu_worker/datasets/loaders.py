@@ -29,6 +29,7 @@ from onegin.datasets import (
     get_spec,
 )
 from onegin.errors import DatasetUnavailable
+from onegin.hopeless import chance_level
 from onegin.search_space import Modality
 
 DOWNLOAD_SOCKET_TIMEOUT_S = 60.0
@@ -157,6 +158,8 @@ class PreparedData:
             "class_names": list(self.class_names),
             "input_shape": list(self.input_shape),
             "vocab_size": self.vocab_size,
+            # what always answering the commonest class scores: a model at it learned nothing
+            "chance": chance_level(self.y_val) if len(self.y_val) else None,
             "splits": {
                 "train": len(self.y_train),
                 "val": len(self.y_val),

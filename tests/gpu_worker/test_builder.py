@@ -84,6 +84,15 @@ def test_architecture_describes_layers_for_the_ui() -> None:
     assert "Conv2D" in summarize(built.architecture)
 
 
+def test_swish_is_named_swish_in_the_graph_as_in_the_hyperparameters() -> None:
+    built = build_model({"conv_layers": 1, "filters": 16, "activation": "swish",
+                         "dense_layers": 1, "dense_units": 32},
+                        modality="image", input_shape=(8, 8, 1), num_classes=10)
+    layers = built.architecture["layers"]
+    acts = {lay["activation"] for lay in layers if lay["type"] == "Activation"}
+    assert acts == {"swish"}, acts  # Keras 3 itself calls it "silu"
+
+
 def test_bidirectional_lstm_is_described() -> None:
     built = build_model({"bidirectional": True, "lstm_layers": 2, "lstm_units": 16},
                         modality="text", input_shape=(10,), num_classes=2, vocab_size=30)

@@ -90,6 +90,9 @@ def test_cnn_trial_on_digits_writes_every_artifact(tmp_path: Path) -> None:
                   "plotting", "saving", "done"):
         assert phase in phases
     assert phases.index("training") < phases.index("computing_health") < phases.index("saving")
+    after = events[phases.index("evaluating"):]
+    assert {(e.epoch, e.epochs) for e in after} == {(2, 2)}, after  # the last epoch, not 0
+    assert 0.1 <= result.dataset["chance"] < 0.2  # the commonest of ten digits' share
 
 
 @pytest.mark.skipif(not (SHARED_DATA / "sms-spam").is_dir(), reason="shared SMS data absent")
@@ -108,6 +111,7 @@ def test_lstm_trial_on_sms_spam_writes_every_artifact(tmp_path: Path) -> None:
     # after epoch 1 its argmax was still the majority class ("ham", 130 of 150), yet its
     # loss was already under the class prior's: learning, so not stopped at chance
     assert result.history["val_accuracy"][0] == pytest.approx(130 / 150)
+    assert result.dataset["chance"] == pytest.approx(130 / 150)  # always answering "ham"
 
 
 def test_cancel_stops_the_trial(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ from openapi_spec_validator import validate
 
 from onegin.datasets import DATASETS
 from onegin.errors import ConfigErrors
+from onegin.hopeless import CHANCE_MARGIN
 from onegin.job_config import FIELD_CHECKS, LEGACY_FIELDS, REQUEST_FIELDS, validate_config
 from onegin.scoring import DEFAULT_HEALTH_WEIGHTS, HEALTH_COMPONENTS, ScoringWeights
 from onegin.search_space import space_for
@@ -53,6 +54,7 @@ def test_scoring_is_the_one_source_of_truth(web: Web) -> None:
     assert data["formula"].startswith("0.70·accuracy + 0.30·(0.25·neuron_utilization")
     assert data["formula"] == __import__("onegin.scoring").scoring.describe_formula(
         ScoringWeights())
+    assert data["chance_margin"] == CHANCE_MARGIN  # the dashboard's chance-level flag
 
 
 def test_statuses_are_served_from_the_one_set(web: Web) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify
 
 from onegin.datasets import DATASETS
+from onegin.hopeless import CHANCE_MARGIN
 from onegin.scoring import (
     DEFAULT_ACCURACY_WEIGHT,
     DEFAULT_HEALTH_WEIGHTS,
@@ -44,6 +45,9 @@ def scoring() -> Response:
                          "health": dict(DEFAULT_HEALTH_WEIGHTS)},
         components=list(HEALTH_COMPONENTS),
         formula=describe_formula(ScoringWeights()),
+        # a model within this of its dataset's chance (the trial's metrics.dataset.chance)
+        # learned nothing: the dashboard flags it
+        chance_margin=CHANCE_MARGIN,
     )
 
 

@@ -87,6 +87,10 @@ async function start(session) {
       onCreated: (job) => {
         announce(`Job ${job.id} started.`);
         location.hash = `#/jobs/${encodeURIComponent(job.id)}`;
+        route(); // now, not on hashchange: the new job's header must be there to scroll to
+        // the form's Start is far below the job's header (phones: the job is above the form)
+        $("#job-content").scrollIntoView({ block: "start" });
+        $("#job-title").focus({ preventScroll: true });
       },
       onWeightsChange: () => jobView?.renderScoreTip(),
     });
@@ -113,8 +117,10 @@ async function start(session) {
     initToggletips();
     window.addEventListener("hashchange", route);
   }
+  form.applyLimits(session.limits);
   try {
     await form.load();
+    jobView.gallery.chanceMargin = form.scoring?.chance_margin ?? 0;
     await uploads.load();
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) return showSignIn("Your session has ended.");
@@ -134,11 +140,15 @@ function route() {
     $("#job-view").hidden = true;
     $("#jobs-view").hidden = false;
     layout.classList.remove("has-job");
+    layout.classList.add("on-jobs"); // phones: the list comes before the form
     document.title = "Jobs — Onegin";
     jobsList.load(1);
+    const top = $("#jobs-view").getBoundingClientRect().top;
+    if (top < 0 || top > window.innerHeight / 2) $("#jobs-view").scrollIntoView({ block: "start" });
   } else {
     $("#jobs-view").hidden = true;
     $("#job-view").hidden = false;
+    layout.classList.remove("on-jobs");
     if (match) {
       jobView.open(decodeURIComponent(match[1]));
       layout.classList.add("has-job");

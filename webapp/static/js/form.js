@@ -65,6 +65,8 @@ export class WeightGroup {
 }
 
 const NUMBER_FIELDS = ["trials", "epochs", "concurrency"];
+// GET /session's limits, by the field each caps (webapp/limits.py LIMITED_FIELDS)
+const LIMITS = { trials: "max_trials", epochs: "max_epochs", concurrency: "max_concurrency" };
 const OPTIONAL_FIELDS = ["max_train_samples", "max_eval_samples"];
 const FIELD_IDS = ["dataset", "objective", "plot_mode", "name", ...NUMBER_FIELDS, ...OPTIONAL_FIELDS];
 const IN_DETAILS = new Set(["name", ...OPTIONAL_FIELDS]);
@@ -86,6 +88,33 @@ export class JobForm {
     });
     $("#objective").addEventListener("change", () => this.syncObjective());
     $("#dataset").addEventListener("change", () => this.syncDataset());
+  }
+
+  // The caller's limits (GET /session) as each field's maximum, shown beside it; a default
+  // above the limit comes down to it, so the first Start is not refused. Without limits
+  // (the open local server) the page's own maxima (the server's defaults) stay.
+  applyLimits(limits) {
+    for (const [field, key] of Object.entries(LIMITS)) {
+      const input = $(`#${field}`);
+      const limit = Number(limits?.[key] ?? input.max);
+      if (!Number.isInteger(limit) || limit < 1) continue;
+      input.max = String(limit);
+      if (Number(input.value) > limit) input.value = String(limit);
+      $(`#limit-${field}`).textContent = `At most ${limit}.`;
+    }
+  }
+
+  // Fields above their maximum, named as the API would name them (no request sent).
+  overLimits() {
+    const over = {};
+    for (const field of Object.keys(LIMITS)) {
+      const input = $(`#${field}`);
+      const value = parseIntOrRaw(input.value);
+      if (typeof value === "number" && input.max && value > Number(input.max)) {
+        over[field] = `must be at most ${input.max}, your limit`;
+      }
+    }
+    return over;
   }
 
   async load() {
@@ -230,6 +259,11 @@ export class JobForm {
 
   async submit() {
     this.clearErrors();
+    const over = this.overLimits();
+    if (Object.keys(over).length) {
+      this.showErrors(over, "Please fix the highlighted fields.");
+      return;
+    }
     const button = $("#start-button");
     button.disabled = true;
     button.textContent = "Starting…";

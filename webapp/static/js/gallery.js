@@ -1,5 +1,5 @@
 // The trial gallery: one card per trial, updated in place as events arrive, and the
-// details dialog of a completed trial.
+// details dialog of a trial in any state (what its record holds so far).
 
 import { urls } from "./api.js";
 import {
@@ -18,10 +18,13 @@ import {
   statusBadge,
   when,
 } from "./dom.js";
+import { atChance, beatBest, epochLabel } from "./trialstate.js";
 
 const PAGE = 48;
 const METRIC_KEYS = ["val_loss", "test_accuracy", "test_loss", "epochs_run", "param_count",
-  "timings", "plots", "pruned_at_epoch", "prune_reason", "prune_evidence"];
+  "timings", "plots", "pruned_at_epoch", "prune_reason", "prune_evidence", "dataset"];
+// Ended without finishing: the card shows the state, not the last training progress.
+const STOPPED = new Set(["cancelled", "failed", "lost", "pruned"]);
 // Why a trial stopped early (metrics.prune_reason); docs/search.md defines each rule.
 export const PRUNE_REASONS = {
   pruner: "Stopped by the pruner: behind the trials before it",
@@ -74,6 +77,7 @@ export class Gallery {
     this.best = null;
     this.limit = PAGE;
     this.jobId = null;
+    this.chanceMargin = 0; // GET /scoring's chance_margin (app.js sets it)
     moreButton.addEventListener("click", () => {
       this.limit += PAGE;
       this.layout();
@@ -137,6 +141,8 @@ export class Gallery {
     const previous = this.best;
     this.best = number;
     for (const n of [previous, number]) if (n !== null && this.cards.has(n)) this.draw(n);
+    // a pruned card says whether it scored above the best: that changed too
+    for (const [n, trial] of this.trials) if (trial.status === "pruned" && this.cards.has(n)) this.draw(n);
   }
 
   // Newest first; only the first `limit` trials are in the DOM.
@@ -198,6 +204,7 @@ export class Gallery {
       h("dl", { class: "scores" }),
       h("ul", { class: "health-bars", "aria-label": "Health components" }),
       h("p", { class: "trial-error" }, ""),
+      h("p", { class: "trial-note" }, ""),
       details);
   }
 
@@ -228,11 +235,21 @@ export class Gallery {
     const bars = card.querySelector(".health-bars");
     clear(bars, trial.health ? healthBars(trial.health) : []);
     card.querySelector(".trial-error").textContent = trial.error || stopReason(trial);
+    card.querySelector(".trial-note").textContent = this.note(trial);
+  }
 
-    const button = card.querySelector(".details");
-    const complete = status === "completed";
-    button.disabled = !complete;
-    button.title = complete ? "" : "Details open once the trial has completed";
+  // Why a card's numbers do not mean what they seem to: a model at chance, or a stopped
+  // trial that scored above the best.
+  note(trial) {
+    if (atChance(trial, this.chanceMargin)) {
+      return `At chance: no better than always answering the commonest class (${pct(trial.metrics.dataset.chance)} of the validation set).`;
+    }
+    const best = this.trials.get(this.best);
+    if (beatBest(trial, best)) {
+      return `Scored above the best (trial #${best.number}) before it was stopped, but a stopped `
+        + "model never finished training and has no health score, so it cannot be the best.";
+    }
+    return "";
   }
 
   drawProgress(card, trial, data) {
@@ -252,13 +269,21 @@ export class Gallery {
       phaseText = "Done";
       const run = trial.metrics?.epochs_run;
       epochText = run ? `${run} epoch${run === 1 ? "" : "s"}` : "";
+    } else if (STOPPED.has(status)) {
+      // where it stopped, in the stopped colour (app.css): never a full training bar
+      overall = Number(data?.fraction) || 0;
+      epochValue = overall;
+      phaseText = label(status);
+      const epoch = trial.metrics?.pruned_at_epoch ?? (data?.phase === "training" ? data.epoch : null);
+      const epochs = data?.epochs;
+      epochText = epoch ? `stopped in epoch ${epoch}${epochs ? `/${epochs}` : ""}` : "";
     } else if (data) {
       epochValue = data.phase === "training" ? Number(data.epoch_fraction) || 0 : (data.fraction >= 1 ? 1 : 0);
       overall = Number(data.fraction) || 0;
       phaseText = PHASE_LABELS[data.phase] || data.phase;
-      if (data.epochs) epochText = `Epoch ${Math.max(1, data.epoch || 0)}/${data.epochs} · ${Math.round(epochValue * 100)}%`;
+      epochText = epochLabel(data);
       const acc = data.metrics?.val_accuracy ?? data.metrics?.accuracy;
-      if (acc !== undefined && acc !== null) epochText += ` · acc ${pct(acc)}`;
+      if (acc !== undefined && acc !== null) epochText = [epochText, `acc ${pct(acc)}`].filter(Boolean).join(" · ");
     } else if (status === "queued") {
       phaseText = "Waiting for a worker";
     } else if (status === "running") {
@@ -266,7 +291,7 @@ export class Gallery {
     } else {
       phaseText = trial.status ? `${label(trial.status)}` : "";
     }
-    box.dataset.phase = data?.phase || (status === "completed" ? "done" : status);
+    box.dataset.phase = STOPPED.has(status) ? status : data?.phase || (status === "completed" ? "done" : status);
     phase.textContent = phaseText;
     epoch.textContent = epochText;
     epochBar.value = epochValue;
@@ -388,6 +413,7 @@ export class TrialDialog {
           ...(trial.retry_of !== null && trial.retry_of !== undefined ? [["Retry of", `Trial #${trial.retry_of}`]] : []),
           ...(m.pruned_at_epoch ? [["Pruned at epoch", String(m.pruned_at_epoch)]] : []),
           ...(trial.status === "pruned" ? [["Stopped because", stopReason(trial)]] : []),
+          ...(trial.error ? [["Error", trial.error]] : []),
           ...(ORIGINS[trial.origin] ? [["Origin", ORIGINS[trial.origin]]] : []),
         ], "Run")),
       trial.holdout ? h("div", { class: "dialog-grid" }, holdoutTable(trial.holdout)) : null,
@@ -409,7 +435,9 @@ export class TrialDialog {
     const names = [...PLOT_NAMES.filter((n) => listed.includes(n)), ...listed.filter((n) => !PLOT_NAMES.includes(n))];
     if (!names.length) {
       return h("section", {}, h("h3", {}, "Plots"),
-        h("p", { class: "muted" }, "No plots were rendered for this trial (see the job's plot mode)."));
+        h("p", { class: "muted" }, trial.status === "completed"
+          ? "No plots were rendered for this trial (see the job's plot mode)."
+          : `No plots: plots are rendered only for completed trials, and this one is ${trial.status || "queued"}.`));
     }
     return h("section", {}, h("h3", {}, "Plots"),
       h("div", { class: "plots" }, names.map((name) => {

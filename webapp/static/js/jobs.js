@@ -1,7 +1,8 @@
 // The jobs page: past and running jobs, newest first, paged by the server.
 
 import { api } from "./api.js";
-import { $, clear, h, num, pct, statusBadge, TRIAL_ACTIVE, when } from "./dom.js";
+import { $, clear, h, num, pct, statusBadge, when } from "./dom.js";
+import { budgetSummary, splitText } from "./trialstate.js";
 
 const PER_PAGE = 20;
 
@@ -44,15 +45,14 @@ export class JobsList {
       h("thead", {}, h("tr", {}, ["Job", "Status", "Dataset", "Objective", "Trials", "Best accuracy", "Best score", "Created"]
         .map((t) => h("th", { scope: "col" }, t)))),
       h("tbody", {}, jobs.map((job) => {
-        const counts = job.counts || {};
-        const done = Object.entries(counts).filter(([s]) => !TRIAL_ACTIVE.has(s)).reduce((a, [, n]) => a + n, 0);
-        const budget = job.budget ?? job.config?.trials ?? "?";
+        const summary = budgetSummary(job.counts || {}, job.budget ?? job.config?.trials ?? "?");
         return h("tr", {},
           h("th", { scope: "row", "data-label": "Job" }, h("a", { href: `#/jobs/${encodeURIComponent(job.id)}`, class: job.name ? "" : "mono" }, job.name || job.id)),
           h("td", { "data-label": "Status" }, statusBadge(job.status)),
           h("td", { "data-label": "Dataset" }, job.config?.dataset || "—"),
           h("td", { "data-label": "Objective" }, job.config?.objective === "simple" ? "Accuracy only" : "Health-aware"),
-          h("td", { "data-label": "Trials", class: "num" }, `${done} / ${budget}`),
+          h("td", { "data-label": "Trials", class: "num" }, summary.text,
+            h("span", { class: "trials-split" }, splitText(summary.split))),
           h("td", { "data-label": "Best accuracy", class: "num" }, pct(job.best_accuracy, 2)),
           h("td", { "data-label": "Best score", class: "num" }, num(job.best_score, 4)),
           h("td", { "data-label": "Created" }, when(job.created_at)));

@@ -21,14 +21,15 @@ import {
 import { FrontChart } from "./front.js";
 import { Gallery, TrialDialog, trialFromResult } from "./gallery.js";
 import { ArchitectureGraph, layerTable } from "./graph.js";
-import { follow } from "./live.js";
+import { follow, POLL_MS } from "./live.js";
+import { budgetSummary, splitText } from "./trialstate.js";
 
 const WATCHDOG_MS = 10_000;
 const CONNECTION_TEXT = {
   connecting: "Connecting…",
   live: "Live",
   reconnecting: "Reconnecting…",
-  polling: "Updating every few seconds",
+  polling: `Live updates unavailable — refreshing every ${POLL_MS / 1000} s`,
 };
 
 export class JobView {
@@ -74,6 +75,7 @@ export class JobView {
     this.bestLoadedFor = null;
     this.gallery.reset(id);
     $("#job-empty").hidden = true;
+    $("#job-missing").hidden = true;
     $("#job-content").hidden = false;
     $("#best-section").hidden = true;
     $("#compare-section").hidden = true;
@@ -88,8 +90,8 @@ export class JobView {
       this.onSnapshot({ job, trials });
     }).catch((error) => {
       if (this.openId !== id) return;
-      $("#job-error").textContent = error instanceof ApiError && error.status === 404
-        ? `There is no job ${id}.` : `Could not load job ${id}: ${error.message}`;
+      if (error instanceof ApiError && error.status === 404) this.notFound(id);
+      else $("#job-error").textContent = `Could not load job ${id}: ${error.message}`;
     });
     // Belt and braces: while the job is active, re-read its record now and then, so a
     // status change whose event was lost still shows (events are never essential).
@@ -116,6 +118,17 @@ export class JobView {
     });
   }
 
+  // No such job (or not the caller's): say so, and follow nothing.
+  notFound(id) {
+    this.live?.stop();
+    this.live = null;
+    clearInterval(this.watchdog);
+    $("#job-content").hidden = true;
+    $("#job-missing").hidden = false;
+    $("#job-missing-text").textContent = `There is no job ${id}, or it is not yours to see.`;
+    document.title = "Job not found — Onegin";
+  }
+
   close() {
     clearTimeout(this.comparisonTimer);
     this.live?.stop();
@@ -128,6 +141,7 @@ export class JobView {
     this.front.hide();
     this.dialog.close();
     $("#job-empty").hidden = false;
+    $("#job-missing").hidden = true;
     $("#job-content").hidden = true;
   }
 
@@ -358,8 +372,9 @@ export class JobView {
     const job = this.job || {};
     const counts = job.counts || this.progress.counts || {};
     const budget = job.budget ?? this.progress.budget ?? job.config?.trials;
-    const done = Object.entries(counts).filter(([s]) => !TRIAL_ACTIVE.has(s)).reduce((a, [, n]) => a + Number(n), 0);
-    $("#tile-done").textContent = budget !== undefined ? `${done} / ${budget}` : String(done);
+    const summary = budgetSummary(counts, budget);
+    $("#tile-done").textContent = summary.text;
+    $("#tile-split").textContent = splitText(summary.split);
     $("#tile-accuracy").textContent = pct(job.best_accuracy, 2);
     $("#tile-score").textContent = num(job.best_score, 4);
     $("#tile-avg").textContent = duration(this.progress.avg_trial_seconds ?? this.averageSeconds());
@@ -496,9 +511,13 @@ export class JobView {
         return;
       }
       const src = urls.bestPlot(id, name);
+      // a phone shrinks the plot to its width: a tap opens it full size (pinch to zoom)
       clear(panel,
-        h("img", { src, alt: `${PLOT_LABELS[name]} of the best model`, class: "diag-img" }),
-        h("p", {}, h("a", { class: "button", href: src, download: `onegin-${id}-${name}.png` }, `Download ${PLOT_LABELS[name].toLowerCase()} (PNG)`)));
+        h("a", { class: "diag-link", href: src, target: "_blank", rel: "noopener", title: "Open full size" },
+          h("img", { src, alt: `${PLOT_LABELS[name]} of the best model (opens full size)`, class: "diag-img" })),
+        h("p", { class: "actions" },
+          h("a", { class: "button", href: src, target: "_blank", rel: "noopener" }, "Open full size"),
+          h("a", { class: "button", href: src, download: `onegin-${id}-${name}.png` }, `Download ${PLOT_LABELS[name].toLowerCase()} (PNG)`)));
     };
     tabs.onkeydown = (event) => {
       const i = buttons.indexOf(document.activeElement);

@@ -13,7 +13,7 @@ export const EVENT_TYPES = [
   "job_progress",
   "job_finished",
 ];
-const POLL_MS = 4000;
+export const POLL_MS = 4000;
 
 let ioPromise = null;
 function loadSocketIo() {
@@ -26,19 +26,31 @@ function loadSocketIo() {
 }
 
 // handlers: onSnapshot({job, trials}), onEvent(event), onConnection(state) where state is
-// "connecting" | "live" | "reconnecting" | "polling".
+// "connecting" | "live" | "reconnecting" | "polling" ("polling": the socket is down, or
+// blocked for good by a proxy, while REST reads work; the socket keeps retrying behind it).
 export function follow(jobId, handlers) {
   let stopped = false;
   let socket = null;
   let pollTimer = null;
+  let polled = false; // the last REST read worked while the socket was down
 
   const setState = (state) => !stopped && handlers.onConnection?.(state);
+  const socketDown = () => {
+    if (!polled) setState("reconnecting"); // each failed retry must not undo "polling"
+    startPolling();
+  };
 
   async function pollOnce() {
     try {
       const [job, trials] = await Promise.all([api.job(jobId), allTrials(jobId)]);
-      if (!stopped) handlers.onSnapshot({ job, trials });
+      if (stopped) return;
+      handlers.onSnapshot({ job, trials });
+      if (!socket?.connected) {
+        polled = true;
+        setState("polling");
+      }
     } catch (error) {
+      polled = false;
       if (!stopped) handlers.onError?.(error);
     }
   }
@@ -63,17 +75,12 @@ export function follow(jobId, handlers) {
     socket = io("/jobs", { reconnectionDelayMax: 5000 });
     socket.on("connect", () => {
       stopPolling();
+      polled = false;
       socket.emit("join", { job_id: jobId });
       setState("live");
     });
-    socket.on("disconnect", () => {
-      setState("reconnecting");
-      startPolling();
-    });
-    socket.on("connect_error", () => {
-      setState("reconnecting");
-      startPolling();
-    });
+    socket.on("disconnect", socketDown);
+    socket.on("connect_error", socketDown);
     socket.on("snapshot", (data) => {
       if (!stopped && data && data.job && data.job.id === jobId) handlers.onSnapshot(data);
     });
