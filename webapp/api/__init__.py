@@ -18,8 +18,10 @@ def register_api(app: Flask) -> None:
         study,
         tokens,
         trials,
+        trials_table,
     )
 
-    for module in (health, reference, session, jobs, trials, best, front, study, tokens):
+    for module in (health, reference, session, jobs, trials, trials_table, best, front, study,
+                   tokens):
         app.register_blueprint(module.bp, url_prefix=API_PREFIX)
     app.register_blueprint(health.metrics_bp)
