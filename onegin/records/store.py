@@ -249,12 +249,14 @@ class RecordStore:
             for row in session.scalars(select):
                 yield _trial(row)
 
-    def trial_params(self, job_id: str) -> list[dict[str, Any]]:
-        """The parameters of each of a job's trials (its table's parameter columns)."""
+    def param_values(self, job_id: str) -> list[tuple[str, str, str | None]]:
+        """Every (parameter name, JSON type, text) a job's trials have, once each: the text
+        of a string or boolean, None for other types (its table's parameter columns)."""
         with self._session() as session:
             _load_job(session, job_id)
-            return list(session.scalars(sa.select(TrialRow.params)
-                                        .where(TrialRow.job_id == job_id)))
+            dialect = session.get_bind().dialect.name
+            rows = session.execute(trial_sql.param_values(dialect), {"job_id": job_id})
+            return [(name, kind, text) for name, kind, text in rows]
 
     def running_trials(self, limit: int = 10_000) -> list[TrialRecord]:
         """Trials with status running, across every job, in one query (for metrics)."""

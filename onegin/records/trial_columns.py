@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -123,21 +123,21 @@ def text_of(value: Any) -> str | None:
 
 
 MAX_TEXT_VALUES = 100  # a parameter's distinct texts listed for a filter's choices
+NUMBER_TYPES = frozenset({"number", "integer", "real"})  # JSON types: PostgreSQL's, SQLite's
 
 
-def describe_params(params_of_trials: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The parameter columns of a job, by name: ``number`` when every value is a number,
-    else ``text`` with the distinct texts (booleans and strings) to choose from."""
+def describe_params(values: Iterable[tuple[str, str, str | None]]) -> list[dict[str, Any]]:
+    """The parameter columns of a job, by name, from its (name, JSON type, text) triples
+    (`RecordStore.param_values`): ``number`` when every value is a number, else ``text``
+    with the distinct texts (strings and booleans) to choose from."""
     seen: dict[str, tuple[bool, set[str]]] = {}
-    for params in params_of_trials:
-        for name, value in params.items():
-            if not PARAM_NAME.fullmatch(name) or value is None:
-                continue
-            numeric, texts = seen.setdefault(name, (True, set()))
-            text = text_of(value)
-            if text is not None:
-                texts.add(text)
-            seen[name] = (numeric and _is_number(value), texts)
+    for name, kind, text in values:
+        if not PARAM_NAME.fullmatch(name) or kind == "null":
+            continue
+        numeric, texts = seen.get(name, (True, set()))
+        if text is not None:
+            texts.add(text)
+        seen[name] = (numeric and kind in NUMBER_TYPES, texts)
     return [{"name": PARAM_PREFIX + name, "kind": "number"} if numeric else
             {"name": PARAM_PREFIX + name, "kind": "text",
              "values": sorted(texts)[:MAX_TEXT_VALUES]}

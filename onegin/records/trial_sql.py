@@ -84,3 +84,22 @@ def order_by(dialect: str, query: TrialQuery) -> list[sa.ColumnElement]:
         keys.append(text(dialect, col))
     direction = sa.desc if query.descending else sa.asc
     return [*(direction(key).nulls_last() for key in keys), TrialRow.number.asc()]
+
+
+# (name, JSON type, text) of every parameter of a job's trials, grouped in the database:
+# a few rows, where reading every trial's parameters would carry thousands of documents.
+_PARAM_VALUES = {
+    "postgresql": """SELECT p.key, jsonb_typeof(p.value),
+        CASE WHEN jsonb_typeof(p.value) IN ('string', 'boolean') THEN p.value #>> '{}' END
+        FROM onegin_trials AS t, jsonb_each(t.params) AS p
+        WHERE t.job_id = :job_id GROUP BY 1, 2, 3""",
+    "sqlite": """SELECT p.key, p.type,
+        CASE WHEN p.type = 'text' THEN p.value WHEN p.type IN ('true', 'false') THEN p.type END
+        FROM onegin_trials AS t, json_each(t.params) AS p
+        WHERE t.job_id = :job_id GROUP BY 1, 2, 3""",
+}
+
+
+def param_values(dialect: str) -> sa.TextClause:
+    """The query behind `RecordStore.param_values` (binds ``job_id``)."""
+    return sa.text(_PARAM_VALUES[dialect])

@@ -40,7 +40,7 @@ def trial_columns(job_id: str) -> Response:
     fixed = [{"name": c.name, "kind": c.kind} | ({"values": list(TRIAL_STATUSES)}
                                                  if c.name == "status" else {})
              for c in FIXED_COLUMNS]
-    params = describe_params(state().services.records.trial_params(job.id))
+    params = describe_params(state().services.records.param_values(job.id))
     return jsonify(columns=fixed + params)
 
 
@@ -51,7 +51,7 @@ def trials_csv(job_id: str) -> Response:
     query, errors = parse_query(request.args)
     others = {k: v for k, v in request.args.items() if not is_query_name(k)}
     errors = unknown_parameters(others, (*QUERY_PARAMETERS, "columns")) | errors
-    params = [column(p["name"]) for p in describe_params(records.trial_params(job.id))]
+    params = [column(p["name"]) for p in describe_params(records.param_values(job.id))]
     columns, column_errors = parse_columns(
         request.args.get("columns"), [*FIXED_COLUMNS, *(c for c in params if c is not None)])
     if errors or column_errors:

@@ -6,10 +6,12 @@ import { $, $$, announce, initToggletips, setStatuses } from "./dom.js";
 import { JobForm } from "./form.js";
 import { JobsList } from "./jobs.js";
 import { JobView } from "./jobview.js";
+import { TrialsTable } from "./trials_table.js";
 
 let form = null;
 let jobView = null;
 let jobsList = null;
+let trialsTable = null;
 
 function show(view) {
   $("#boot-message").hidden = true;
@@ -98,6 +100,7 @@ async function start(session) {
       },
     });
     jobsList = new JobsList();
+    trialsTable = new TrialsTable($("#trials-table"), { dialog: jobView.dialog });
     initToggletips();
     window.addEventListener("hashchange", route);
   }
@@ -113,9 +116,22 @@ async function start(session) {
 function route() {
   const hash = location.hash.replace(/^#/, "") || "/";
   const match = hash.match(/^\/jobs\/([^/]+)$/);
+  const table = hash.match(/^\/jobs\/([^/]+)\/trials$/);
   const layout = $("#app-view");
   let nav = "dashboard";
-  if (hash === "/jobs") {
+  $("#trials-table").hidden = !table;
+  layout.classList.toggle("has-table", Boolean(table));
+  if (!table) trialsTable.close();
+  if (table) {
+    nav = "jobs";
+    jobView.close();
+    $("#job-view").hidden = true;
+    $("#jobs-view").hidden = true;
+    layout.classList.remove("has-job");
+    const id = decodeURIComponent(table[1]);
+    document.title = `Trials of job ${id} — Onegin`;
+    trialsTable.open(id);
+  } else if (hash === "/jobs") {
     nav = "jobs";
     jobView.close();
     $("#job-view").hidden = true;
@@ -128,6 +144,7 @@ function route() {
     $("#job-view").hidden = false;
     if (match) {
       jobView.open(decodeURIComponent(match[1]));
+      $("#trials-table-link").href = `#/jobs/${match[1]}/trials`;
       layout.classList.add("has-job");
       nav = "jobs";
     } else {
