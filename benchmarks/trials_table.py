@@ -21,6 +21,7 @@ SQLite file. Writes ``benchmarks/results/trials_table.json`` and prints a table.
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import random
@@ -39,9 +40,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.common import environment, fresh_database, markdown, median, write
 from onegin.job_config import validate_config
 from onegin.records import RecordStore
+from onegin.records.trial_columns import FIXED_COLUMNS, describe_params
 from onegin.scoring import HEALTH_COMPONENTS
 from onegin.statuses import JobStatus
 
+STORAGE_KEY = "onegin.trialsTable.columns"  # trials_table.js: the columns chosen
 TARGET_FIRST_RENDER_MS = 1000
 TARGET_SORT_MS = 300
 SORTS = ("total_score", "val_loss", "health.gradient_health", "params.learning_rate",
@@ -135,7 +138,8 @@ def _http_ms(url: str, repeats: int) -> list[float]:
     return times
 
 
-def measure(url: str, job_id: str, repeats: int) -> dict[str, Any]:
+def measure(url: str, job_id: str, columns: list[str], repeats: int) -> dict[str, Any]:
+    """Times in Chromium (``columns`` shown: the table at its widest) and over HTTP."""
     from playwright.sync_api import sync_playwright
 
     from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
@@ -148,6 +152,8 @@ def measure(url: str, job_id: str, repeats: int) -> dict[str, Any]:
             context = browser.new_context(viewport={"width": 1280, "height": 800})
             page = context.new_page()
             page.add_init_script(RENDER_PROBE)
+            chosen = json.dumps(json.dumps(columns))
+            page.add_init_script(f"localStorage.setItem({STORAGE_KEY!r}, {chosen})")
             page.goto(f"{url}/{table}")
             page.wait_for_function("() => window.__renders.length > 0", timeout=30_000)
             results["cold_ms"].append(page.evaluate("() => window.__renders[0]"))
@@ -185,10 +191,12 @@ def main() -> None:
         started = time.perf_counter()
         job_id = seed_job(store, args.trials)
         seeded_s = time.perf_counter() - started
+        columns = [c.name for c in FIXED_COLUMNS] + [
+            p["name"] for p in describe_params(store.param_values(job_id))]
         store.close()
         settings = {"ONEGIN_DATABASE_URL": db_url} if db_url else {}
         with onegin_web(Path(home), workers=0, **settings) as url:
-            results = measure(url, job_id, args.repeats)
+            results = measure(url, job_id, columns, args.repeats)
     sorts = [ms for values in results["sort_ms"].values() for ms in values]
     summary = {
         "first_render_cold_ms": median(results["cold_ms"]),
