@@ -131,5 +131,12 @@ def test_the_table_sorts_filters_pages_exports_and_opens_details(
     assert page.text_content("#trial-dialog-title") == f"Trial #{first} details"
     page.click("#trial-dialog-close")
     page.screenshot(path=str(screenshots / "desktop-trials-table-csv.png"))
+
+    # on a phone the table scrolls inside its frame; the page itself stays 390 px wide
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+    assert page.evaluate("() => { const w = document.querySelector('#trials-table .table-wrap');"
+                         " return w.scrollWidth > w.clientWidth; }")
+    page.screenshot(path=str(screenshots / "mobile-trials-table.png"), full_page=True)
     context.close()
     assert not errors, "\n".join(errors)
