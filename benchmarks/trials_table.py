@@ -15,7 +15,8 @@ the action to the frame after the table re-rendered:
     .venv/bin/python benchmarks/trials_table.py [--trials 5000] [--database postgresql]
 
 PostgreSQL (``ONEGIN_TEST_POSTGRES_URL``: a fresh database beside it) or the embedded
-SQLite file. Writes ``benchmarks/results/trials_table.json`` and prints a table.
+SQLite file. Writes ``benchmarks/results/trials_table_<database>.json`` and ``.md``
+and prints the table.
 """
 
 from __future__ import annotations
@@ -219,7 +220,7 @@ def main() -> None:
         ("CSV of every trial", f"{summary['csv_median_ms']:.0f} ms"),
         ("targets (≤ 1000 ms, ≤ 300 ms) met", "yes" if passed else "NO"),
     ]
-    path = write("trials_table", {
+    path = write(f"trials_table_{args.database}", {
         "trials": args.trials, "database": args.database, "repeats": args.repeats,
         "seeded_seconds": seeded_s, "targets": {"first_render_ms": TARGET_FIRST_RENDER_MS,
                                                 "sort_ms": TARGET_SORT_MS},
