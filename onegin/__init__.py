@@ -11,15 +11,17 @@ __version__ = "0.1.0"
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from onegin.api import OptimizationResult, optimize
+    from onegin.api import ComparisonResult, OptimizationResult, compare, optimize
+    from onegin.compare_config import CompareConfig
     from onegin.job_config import OptimizationConfig
 
-__all__ = ["OptimizationConfig", "OptimizationResult", "optimize"]
+__all__ = ["CompareConfig", "ComparisonResult", "OptimizationConfig", "OptimizationResult",
+           "compare", "optimize"]
 
 
 def __getattr__(name: str) -> Any:
     """`onegin.optimize` and friends, imported on first use (Celery, Optuna are heavy)."""
-    if name in ("optimize", "OptimizationResult"):
+    if name in ("optimize", "OptimizationResult", "compare", "ComparisonResult"):
         from onegin import api
 
         return getattr(api, name)
@@ -27,4 +29,8 @@ def __getattr__(name: str) -> Any:
         from onegin.job_config import OptimizationConfig
 
         return OptimizationConfig
+    if name == "CompareConfig":
+        from onegin.compare_config import CompareConfig
+
+        return CompareConfig
     raise AttributeError(f"module 'onegin' has no attribute {name!r}")

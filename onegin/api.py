@@ -1,9 +1,10 @@
-"""Python entry point: `onegin.optimize(OptimizationConfig(...))` runs a whole job.
+"""Python entry point: `onegin.optimize(OptimizationConfig(...))` runs a whole job, and
+`onegin.compare(CompareConfig(...))` a whole comparison, the same way.
 
 On the embedded default it starts real local GPU-worker processes, runs the
-orchestrator in this process, and returns where the best model is. While it
-runs, SIGINT cancels the job and SIGTERM or SIGHUP hands it back for `resume`
-(`onegin.stop_signals`); either way no worker is left behind.
+orchestrator in this process, and returns where the best model (or the report) is.
+While it runs, SIGINT cancels the job and SIGTERM or SIGHUP hands it back for
+`resume` (`onegin.stop_signals`); either way no worker is left behind.
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
-from onegin.artifacts import best_prefix
+from onegin.artifacts import best_prefix, report_prefix
+from onegin.compare_config import CompareConfig
 from onegin.errors import OneginError
 from onegin.job_config import OptimizationConfig
+from onegin.job_kinds import JobKind
 from onegin.pareto import front_points, pareto_front
 from onegin.services import Services
 from onegin.settings import Settings, load_settings
@@ -29,6 +32,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 MODEL_FILE = "model.keras"
+SUMMARY_FILE = "summary.json"  # a comparison's, beside its report (jobs/<id>/report/)
+REPORT_FILE = "report.html"
 RUNNERS_GROUP = "onegin.runners"  # pyproject.toml: the orchestrator's `local` run
 
 
@@ -54,6 +59,35 @@ class OptimizationResult:
     # a pareto job's result: the trial numbers on its front (each one's model is stored
     # under jobs/<id>/trials/<n>/); empty for the other objectives
     pareto_front: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ComparisonResult:
+    """A comparison's end: its summary (`onegin compare`'s table) and where its report is."""
+
+    job_id: str
+    status: str
+    summary: dict[str, Any] | None
+    report_prefix: str
+    report_url: str | None
+    error: str | None = None
+
+
+def comparison_result_for(services: Services, job_id: str) -> ComparisonResult:
+    import json
+
+    from onegin.artifacts import ArtifactNotFound
+
+    job = services.records.get_job(job_id)
+    prefix = report_prefix(job_id)
+    try:
+        summary = json.loads(services.artifacts.get_bytes(prefix + SUMMARY_FILE))
+    except ArtifactNotFound:
+        summary = None
+    report = prefix + REPORT_FILE
+    url = services.artifacts.presigned_url(report) if services.artifacts.exists(report) else None
+    return ComparisonResult(job_id=job.id, status=job.status, summary=summary,
+                            report_prefix=prefix, report_url=url, error=job.error)
 
 
 def result_for(services: Services, job_id: str) -> OptimizationResult:
@@ -82,24 +116,50 @@ def optimize(config: OptimizationConfig, *, settings: Settings | None = None,
     settings = settings or load_settings()
     services = Services(settings)
     job = create_job(services.records, config)
-    return _run(services, job.id, config, workers, live)
+    _run(services, job.id, config, workers, live)
+    return result_for(services, job.id)
+
+
+def compare(config: CompareConfig, *, settings: Settings | None = None,
+            workers: int | None = None, live: bool = False,
+            on_created: Callable[[str], None] | None = None) -> ComparisonResult:
+    """Run a comparison to its end here: its runs one after another, each as `optimize`
+    runs a job, then its report. ``on_created`` hears the comparison's id first."""
+    from onegin.submission import create_comparison
+
+    settings = settings or load_settings()
+    services = Services(settings)
+    job = create_comparison(services.records, config)
+    if on_created is not None:
+        on_created(job.id)
+    _run(services, job.id, config.base, workers, live, follow=False)
+    return comparison_result_for(services, job.id)
 
 
 def resume(job_id: str, *, settings: Settings | None = None, workers: int | None = None,
-           live: bool = False) -> OptimizationResult:
-    """Go on with a job that was handed back (or whose orchestrator died), to its end.
+           live: bool = False) -> OptimizationResult | ComparisonResult:
+    """Go on with a job (or comparison) that was handed back (or whose orchestrator
+    died), to its end.
 
     Raises `onegin.errors.JobBusy` while another orchestrator holds the job.
     """
     settings = settings or load_settings()
     services = Services(settings)
-    config = OptimizationConfig.from_dict(services.records.get_job(job_id).config)
-    return _run(services, job_id, config, workers, live)
+    job = services.records.get_job(job_id)
+    if job.kind == JobKind.COMPARE:
+        _run(services, job_id, CompareConfig.from_dict(job.config).base, workers, live,
+             follow=False)
+        return comparison_result_for(services, job_id)
+    _run(services, job_id, OptimizationConfig.from_dict(job.config), workers, live)
+    return result_for(services, job_id)
 
 
 def _run(services: Services, job_id: str, config: OptimizationConfig, workers: int | None,
-         live: bool) -> OptimizationResult:
+         live: bool, *, follow: bool = True) -> None:
+    """Orchestrate the job here; ``config`` sizes the local workers. ``live``: show its
+    trials as they train (``follow``), or else a comparison's runs as they go."""
     from onegin.celery_app import create_celery
+    from onegin.compare_display import ComparisonDisplay
     from onegin.display import JobDisplay
     from onegin.local_workers import LocalWorkers
     from onegin.logs import log_context
@@ -131,22 +191,24 @@ def _run(services: Services, job_id: str, config: OptimizationConfig, workers: i
             run = partial(run_job_here, job_id, services, app,
                           stopping=stopper.hand_over.is_set,
                           workers_gone=lambda: local_only and stopper.workers_stopped.is_set())
-            if live:
+            if live and follow:
                 with JobDisplay(services.events, job_id, config.trials):
+                    run()
+            elif live:  # a comparison: a line per run
+                with ComparisonDisplay(services.records, job_id, say):
                     run()
             else:
                 run()
         if stopper.error is not None:
             raise stopper.error
-    result = result_for(services, job_id)
+    status = services.records.get_job(job_id).status
     if signals.received is not None:
-        if result.status in JOB_ACTIVE:
+        if status in JOB_ACTIVE:
             say(f"job {job_id} handed back ({signal.Signals(signals.received).name}): "
                 f"resume it with `onegin optimize --resume {job_id}`")
         else:
-            say(f"job {job_id}: {result.status}")
+            say(f"job {job_id}: {status}")
         signals.redeliver()
-    return result
 
 
 def _local_runner() -> LocalRunner:
@@ -162,11 +224,14 @@ def _local_runner() -> LocalRunner:
 
 
 def _request_cancel(services: Services, job_id: str) -> None:
-    """What `onegin cancel` does: the orchestrator sees it and stops the trials."""
+    """What `onegin cancel` does: the orchestrator sees it and stops the trials (a
+    comparison's runs are cancelled with it)."""
     from onegin.records import InvalidTransition
+    from onegin.submission import cancel_children
 
     with contextlib.suppress(InvalidTransition):  # already over
         services.records.update_job(job_id, status=JobStatus.CANCELLING)
+    cancel_children(services.records, services.events, job_id)
 
 
 def _announcer(live: bool) -> Callable[[str], None]:

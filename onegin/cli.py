@@ -131,31 +131,13 @@ def _yaml_problem(exc: Exception) -> str:
 
 
 def _job_config(args: argparse.Namespace) -> Any:
-    from collections.abc import Mapping
-
-    from onegin.datasets import get_spec
     from onegin.job_config import OptimizationConfig
-    from onegin.search_space import space_for
 
     data: dict[str, Any] = read_job_file(args.job) if args.job else {}
     for key in JOB_FLAGS:
         if getattr(args, key) is not None:
             data[key] = getattr(args, key)
-    errors: list[ConfigError] = []
-    if args.param and isinstance(data.get("params") or {}, Mapping):
-        params = dict(data.get("params") or {})
-        try:
-            space = space_for(get_spec(data.get("dataset", "digits")).modality,
-                              name=data.get("space", "default"))
-        except ConfigError:
-            pass  # the dataset error is reported with the others below
-        else:
-            for assignment in args.param:
-                try:
-                    params |= space.parse_assignments([assignment])
-                except ConfigError as exc:
-                    errors.append(exc)
-        data["params"] = params
+    errors = _fixed_params(args.param, data) if args.param else []
     try:
         config = OptimizationConfig.from_dict(data)
     except ConfigErrors as exc:
@@ -198,6 +180,8 @@ def _resume(args: argparse.Namespace, settings: Any) -> int:
     if given:
         raise ConfigError("--resume", f"the job keeps its own configuration; drop "
                                       f"{', '.join(given)}")
+    from onegin.api import ComparisonResult
+
     try:
         result = resume(args.resume, settings=settings, workers=args.workers, live=True)
     except RecordNotFound:
@@ -206,6 +190,8 @@ def _resume(args: argparse.Namespace, settings: Any) -> int:
         console.print(f"[red]job {args.resume} is held by another orchestrator[/red]; if that "
                       f"one died, its claim expires within {settings.heartbeat_timeout:g}s")
         return 1
+    if isinstance(result, ComparisonResult):
+        return _print_comparison(result)
     return _print_result(result)
 
 
@@ -245,6 +231,151 @@ def _submit(settings: Any, config: Any, *, follow: bool) -> int:
             display.wait()
         console.print(f"job {job.id}: {services.records.get_job(job.id).status}")
     return 0
+
+
+def _compare_parser(sub: Any) -> None:
+    p = sub.add_parser("compare", help="compare an accuracy-only search with a health-aware "
+                       "one: same dataset, budget and seeds, scored on the holdout split")
+    p.add_argument("--job", type=Path, help="comparison fields file (YAML/JSON); flags win")
+    p.add_argument("--dataset")
+    p.add_argument("--trials", type=int, help="trials per arm and seed (default 12)")
+    p.add_argument("--seeds", type=int, help="splits; one search per arm each (default 3)")
+    p.add_argument("--seed", type=int, help="the first run's seed (default: a fresh one)")
+    p.add_argument("--retrain-seeds", type=int,
+                   help="new training seeds each arm's best configuration gets (default 2)")
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--concurrency", type=int, help="trials at once in each run")
+    p.add_argument("--weights", metavar="MAPPING",
+                   help="the health arm's weights, YAML: '{accuracy: 0.6}' or "
+                        "'{health: {neuron_utilization: 0.5, ...}}'")
+    p.add_argument("--pruner", choices=PRUNERS)
+    p.add_argument("--space", choices=SPACE_NAMES)
+    p.add_argument("--plots", dest="plot_mode", choices=PLOT_MODES)
+    p.add_argument("--max-train-samples", type=int)
+    p.add_argument("--max-eval-samples", type=int)
+    p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                   help="fix a hyperparameter in both arms (repeatable)")
+    p.add_argument("--name")
+    p.add_argument("--workers", type=int, help="local GPU-worker processes (embedded mode)")
+    p.add_argument("--submit", action="store_true",
+                   help="send it to the cluster's orchestrator and print its id")
+    p.add_argument("--wait", action="store_true",
+                   help="with --submit: wait for the end and print the table")
+    add_settings_flags(p)
+    p.set_defaults(run=_run_compare)
+
+
+COMPARE_FLAGS = ("dataset", "trials", "seeds", "seed", "retrain_seeds", "epochs", "concurrency",
+                 "pruner", "space", "plot_mode", "max_train_samples", "max_eval_samples", "name")
+
+
+def _compare_config(args: argparse.Namespace) -> Any:
+    import yaml
+
+    from onegin.compare_config import CompareConfig
+
+    data: dict[str, Any] = read_job_file(args.job) if args.job else {}
+    data |= {key: getattr(args, key) for key in COMPARE_FLAGS if getattr(args, key) is not None}
+    errors: list[ConfigError] = []
+    if args.weights is not None:
+        try:
+            data["weights"] = yaml.safe_load(args.weights)
+        except yaml.YAMLError as exc:
+            errors.append(ConfigError("weights", f"not valid YAML: {_yaml_problem(exc)}"))
+    if args.param:
+        errors += _fixed_params(args.param, data)
+    try:
+        config = CompareConfig.from_dict(data)
+    except ConfigErrors as exc:
+        errors += exc.errors
+    if errors:
+        raise ConfigErrors(errors)
+    return config
+
+
+def _fixed_params(assignments: list[str], data: dict[str, Any]) -> list[ConfigError]:
+    """``--param`` values merged into ``data["params"]``; the errors of those that are bad."""
+    from collections.abc import Mapping
+
+    from onegin.datasets import get_spec
+    from onegin.search_space import space_for
+
+    if not isinstance(data.get("params") or {}, Mapping):
+        return []  # the params error is reported with the others
+    params = dict(data.get("params") or {})
+    errors: list[ConfigError] = []
+    try:
+        space = space_for(get_spec(data.get("dataset", "digits")).modality,
+                          name=data.get("space", "default"))
+    except ConfigError:
+        pass  # the dataset error is reported with the others
+    else:
+        for assignment in assignments:
+            try:
+                params |= space.parse_assignments([assignment])
+            except ConfigError as exc:
+                errors.append(exc)
+    data["params"] = params
+    return errors
+
+
+def _run_compare(args: argparse.Namespace) -> int:
+    """Run here as `onegin optimize` does (its id printed first), or send it with --submit."""
+    from onegin.gil import handing_over_often
+
+    if args.wait and not args.submit:
+        raise ConfigError("--wait", "goes with --submit: without it the comparison runs here "
+                                    "and is waited for")
+    settings = settings_from_args(args)
+    config = _compare_config(args)
+    with handing_over_often():
+        if args.submit:
+            result = _submit_comparison(settings, config, wait=args.wait)
+            if result is None:
+                return 0
+        else:
+            from onegin.api import compare
+
+            result = compare(config, settings=settings, workers=args.workers, live=True,
+                             on_created=_print_comparison_id)
+    return _print_comparison(result)
+
+
+def _print_comparison_id(job_id: str) -> None:
+    print(job_id, flush=True)
+
+
+def _submit_comparison(settings: Any, config: Any, *, wait: bool) -> Any:
+    """Send it to the orchestrator; with ``wait``, its result once it has ended."""
+    from onegin.api import comparison_result_for
+    from onegin.celery_app import create_celery
+    from onegin.services import Services
+    from onegin.submission import create_comparison, submit_job
+
+    services = Services(settings)
+    job = create_comparison(services.records, config)
+    submit_job(create_celery(settings), job.id)
+    _print_comparison_id(job.id)
+    if not wait:
+        return None
+    cursor: str | None = None
+    while not services.records.get_job(job.id).terminal:
+        _events, cursor = services.events.read(job.id, cursor, timeout=2.0)
+    return comparison_result_for(services, job.id)
+
+
+def _print_comparison(result: Any) -> int:
+    from onegin.compare_table import format_comparison
+
+    console.print(f"comparison {result.job_id}: {result.status}" +
+                  (f" ({result.error})" if result.error else ""))
+    if result.summary is not None:
+        print(format_comparison(result.summary), end="")
+    if result.report_url is not None:
+        print(f"report: {result.report_url}")
+    else:
+        print(f"report files: {result.report_prefix} in the artifact store")
+    return 0 if result.status == JobStatus.COMPLETED else 1
 
 
 def _worker_parser(sub: Any) -> None:
@@ -422,6 +553,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="onegin", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     _optimize_parser(sub)
+    _compare_parser(sub)
     _worker_parser(sub)
     _db_parser(sub)
     _cancel_parser(sub)

@@ -61,6 +61,7 @@ class OptimizationConfig:
     holdout: bool = False
     pruner: Pruner = "median"
     seed: int = field(default_factory=fresh_seed)
+    data_seed: int | None = None
     plot_mode: PlotMode = "best"
     max_train_samples: int | None = None
     max_eval_samples: int | None = None
@@ -229,6 +230,10 @@ FIELD_CHECKS: dict[str, FieldCheck] = {
         "none (its default): Optuna's pruners do not support multi-objective studies"),
     "seed": _int("seed", 0, SEED_LIMIT).described(
         "default: a fresh random seed, recorded with the job"),
+    "data_seed": _optional(_int("data_seed", 0, SEED_LIMIT)).described(
+        "the seed of the train/validation/test/holdout split; default: seed. Trials still "
+        "train with seed + their number, so a job may retrain configurations on another "
+        "job's split with new training seeds"),
     "plot_mode": _choice("plot_mode", PLOT_MODES),
     "max_train_samples": _optional(_int("max_train_samples", 1, MAX_SAMPLES)),
     "max_eval_samples": _optional(_int("max_eval_samples", 1, MAX_SAMPLES)),

@@ -3,19 +3,23 @@ reaches it: the one door for the CLI, Python and REST.
 
 What the pure validation cannot see is checked here, against the records: a job
 may continue only from an earlier one that is finished and searched the same
-dataset in the same space.
+dataset in the same space. A comparison is a job too (kind ``compare``): it is sent
+the same way, and cancelling it cancels its runs.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import TYPE_CHECKING
 
+from onegin.compare_config import CompareConfig
 from onegin.errors import ConfigError
 from onegin.events import EventBus, make_event
 from onegin.job_config import OptimizationConfig
-from onegin.records import JobRecord, RecordNotFound, RecordStore
-from onegin.statuses import JobStatus
+from onegin.job_kinds import JobKind
+from onegin.records import InvalidTransition, JobRecord, RecordNotFound, RecordStore
+from onegin.statuses import JOB_ACTIVE, JobStatus
 
 if TYPE_CHECKING:
     from celery import Celery
@@ -54,6 +58,12 @@ def create_job(records: RecordStore, config: OptimizationConfig, *,
     return records.create_job(config.to_dict(), owner=owner)
 
 
+def create_comparison(records: RecordStore, config: CompareConfig, *,
+                      owner: str | None = None) -> JobRecord:
+    """Store a comparison (status ``queued``); its orchestrator creates its runs."""
+    return records.create_job(config.to_dict(), owner=owner, kind=JobKind.COMPARE)
+
+
 def submit_job(app: Celery, job_id: str) -> None:
     """Queue the job for an orchestrator: its task is sent by name, so no caller imports
     the orchestrator."""
@@ -78,4 +88,15 @@ def cancel_job(records: RecordStore, events: EventBus, job_id: str) -> JobRecord
                                       best_trial=None, best_score=None, best_accuracy=None))
         except Exception:  # the record is what counts; followers re-read it
             log.exception("job %s cancelled, but its events could not be sent", job.id)
+    if job.kind == JobKind.COMPARE:
+        cancel_children(records, events, job.id)
     return job
+
+
+def cancel_children(records: RecordStore, events: EventBus, parent_id: str) -> None:
+    """Cancel every run of comparison ``parent_id`` still under way (one that ended
+    meanwhile is left as it ended)."""
+    for child in records.list_children(parent_id):
+        if child.status in JOB_ACTIVE:
+            with contextlib.suppress(InvalidTransition):  # it ended meanwhile
+                cancel_job(records, events, child.id)

@@ -137,7 +137,8 @@ class TrialSpec:
         """Trial ``number`` of a job with ``params``: its options are the job's."""
         return cls(
             **{name: getattr(config, name) for name in FROM_JOB},
-            params=dict(params), seed=config.seed + number, data_seed=config.seed,
+            params=dict(params), seed=config.seed + number,
+            data_seed=config.seed if config.data_seed is None else config.data_seed,
             plot_threshold=plot_threshold, data_dir=data_dir,
         )
 
@@ -168,11 +169,11 @@ def _params(value: Any) -> dict[str, Any]:
 
 
 # A trial's options that are its job's, as they are: a field of both `TrialSpec` and
-# `OptimizationConfig` (``params`` and ``seed`` mean something else in a trial). A new
-# job option a worker needs is a field of both, and nothing more here.
+# `OptimizationConfig` (``params``, ``seed`` and ``data_seed`` mean something else in a
+# trial). A new job option a worker needs is a field of both, and nothing more here.
 FROM_JOB: tuple[str, ...] = tuple(
     f.name for f in fields(TrialSpec)
-    if f.name in {c.name for c in fields(OptimizationConfig)} - {"params", "seed"})
+    if f.name in {c.name for c in fields(OptimizationConfig)} - {"params", "seed", "data_seed"})
 
 # the options a trial takes from its job are checked as the job's are
 _SPEC_CHECKS: dict[str, Check] = {

@@ -1,26 +1,35 @@
-"""The orchestrator's Celery task (one long task per job) and its restart recovery."""
+"""The orchestrator's Celery task (one long task per search job, one short look per
+comparison, sent again until it ends) and its restart recovery."""
 
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import Any
 
 from celery import Celery, current_app, shared_task
+from celery.exceptions import Retry
 from celery.signals import worker_ready
 
 from onegin import worker_stopping
 from onegin.celery_app import GPU_QUEUE, ORCHESTRATOR_QUEUE, RUN_JOB
+from onegin.control import ClaimOutcome
 from onegin.errors import JobBusy, JobHandedOver
 from onegin.gil import handing_over_often
+from onegin.job_kinds import JobKind
 from onegin.outages import OutagePastLimit, outage_kind
 from onegin.queue_depth import BrokerUnavailable, queue_depth
 from onegin.services import get_services
 from onegin.statuses import JOB_ACTIVE
 from onegin.submission import submit_job
-from orchestrator.runner import JobRunner
+from orchestrator.compare_runner import ComparisonRunner
+from orchestrator.runner import JOB_CLAIM, JobRunner
 from orchestrator.sweeper import sweep_finished_jobs
 
 log = logging.getLogger(__name__)
+# the control-store slot of the message that keeps looking at a comparison: a second one
+# (re-sent when an orchestrator starts) leaves it to the first while the first is live
+COMPARISON_LOOKS = JOB_CLAIM + 1
 
 
 class CeleryDispatcher:
@@ -50,13 +59,28 @@ def run_job_task(self: Any, job_id: str) -> str:
         # broker looks every 2 s): hold the message (ETA) instead of resuming the job
         # and handing it over again at once, in a loop; it goes back when the worker exits.
         raise self.retry(countdown=services.settings.heartbeat_interval)
-    runner = JobRunner(job_id, services, CeleryDispatcher(current_app),
-                       stopping=worker_stopping.stopping)
     try:
+        job = services.records.get_job(job_id)
+        if job.kind == JobKind.COMPARE:
+            if services.control.claim(job_id, COMPARISON_LOOKS, self.request.id,
+                                      ttl=services.settings.heartbeat_timeout) is \
+                    ClaimOutcome.HELD:
+                return job.status  # another message keeps looking at it (one sent at a restart)
+            # a look at the comparison; while its runs train, look again later, holding
+            # no worker slot (its runs need the orchestrator queue themselves); a retry
+            # keeps the task's id, so the next look is this message's
+            job = ComparisonRunner(job_id, services, partial(submit_job, current_app)).advance()
+            if not job.terminal:
+                raise self.retry(countdown=services.settings.heartbeat_interval)
+            return job.status
+        runner = JobRunner(job_id, services, CeleryDispatcher(current_app),
+                           stopping=worker_stopping.stopping)
         # the ask threads run TPE (CPU-bound) while the runner's loop mostly waits on Redis
         # and the database: it must get the GIL back at once when it wakes
         with handing_over_often():
             job = runner.run()
+    except Retry:
+        raise
     except JobBusy:
         # another orchestrator holds the job; if it died, its claim expires: try then
         raise self.retry(countdown=services.settings.heartbeat_timeout) from None

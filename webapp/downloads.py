@@ -44,21 +44,27 @@ def listing(infos: Iterable[ArtifactInfo], prefix: str) -> list[dict[str, object
             for info in infos if info.key.startswith(prefix) and len(info.key) > len(prefix)]
 
 
-def _harden(response: Response) -> Response:
+SANDBOX = "sandbox; default-src 'none'; img-src 'self'"
+# a comparison's report: still no script, but its own inline styles and embedded plots
+REPORT_SANDBOX = "sandbox; default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'"
+
+
+def _harden(response: Response, policy: str = SANDBOX) -> Response:
     response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src 'self'"
+    response.headers["Content-Security-Policy"] = policy
     response.headers["Cache-Control"] = "private, max-age=60"
     return response
 
 
 def send_artifact(store: ArtifactStore, key: str, *, attachment: bool = False,
-                  download_name: str | None = None) -> Response:
-    """Stream ``key`` with the content type of its extension (ArtifactNotFound: 404)."""
+                  download_name: str | None = None, policy: str = SANDBOX) -> Response:
+    """Stream ``key`` with the content type of its extension (ArtifactNotFound: 404)
+    under the content security ``policy``."""
     stream = store.open(key)
     response = send_file(stream, mimetype=content_type_of(key), as_attachment=attachment,
                          download_name=download_name or posixpath.basename(key),
                          conditional=False, etag=False)
-    return _harden(response)
+    return _harden(response, policy)
 
 
 def bundle_members(infos: Iterable[ArtifactInfo], prefix: str) -> list[str]:

@@ -15,9 +15,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from onegin.compare_config import COMPARE_CHECKS, DEFAULT_TRIALS, RUN_FIELDS
 from onegin.datasets import DATASETS
 from onegin.holdout import CORRUPTIONS, HOLDOUT_KEYS, SEVERITIES
 from onegin.job_config import FIELD_CHECKS, JOB_ID_PATTERN, LEGACY_FIELDS, MAX_INITIAL
+from onegin.job_kinds import JOB_KINDS
 from onegin.records.store import TRIAL_NUMBER_MAX
 from onegin.records.trial_columns import FIXED_COLUMNS, NUMERIC_FIXED, PARAM_NAME, PARAM_PREFIX
 from onegin.scoring import HEALTH_COMPONENTS, OBJECTIVES
@@ -189,6 +191,7 @@ def _paths() -> dict[str, Schema]:
              "403": _error("Forbidden"),
              "404": _error("NotFound"), "409": _error("Conflict")},
             params=(*_JOB_PARAMS, *_UNSAFE), tag=jobs)},
+        **_comparison_paths(),
         f"{API}/jobs/{{job_id}}/study": {"get": _op(
             "The Optuna study: objective history and parameter importances",
             {"200": _json(_ref("Study"), "the study (empty before it starts)"),
@@ -258,6 +261,71 @@ def _paths() -> dict[str, Schema]:
             {"200": _any_file("the file, streamed"), **_NO_BEST},
             params=(*_JOB_PARAMS, "ArtifactName"), tag=best)},
     }
+
+
+def _comparison_paths() -> dict[str, Schema]:
+    """A comparison is a job (kind compare): listed, cancelled and deleted under /jobs."""
+    tag = "Comparisons"
+    return {
+        f"{API}/comparisons": {"post": _op(
+            "Compare an accuracy-only search with a health-aware one on the same dataset, "
+            "budget and seeds, scored on the holdout split",
+            {"201": {**_json(_ref("Comparison"), "queued"),
+                     "headers": {"Location": {"schema": {"type": "string"}}}},
+             "400": _error("BadRequest"), "403": _error("Forbidden"),
+             "413": _error("TooLarge"), "415": _error("NotJson"),
+             "422": _error("ValidationFailed"), "503": _error("Unavailable")},
+            params=_UNSAFE, body=_ref("ComparisonRequest"), body_required=False, tag=tag,
+            description="Runs one search per arm (objective simple, objective health) and "
+                        "seed, then retrains each arm's best configuration with new training "
+                        "seeds, then renders the report. Every bad field is named at once in "
+                        "`fields`; each run is held to the caller's job limits. Cancel it "
+                        "with POST /jobs/{job_id}/cancel: its runs are cancelled with it.")},
+        f"{API}/comparisons/{{job_id}}": {"get": _op(
+            "One comparison: its job, its runs and its report's links",
+            {"200": _json(_ref("Comparison"), "the comparison"), "404": _error("NotFound")},
+            params=_JOB_PARAMS, tag=tag)},
+        f"{API}/comparisons/{{job_id}}/report/{{name}}": {"get": _op(
+            "Download one of the report's files: report.html, report.pdf, analysis.json, "
+            "summary.json, plots",
+            {"200": _any_file("the file, streamed"), "404": _error("NotFound")},
+            params=(*_JOB_PARAMS, "ArtifactName"), tag=tag)},
+    }
+
+
+def _comparison_request(job_request: Schema) -> Schema:
+    """What `POST /comparisons` takes: the run fields as `POST /jobs` takes them, and the
+    comparison's own (`COMPARE_CHECKS`)."""
+    fields = {name: job_request["properties"][name] for name in RUN_FIELDS}
+    fields["trials"] = {**fields["trials"], "description": f"trials per arm and seed (default "
+                        f"{DEFAULT_TRIALS}); " + fields["trials"].get("description", "")}
+    fields |= {name: dict(check.schema) for name, check in COMPARE_CHECKS.items()}
+    return _object(fields, description="Every field is optional; every bad one is named "
+                                       "at once (422).")
+
+
+def _comparison_schema(counts: Schema) -> Schema:
+    link = _nullable("string", description="its download path; null until stored")
+    run = _object({
+        "id": {"type": "string"}, "objective": {"enum": list(OBJECTIVES)},
+        "seed": {"type": "integer"},
+        "data_seed": _nullable("integer", description="a retrain's split: the seed of the "
+                               "run whose best configuration it retrains"),
+        "status": {"enum": list(JOB_STATUSES)}, "best_trial_number": _nullable("integer"),
+        "best_score": _nullable("number"), "best_accuracy": _nullable("number"),
+        "counts": counts,
+    }, required=["id", "objective", "seed", "data_seed", "status", "best_trial_number",
+                 "best_score", "best_accuracy", "counts"])
+    files = {"type": "array", "items": _object(
+        {"name": {"type": "string"}, "size": {"type": "integer"}}, required=["name", "size"])}
+    return _object({
+        "job": _ref("Job"),
+        "runs": {"type": "array", "items": run,
+                 "description": "its searches (one per arm and seed), then its retrains"},
+        "report": _object({"files": files, "html": link, "pdf": link, "analysis": link,
+                           "summary": link},
+                          required=["files", "html", "pdf", "analysis", "summary"]),
+    }, required=["job", "runs", "report"])
 
 
 def _token_paths() -> dict[str, Schema]:
@@ -351,8 +419,13 @@ def _schemas(job_limits: Limits | None) -> dict[str, Schema]:
             "limits": limits, "auth_required": {"type": "boolean"},
         }, required=["name", "csrf_token", "limits", "auth_required"]),
         "JobRequest": _job_request(job_limits, health_weights),
+        "ComparisonRequest": _comparison_request(_job_request(job_limits, health_weights)),
+        "Comparison": _comparison_schema(counts),
         "Job": _object({
-            "id": {"type": "string"}, "name": {"type": "string"},
+            "id": {"type": "string"}, "kind": {"enum": list(JOB_KINDS)},
+            "parent_id": _nullable("string", description="the comparison this job is a "
+                                   "run of"),
+            "name": {"type": "string"},
             "status": {"enum": list(JOB_STATUSES)}, "config": {"type": "object"},
             "created_at": {"type": "string", "format": "date-time"},
             "started_at": when, "finished_at": when,
@@ -366,7 +439,8 @@ def _schemas(job_limits: Limits | None) -> dict[str, Schema]:
                 "description": "set while the job's trials are sent and no worker starts "
                                "any; null otherwise"},
             "counts": counts, "budget": {"type": "integer"},
-        }, required=["id", "name", "status", "config", "created_at", "started_at",
+        }, required=["id", "kind", "parent_id", "name", "status", "config", "created_at",
+                     "started_at",
                      "finished_at", "best_trial_number", "best_score", "best_accuracy",
                      "error", "waiting", "counts", "budget"]),
         "JobPage": _page("jobs", "Job"),
@@ -610,8 +684,8 @@ def document(limits: Limits | None = None, *, auth_required: bool = True) -> dic
         },
         "servers": [{"url": "/"}],
         "security": security,
-        "tags": [{"name": t} for t in ("Health", "Reference", "Session", "Jobs", "Trials",
-                                       "Best model", "Tokens")],
+        "tags": [{"name": t} for t in ("Health", "Reference", "Session", "Jobs", "Comparisons",
+                                       "Trials", "Best model", "Tokens")],
         "paths": {**_paths(), **_token_paths()},
         "components": {
             "securitySchemes": {

@@ -17,6 +17,8 @@ def job_json(job: JobRecord, counts: Mapping[str, int]) -> dict[str, Any]:
     config = data["config"]
     return {
         "id": data["id"],
+        "kind": data["kind"],
+        "parent_id": data["parent_id"],
         "name": config.get("name") or "",
         "status": data["status"],
         "config": config,

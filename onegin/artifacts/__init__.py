@@ -5,7 +5,8 @@ Laid out like every external service in `onegin`: ``protocol`` (the
 (``local``, ``s3`` with ``s3_errors``), and ``resolve`` (`open_artifact_store`,
 URL -> backend). Beside them: ``retry`` (a wrapper around any backend),
 ``keys`` (valid keys and the layout: ``jobs/<job_id>/trials/<n>/`` per trial,
-``jobs/<job_id>/best/`` for the winner), ``files`` (local file plumbing) and
+``jobs/<job_id>/best/`` for the winner, ``jobs/<job_id>/report/`` for a comparison's
+report), ``files`` (local file plumbing) and
 ``tree`` (`put_tree`). boto3 is imported only when an S3 store is built, so the
 web app can do without it.
 """
@@ -25,6 +26,7 @@ from onegin.artifacts.keys import (
     best_prefix,
     content_type_of,
     job_prefix,
+    report_prefix,
     trial_prefix,
     validate_key,
     validate_prefix,
@@ -55,6 +57,7 @@ __all__ = [
     "job_prefix",
     "open_artifact_store",
     "put_tree",
+    "report_prefix",
     "trial_prefix",
     "validate_key",
     "validate_prefix",

@@ -68,6 +68,11 @@ def best_prefix(job_id: str) -> str:
     return f"{job_prefix(job_id)}best/"
 
 
+def report_prefix(job_id: str) -> str:
+    """Where a comparison keeps its report, summary and plots: ``jobs/<job_id>/report/``."""
+    return f"{job_prefix(job_id)}report/"
+
+
 def _check_segment(name: str, what: str) -> None:
     if not isinstance(name, str) or name in ("", ".", "..") or "/" in name:
         raise InvalidArtifactKey(str(name), f"is not a valid {what} (one non-empty path segment)")

@@ -63,6 +63,9 @@ class JobRow(Base):
     orchestrator_heartbeat_at: Mapped[datetime | None]
     # set while trials are sent and no worker starts any: since, gpu_queue_depth, checked_at
     waiting: Mapped[dict[str, Any] | None]
+    # a search, or a comparison (onegin.job_kinds); a comparison's runs name it as parent
+    kind: Mapped[str] = mapped_column(sa.String(16), server_default="search")
+    parent_id: Mapped[str | None] = mapped_column(sa.String(32), index=True)
 
 
 class TrialRow(Base):

@@ -26,11 +26,11 @@ __all__ = [
 ]
 
 
-def check_status(value: object, statuses: Iterable[str]) -> str:
-    """``value`` if it is one of ``statuses``; else `InvalidField` naming status."""
+def check_status(value: object, statuses: Iterable[str], *, field: str = "status") -> str:
+    """``value`` if it is one of ``statuses``; else `InvalidField` naming ``field``."""
     statuses = tuple(statuses)
     if not isinstance(value, str) or value not in statuses:
-        raise InvalidField("status", f"must be one of {', '.join(statuses)}, got {value!r}")
+        raise InvalidField(field, f"must be one of {', '.join(statuses)}, got {value!r}")
     return value
 
 

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from onegin.job_kinds import JOB_KINDS, JobKind
 from onegin.records import trial_sql
 from onegin.records.coerce import coerce_fields, coerce_value, json_safe
 from onegin.records.engine import make_engine, writer
@@ -41,7 +42,7 @@ from onegin.records.values import JobRecord, TokenRecord, TrialRecord
 from onegin.settings import redact_url
 from onegin.statuses import JOB_STATUSES, JOB_TERMINAL, TRIAL_STATUSES, JobStatus, TrialStatus
 
-_JOB_FIXED = frozenset({"id", "owner", "config", "created_at"})
+_JOB_FIXED = frozenset({"id", "owner", "config", "created_at", "kind", "parent_id"})
 _TRIAL_FIXED = frozenset({"job_id", "number"})
 _JOB_COLUMNS = dict(sa.inspect(JobRow).columns.items())
 _TRIAL_COLUMNS = dict(sa.inspect(TrialRow).columns.items())
@@ -100,12 +101,16 @@ class RecordStore:
 
     # -- jobs ------------------------------------------------------------------------------
 
-    def create_job(self, config: Mapping[str, Any], *, owner: str | None = None) -> JobRecord:
-        """A new job in status queued with a fresh 12-hex-digit id."""
+    def create_job(self, config: Mapping[str, Any], *, owner: str | None = None,
+                   kind: str = JobKind.SEARCH, parent_id: str | None = None) -> JobRecord:
+        """A new job in status queued with a fresh 12-hex-digit id; ``parent_id``: the
+        comparison it is a run of."""
         if not isinstance(config, Mapping):
             raise InvalidField("config", f"must be a mapping, got {type(config).__name__}")
+        check_status(kind, JOB_KINDS, field="kind")
         row = JobRow(id=secrets.token_hex(6), owner=coerce_value(_JOB_COLUMNS["owner"], owner),
-                     config=json_safe("config", config), status=JobStatus.QUEUED, created_at=_now())
+                     config=json_safe("config", config), status=JobStatus.QUEUED, created_at=_now(),
+                     kind=kind, parent_id=coerce_value(_JOB_COLUMNS["parent_id"], parent_id))
         with self._session(write=True) as session:
             session.add(row)
             session.flush()
@@ -126,6 +131,13 @@ class RecordStore:
         with self._session() as session:
             total = session.scalar(sa.select(sa.func.count()).select_from(JobRow).where(*where))
             return [_job(row) for row in session.scalars(query)], int(total or 0)
+
+    def list_children(self, parent_id: str) -> list[JobRecord]:
+        """The runs of comparison ``parent_id``, oldest first."""
+        query = (sa.select(JobRow).where(JobRow.parent_id == parent_id)
+                 .order_by(JobRow.created_at, JobRow.id))
+        with self._session() as session:
+            return [_job(row) for row in session.scalars(query)]
 
     def update_job(self, job_id: str, **fields: Any) -> JobRecord:
         """Change fields; a status change must be legal (see `states`) or nothing is stored.
@@ -497,6 +509,7 @@ def _job(row: JobRow) -> JobRecord:
         best_trial_number=row.best_trial_number, best_score=row.best_score,
         best_accuracy=row.best_accuracy, error=row.error,
         orchestrator_heartbeat_at=row.orchestrator_heartbeat_at, waiting=row.waiting,
+        kind=row.kind, parent_id=row.parent_id,
     )
 
 

@@ -49,6 +49,8 @@ class JobRecord(_Record):
     orchestrator_heartbeat_at: datetime | None
     # while no worker starts its trials: {"since", "gpu_queue_depth", "checked_at"}
     waiting: dict[str, Any] | None = None
+    kind: str = "search"  # onegin.job_kinds.JobKind
+    parent_id: str | None = None  # the comparison this job is a run of
 
     @property
     def terminal(self) -> bool:

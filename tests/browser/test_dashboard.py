@@ -479,3 +479,25 @@ def test_sign_in_form(browser: Any, signin_server: SignInServer, screenshots: Pa
     assert page.request.get("/api/v1/session").status == 401
     context.close()
     assert not [e for e in errors if "401" not in e], "\n".join(errors)
+
+
+def test_a_comparison_lists_its_runs_and_is_cancelled_with_them(page: Any) -> None:
+    response = page.request.post("/api/v1/comparisons", data={
+        "dataset": "digits", "trials": 40, "seeds": 1, "epochs": 1, "concurrency": 1,
+        "plot_mode": "none", "retrain_seeds": 0})
+    assert response.status == 201, response.text()
+    comparison_id = response.json()["job"]["id"]
+    open_dashboard(page)
+    page.goto(f"/#/jobs/{comparison_id}")
+    page.wait_for_selector("#compare-section:not([hidden])")
+    page.wait_for_function("() => document.querySelectorAll('#compare-runs li').length === 2",
+                           timeout=JOB_TIMEOUT_MS)
+    runs = sorted(page.locator("#compare-runs a").all_inner_texts())
+    assert [r.split(", ")[0] for r in runs] == ["accuracy arm", "health arm"]
+    assert len({r.split(", ")[1] for r in runs}) == 1  # both arms search one seed's split
+    assert page.is_hidden("#compare-html")  # no report before the runs have ended
+    page.click("#cancel-button")
+    page.wait_for_selector('#job-status .badge[data-status="cancelled"]', timeout=JOB_TIMEOUT_MS)
+    statuses = {run["status"] for run in page.request.get(
+        f"/api/v1/comparisons/{comparison_id}").json()["runs"]}
+    assert statuses == {"cancelled"}

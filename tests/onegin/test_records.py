@@ -41,7 +41,7 @@ from onegin.records.models import Base
 from onegin.statuses import JobStatus
 from tests.fixtures.services import free_port
 
-HEAD = "0006"  # the newest migration
+HEAD = "0007"  # the newest migration
 CONFIG = {"dataset": "digits", "budget": {"trials": 4}, "weights": {"accuracy": 0.7}}
 
 
@@ -183,6 +183,21 @@ def test_create_and_get_job(store: RecordStore) -> None:
     assert job.created_at.tzinfo is UTC
     assert abs(datetime.now(UTC) - job.created_at) < timedelta(minutes=1)
     assert store.get_job(job.id) == job
+
+
+def test_a_comparisons_runs_name_it_and_keep_their_kind(store: RecordStore) -> None:
+    plain = store.create_job(CONFIG)
+    assert (plain.kind, plain.parent_id) == ("search", None)
+    comparison = store.create_job(CONFIG, kind="compare")
+    runs = [store.create_job(CONFIG, parent_id=comparison.id) for _ in range(2)]
+    assert store.list_children(comparison.id) == runs
+    assert store.list_children(plain.id) == []
+    with pytest.raises(InvalidField, match="kind"):
+        store.create_job(CONFIG, kind="bake")
+    with pytest.raises(InvalidField, match="kind"):
+        store.update_job(comparison.id, kind="search")  # fixed at creation
+    store.delete_job(comparison.id)  # its runs stay, as jobs of their own
+    assert [store.get_job(r.id).parent_id for r in runs] == [comparison.id] * 2
 
 
 def test_get_missing_job_raises(store: RecordStore) -> None:

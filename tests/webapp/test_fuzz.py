@@ -35,9 +35,9 @@ import pytest
 import yaml
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from onegin.artifacts import best_prefix, trial_prefix
+from onegin.artifacts import best_prefix, report_prefix, trial_prefix
 from tests.webapp.conftest import Web, WebFactory
-from tests.webapp.fuzz_hooks import KNOWN_JOB
+from tests.webapp.fuzz_hooks import KNOWN_COMPARISON, KNOWN_JOB, REPORT_NAMES
 from tests.webapp.test_best import FILES, HEALTH
 
 SECONDS = int(os.environ.get("ONEGIN_TEST_FUZZ_SECONDS", "50"))
@@ -91,6 +91,17 @@ def seed_job(web: Web, secret: str | None) -> str:
     return job_id
 
 
+def seed_comparison(web: Web, secret: str | None) -> str:
+    """A comparison with a stored report."""
+    headers = web.bearer(secret) if secret else {}
+    response = web.client.post("/api/v1/comparisons", headers=headers, json={"seeds": 1})
+    assert response.status_code == 201, response.get_json()
+    job_id: str = response.get_json()["job"]["id"]
+    for name in REPORT_NAMES.values():
+        web.services.artifacts.put_bytes(report_prefix(job_id) + name, b"{}")
+    return job_id
+
+
 class _Quiet(WSGIRequestHandler):
     """No access log line per request (thousands per run); errors still go to the log."""
 
@@ -119,14 +130,16 @@ def serve() -> Iterator[Callable[[Any], str]]:
 def config_file(path: Path, secret: str | None) -> Path:
     """schemathesis.toml: every check and phase, this run's budget and the token.
 
-    A job's trials, their files and its best model are made later by the
-    orchestrator and the workers, so "a resource just created answers 404" is no
-    fault there (the stateful phase links every operation with a ``job_id`` to
-    ``POST /jobs``).
+    A job's trials, their files and its best model, and a comparison's report, are
+    made later by the orchestrator and the workers, so "a resource just created
+    answers 404" is no fault there (the stateful phase links every operation with a
+    ``job_id`` to ``POST /jobs`` and ``POST /comparisons``). Nor is it for a
+    comparison, which is a job: the fuzzer may delete it (cancel, then
+    ``DELETE /jobs/{job_id}``) and cannot tell that this removed ``/comparisons/{job_id}``.
     """
     lines = [f"max-time = {SECONDS}", "", "[checks]", "enabled = true", "",
              "[generation]", 'mode = "all"', 'database = "none"', "",
-             "[[operations]]", 'include-path-regex = "/(best|trials/)"',
+             "[[operations]]", 'include-path-regex = "/(best|trials/|comparisons/)"',
              "checks.ensure_resource_availability.enabled = false"]
     if secret:
         lines += ["", "[auth.openapi.bearerAuth]", f"bearer = {json.dumps(secret)}"]
@@ -141,6 +154,7 @@ def test_the_api_answers_as_its_document_says(auth: str, web_factory: WebFactory
     web = web_factory(auth=auth)
     secret = web.token("fuzzer")[1] if auth == "required" else None
     job_id = seed_job(web, secret)
+    comparison_id = seed_comparison(web, secret)
     tally = Tally()
     base = serve(tally.wrap(web.app))
     done = subprocess.run(
@@ -149,7 +163,7 @@ def test_the_api_answers_as_its_document_says(auth: str, web_factory: WebFactory
          f"{base}/api/v1/openapi.json"],
         cwd=tmp_path, capture_output=True, text=True, timeout=SECONDS + 120, check=False,
         env=os.environ | {"SCHEMATHESIS_HOOKS": "tests.webapp.fuzz_hooks",
-                          KNOWN_JOB: job_id,
+                          KNOWN_JOB: job_id, KNOWN_COMPARISON: comparison_id,
                           "PYTHONPATH": os.pathsep.join(sys.path)})
     print(f"\nfuzz (auth {auth}): {tally.requests} requests, {tally.server_errors} 5xx, "
           f"statuses {dict(sorted(tally.statuses.items()))}")

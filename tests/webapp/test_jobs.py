@@ -14,9 +14,9 @@ from onegin.records import TRIAL_STATUSES
 from tests.webapp.conftest import Web, WebFactory, body
 from tests.webapp.schema import assert_documented
 
-JOB_KEYS = {"id", "name", "status", "config", "created_at", "started_at", "finished_at",
-            "best_trial_number", "best_score", "best_accuracy", "error", "waiting", "counts",
-            "budget"}
+JOB_KEYS = {"id", "kind", "parent_id", "name", "status", "config", "created_at", "started_at",
+            "finished_at", "best_trial_number", "best_score", "best_accuracy", "error", "waiting",
+            "counts", "budget"}
 
 
 def queued_job_ids(web: Web) -> list[str]:
@@ -45,7 +45,7 @@ def test_submit_stores_the_job_and_queues_it_for_the_orchestrator(web: Web) -> N
     assert response.status_code == 201
     job = body(response)
     assert_documented("/api/v1/jobs", "POST", 201, job)
-    assert set(job) == JOB_KEYS
+    assert set(job) == JOB_KEYS and (job["kind"], job["parent_id"]) == ("search", None)
     assert response.headers["Location"] == f"/api/v1/jobs/{job['id']}"
     assert job["status"] == "queued" and job["name"] == "digits sweep" and job["budget"] == 3
     assert job["counts"] == dict.fromkeys(TRIAL_STATUSES, 0)

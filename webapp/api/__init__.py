@@ -10,6 +10,7 @@ API_PREFIX = "/api/v1"
 def register_api(app: Flask) -> None:
     from webapp.api import (
         best,
+        comparisons,
         front,
         health,
         jobs,
@@ -21,7 +22,7 @@ def register_api(app: Flask) -> None:
         trials_table,
     )
 
-    for module in (health, reference, session, jobs, trials, trials_table, best, front, study,
-                   tokens):
+    for module in (health, reference, session, jobs, comparisons, trials, trials_table, best,
+                   front, study, tokens):
         app.register_blueprint(module.bp, url_prefix=API_PREFIX)
     app.register_blueprint(health.metrics_bp)

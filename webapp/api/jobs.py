@@ -42,11 +42,7 @@ def validate_job(data: Mapping[str, Any], principal: Principal
     Only registered datasets are accepted: ``tsv:``/``images:`` sources name files on
     the server's disk, which a web caller must not be able to probe or read.
     """
-    fields: dict[str, str] = {}
-    dataset = data.get("dataset")
-    if isinstance(dataset, str) and dataset not in DATASETS:
-        fields["dataset"] = f"unknown dataset {dataset!r}; known: {', '.join(DATASETS)}"
-        data = {**data, "dataset": None}  # still validate the rest, minus the space check
+    data, fields = registered_dataset(data)
     config = None
     try:
         config = OptimizationConfig.from_dict(data)
@@ -58,6 +54,16 @@ def validate_job(data: Mapping[str, Any], principal: Principal
             fields[field] = reason
             exceeded[field] = limit
     return (None if fields else config), fields, exceeded
+
+
+def registered_dataset(data: Mapping[str, Any]) -> tuple[Mapping[str, Any], dict[str, str]]:
+    """``data`` to validate, and the dataset's error when it names no registered one (the
+    rest is still validated, minus the checks that need the dataset)."""
+    dataset = data.get("dataset")
+    if isinstance(dataset, str) and dataset not in DATASETS:
+        return {**data, "dataset": None}, {
+            "dataset": f"unknown dataset {dataset!r}; known: {', '.join(DATASETS)}"}
+    return data, {}
 
 
 def _check_visible_continuation(config: OptimizationConfig, principal: Principal) -> None:

@@ -55,6 +55,7 @@ export const api = {
   trialColumns: (id) => request("GET", `/jobs/${enc(id)}/trials/columns`),
   trial: (id, number) => request("GET", `/jobs/${enc(id)}/trials/${number}`),
   best: (id) => request("GET", `/jobs/${enc(id)}/best`),
+  comparison: (id) => request("GET", `/comparisons/${enc(id)}`),
   study: (id) => request("GET", `/jobs/${enc(id)}/study`),
   front: (id) => request("GET", `/jobs/${enc(id)}/front`),
 };

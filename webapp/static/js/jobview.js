@@ -76,6 +76,7 @@ export class JobView {
     $("#job-empty").hidden = true;
     $("#job-content").hidden = false;
     $("#best-section").hidden = true;
+    $("#compare-section").hidden = true;
     this.front.hide();
     $("#job-title").textContent = `Job ${id}`;
     clear($("#job-status"));
@@ -116,6 +117,7 @@ export class JobView {
   }
 
   close() {
+    clearTimeout(this.comparisonTimer);
     this.live?.stop();
     this.live = null;
     clearInterval(this.watchdog);
@@ -134,10 +136,49 @@ export class JobView {
   setJob(job) {
     this.job = { ...(this.job || {}), ...job };
     this.renderHead();
+    if (this.job.kind === "compare") {
+      this.loadComparison();
+      return;
+    }
     this.renderTiles();
     this.updateBest();
     if (this.job.config?.objective === "pareto") this.loadFront();
     if (JOB_TERMINAL.has(this.job.status)) this.loadBest();
+  }
+
+  // A comparison has no trials of its own: its runs (jobs) and, once stored, its report.
+  // Its runs come and go without events of its own, so it is read again while active.
+  async loadComparison() {
+    const id = this.job.id;
+    clearTimeout(this.comparisonTimer);
+    let comparison;
+    try {
+      comparison = await api.comparison(id);
+    } catch (error) {
+      console.warn("comparison read failed", error);
+      return;
+    }
+    if (this.openId !== id) return;
+    if (!JOB_TERMINAL.has(comparison.job.status)) {
+      this.comparisonTimer = setTimeout(() => this.openId === id && this.loadComparison(),
+        WATCHDOG_MS / 2);
+    }
+    $("#compare-section").hidden = false;
+    const links = comparison.report;
+    for (const [key, selector] of [["html", "#compare-html"], ["pdf", "#compare-pdf"],
+      ["summary", "#compare-summary"]]) {
+      const link = $(selector);
+      link.hidden = !links[key];
+      if (links[key]) link.href = links[key];
+    }
+    $("#compare-note").textContent = links.html ? ""
+      : "The report appears here once every run has ended.";
+    clear($("#compare-runs"), ...comparison.runs.map((run) => h("li", {},
+      h("a", { href: `#/jobs/${encodeURIComponent(run.id)}` },
+        `${run.objective === "simple" ? "accuracy" : "health"} arm, `
+        + `${run.data_seed === null ? `seed ${run.seed}` : `retrain on seed ${run.data_seed}`}`),
+      " ", statusBadge(run.status),
+      run.best_accuracy === null ? "" : ` best validation accuracy ${pct(run.best_accuracy)}`)));
   }
 
   // A pareto job's front, read again after each refresh (one read at a time).
