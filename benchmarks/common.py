@@ -78,3 +78,8 @@ def write(name: str, payload: dict[str, Any], rows: Sequence[tuple[str, str]]) -
         print(f"{key:<{width}}  {value}")
     print(f"\nwritten to {path}")
     return path
+
+
+def markdown(table: Sequence[tuple[str, str]]) -> str:
+    """The same two-column table as markdown (``results/<name>.md``)."""
+    return "| figure | value |\n|---|---|\n" + "".join(f"| {k} | {v} |\n" for k, v in table)

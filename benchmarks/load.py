@@ -53,7 +53,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # environment() imports TensorFlow
 
-from benchmarks.common import environment, fresh_database, write  # noqa: E402
+from benchmarks.common import environment, fresh_database, markdown, write  # noqa: E402
 
 TARGET_P95_MS = 100.0
 TARGET_GROWTH = 0.10
@@ -522,10 +522,6 @@ def rows(result: Mapping[str, Any]) -> list[tuple[str, str]]:
          + (" ✓" if ok["rss_growth_under_10_percent"] else " ✗")),
         ("web CPU, cores", _fmt(result["web_cpu_cores_used"], ".2f")),
     ]
-
-
-def markdown(table: Sequence[tuple[str, str]]) -> str:
-    return "| figure | value |\n|---|---|\n" + "".join(f"| {k} | {v} |\n" for k, v in table)
 
 
 def main() -> None:

@@ -12,6 +12,7 @@ dataset's models have) are in the descriptions.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from onegin.compare_config import COMPARE_CHECKS, DEFAULT_TRIALS, RUN_FIELDS
@@ -20,6 +21,7 @@ from onegin.holdout import CORRUPTIONS, HOLDOUT_KEYS, SEVERITIES
 from onegin.job_config import FIELD_CHECKS, JOB_ID_PATTERN, LEGACY_FIELDS, MAX_INITIAL
 from onegin.job_kinds import JOB_KINDS
 from onegin.records.store import TRIAL_NUMBER_MAX
+from onegin.records.trial_columns import FIXED_COLUMNS, NUMERIC_FIXED, PARAM_NAME, PARAM_PREFIX
 from onegin.scoring import HEALTH_COMPONENTS, OBJECTIVES
 from onegin.search_space import MODALITIES, SPACE_NAMES, space_for
 from onegin.statuses import JOB_STATUSES, TRIAL_STATUSES
@@ -87,6 +89,15 @@ def _op(summary: str, responses: dict[str, Schema], *, params: tuple[str, ...] =
 
 
 _JOB_PARAMS = ("JobId",)
+_BOUNDED = tuple(f"{end}.{name}" for name in NUMERIC_FIXED for end in ("min", "max"))
+_TRIAL_QUERY = ("Sort", "Status", *_BOUNDED)
+_TRIAL_QUERY_TEXT = (
+    "Sorted by `sort` (empty values last either way, then by number) and filtered: "
+    "`status`, `min.<column>` and `max.<column>` (inclusive; a trial without a number "
+    "there is left out) for every number column listed here and every parameter "
+    "(`min.params.dropout=0.1`), and `params.<name>=a,b` for a text or boolean parameter "
+    "(`params.activation=relu,tanh`, `params.batch_norm=true`). Any other parameter "
+    "name is refused (422), as is every bad value, by its name.")
 _TRIAL_PARAMS = ("JobId", "TrialNumber")
 _UNSAFE = ("CsrfToken",)
 _NO_BEST = {"404": _error("NoBest")}
@@ -195,10 +206,24 @@ def _paths() -> dict[str, Schema]:
                         "`model_url`; the job's best (`best_trial`, in jobs/<id>/best/) is "
                         "the member with the highest total score under the job's weights.")},
         f"{API}/jobs/{{job_id}}/trials": {"get": _op(
-            "A job's trials by number",
+            "A job's trials: sorted, filtered, one page",
             {"200": _json(_ref("TrialPage"), "one page of trials"),
              "404": _error("NotFound"), "422": _error("ValidationFailed")},
-            params=(*_JOB_PARAMS, "Page", "PerPage", "Status"), tag="Trials")},
+            params=(*_JOB_PARAMS, "Page", "PerPage", *_TRIAL_QUERY), tag="Trials",
+            description=_TRIAL_QUERY_TEXT)},
+        f"{API}/jobs/{{job_id}}/trials.csv": {"get": _op(
+            "Every trial the query selects, as CSV (streamed)",
+            {"200": _file("text/csv", "a header line of column names, then a line per "
+                          "trial; an empty cell where the trial has no value",
+                          {"type": "string"}),
+             "404": _error("NotFound"), "422": _error("ValidationFailed")},
+            params=(*_JOB_PARAMS, *_TRIAL_QUERY, "Columns"), tag="Trials",
+            description=_TRIAL_QUERY_TEXT + " No paging: every matching trial.")},
+        f"{API}/jobs/{{job_id}}/trials/columns": {"get": _op(
+            "The columns of the job's trials table",
+            {"200": _json(_ref("TrialColumns"), "fixed columns, then the parameters "
+                          "the job's trials have"),
+             "404": _error("NotFound")}, params=_JOB_PARAMS, tag="Trials")},
         f"{API}/jobs/{{job_id}}/trials/{{number}}": {"get": _op(
             "One trial", {"200": _json(_ref("Trial"), "the trial"),
                           "404": _error("NotFound")}, params=_TRIAL_PARAMS, tag="Trials")},
@@ -446,6 +471,14 @@ def _schemas(job_limits: Limits | None) -> dict[str, Schema]:
         }, required=["job_id", "number", "status", "params", "queued_at", "intermediate"]),
         "Holdout": _holdout(),
         "TrialPage": _page("trials", "Trial"),
+        "TrialColumns": _object({"columns": {"type": "array", "items": _object({
+            "name": {"type": "string", "description": "as sort, filters and CSV name it"},
+            "kind": {"enum": ["number", "text"],
+                     "description": "number: min./max. filters; text: the status or a text "
+                                    "parameter (values: the statuses, or the parameter's "
+                                    "distinct values so far)"},
+            "values": {"type": "array", "items": {"type": "string"}}},
+            required=["name", "kind"])}}, required=["columns"]),
         "ArtifactList": _object({"artifacts": {"type": "array", "items": _object(
             {"name": {"type": "string"}, "size": {"type": "integer"}},
             required=["name", "size"])}}, required=["artifacts"]),
@@ -569,6 +602,15 @@ def _page(key: str, item: str) -> Schema:
                    required=[key, "total", "page", "per_page"])
 
 
+# a column of the trials table: a fixed one or params.<name> (`onegin.records.trial_columns`)
+_COLUMN = "|".join([*(re.escape(c.name) for c in FIXED_COLUMNS),
+                    re.escape(PARAM_PREFIX) + PARAM_NAME.pattern])
+
+
+def _comma_list(item: str) -> str:
+    return f"^({item})(,({item}))*$"
+
+
 def _parameters() -> dict[str, Schema]:
     def query(name: str, schema: Schema, description: str) -> Schema:
         return {"name": name, "in": "query", "required": False, "schema": schema,
@@ -589,7 +631,19 @@ def _parameters() -> dict[str, Schema]:
         "Page": query("page", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE,
                                "default": 1}, "1-based; past the last page: an empty list"),
         "PerPage": query("per_page", per_page, "items per page"),
-        "Status": query("status", {"enum": list(TRIAL_STATUSES)}, "only trials in it"),
+        "Status": query("status", {"type": "string", "pattern": _comma_list(
+            "|".join(TRIAL_STATUSES))}, "only trials in one of these statuses "
+            "(comma-separated), e.g. completed,pruned"),
+        "Sort": query("sort", {"type": "string", "pattern": f"^-?({_COLUMN})$",
+                               "default": "number"},
+                      "a column to sort by; a leading '-' sorts descending "
+                      "(-total_score, params.learning_rate)"),
+        "Columns": query("columns", {"type": "string", "pattern": _comma_list(_COLUMN)},
+                         "the CSV's columns, comma-separated, in order (default: every "
+                         "fixed column, then the job's parameters)"),
+        **{name: query(name, {"type": "number"}, f"only trials whose {name[4:]} is at "
+                       f"{ {'min': 'least', 'max': 'most'}[name[:3]]} this")
+           for name in _BOUNDED},
         "TokenId": {"name": "token_id", "in": "path", "required": True,
                     "schema": {"type": "string"}},
         "CsrfToken": {"name": "X-CSRF-Token", "in": "header", "required": False,

@@ -19,6 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from onegin.job_kinds import JOB_KINDS, JobKind
+from onegin.records import trial_sql
 from onegin.records.coerce import coerce_fields, coerce_value, json_safe
 from onegin.records.engine import make_engine, writer
 from onegin.records.errors import (
@@ -36,6 +37,7 @@ from onegin.records.tokens import (
     new_session_secret,
     use_is_stale,
 )
+from onegin.records.trial_columns import TrialQuery
 from onegin.records.values import JobRecord, TokenRecord, TrialRecord
 from onegin.settings import redact_url
 from onegin.statuses import JOB_STATUSES, JOB_TERMINAL, TRIAL_STATUSES, JobStatus, TrialStatus
@@ -226,18 +228,47 @@ class RecordStore:
             return _trial(_load_trial(session, job_id, number))
 
     def list_trials(self, job_id: str, *, offset: int = 0, limit: int = 100,
-                    status: str | None = None) -> tuple[list[TrialRecord], int]:
-        """One page of a job's trials by number, and how many match in all."""
+                    status: str | None = None,
+                    query: TrialQuery | None = None) -> tuple[list[TrialRecord], int]:
+        """One page of a job's trials (by number, or as ``query`` sorts and filters them),
+        and how many match in all."""
         _check_page(offset, limit)
         where = [TrialRow.job_id == job_id]
         if status is not None:
             where.append(TrialRow.status == check_status(status, TRIAL_STATUSES))
-        query = (sa.select(TrialRow).where(*where).order_by(TrialRow.number)
-                 .offset(offset).limit(limit))
         with self._session() as session:
+            dialect = session.get_bind().dialect.name
+            query = query or TrialQuery()
+            where += trial_sql.where(dialect, query)
             _load_job(session, job_id)
             total = session.scalar(sa.select(sa.func.count()).select_from(TrialRow).where(*where))
-            return [_trial(row) for row in session.scalars(query)], int(total or 0)
+            rows = session.scalars(sa.select(TrialRow).where(*where)
+                                   .order_by(*trial_sql.order_by(dialect, query))
+                                   .offset(offset).limit(limit))
+            return [_trial(row) for row in rows], int(total or 0)
+
+    def stream_trials(self, job_id: str, query: TrialQuery,
+                      batch: int = 500) -> Iterator[TrialRecord]:
+        """Every trial ``query`` selects, in its order, read ``batch`` rows at a time in one
+        transaction (a CSV export of a big job never holds it all in memory)."""
+        with self._session() as session:
+            dialect = session.get_bind().dialect.name
+            _load_job(session, job_id)
+            select = (sa.select(TrialRow)
+                      .where(TrialRow.job_id == job_id, *trial_sql.where(dialect, query))
+                      .order_by(*trial_sql.order_by(dialect, query))
+                      .execution_options(yield_per=batch))
+            for row in session.scalars(select):
+                yield _trial(row)
+
+    def param_values(self, job_id: str) -> list[tuple[str, str, str | None]]:
+        """Every (parameter name, JSON type, text) a job's trials have, once each: the text
+        of a string or boolean, None for other types (its table's parameter columns)."""
+        with self._session() as session:
+            _load_job(session, job_id)
+            dialect = session.get_bind().dialect.name
+            rows = session.execute(trial_sql.param_values(dialect), {"job_id": job_id})
+            return [(name, kind, text) for name, kind, text in rows]
 
     def running_trials(self, limit: int = 10_000) -> list[TrialRecord]:
         """Trials with status running, across every job, in one query (for metrics)."""

@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
@@ -56,7 +56,7 @@ class SignInServer:
     token: str  # the secret `onegin token create` printed
 
 
-def _missing(reason: str) -> None:
+def _missing(reason: str) -> NoReturn:
     """Skip on a laptop without the browser; fail in CI, where it must be there."""
     if os.environ.get("ONEGIN_REQUIRE_SERVICES") == "1":
         pytest.fail(reason)

@@ -58,7 +58,8 @@ def test_pages_out_of_range_are_422_naming_page(job: tuple[Web, str, dict[str, s
 
 @pytest.mark.parametrize(("path", "takes"), [("/api/v1/jobs", "page, per_page"),
                                              ("/api/v1/jobs/{job}/trials",
-                                              "page, per_page, status")])
+                                              "page, per_page, sort, status, min.<column>, "
+                                              "max.<column>, params.<name>")])
 def test_a_query_parameter_a_list_lacks_is_422_naming_it(job: tuple[Web, str, dict[str, str]],
                                                          path: str, takes: str) -> None:
     web, job_id, headers = job

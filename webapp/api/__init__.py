@@ -19,10 +19,11 @@ def register_api(app: Flask) -> None:
         study,
         tokens,
         trials,
+        trials_table,
         uploads,
     )
 
-    for module in (health, reference, session, jobs, comparisons, trials, best, front, study,
-                   tokens, uploads):
+    for module in (health, reference, session, jobs, comparisons, trials, trials_table, best,
+                   front, study, tokens, uploads):
         app.register_blueprint(module.bp, url_prefix=API_PREFIX)
     app.register_blueprint(health.metrics_bp)

@@ -1,18 +1,18 @@
-"""A job's trials, paged by number, and each trial's artifacts (listed and downloaded)."""
+"""A job's trials, paged, sorted and filtered (`webapp.trial_query`), and each trial's
+artifacts (listed and downloaded)."""
 
 from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 
 from onegin.artifacts import trial_prefix
-from onegin.errors import shown
-from onegin.statuses import TRIAL_STATUSES
 from webapp.api.common import load_job
 from webapp.auth import require_principal
 from webapp.downloads import listing, safe_key, send_artifact
 from webapp.errors import validation_failed
 from webapp.pagination import parse_page
 from webapp.state import state
+from webapp.trial_query import QUERY_PARAMETERS, is_query_name, parse_query
 
 bp = Blueprint("trials", __name__)
 bp.before_request(require_principal)
@@ -21,14 +21,13 @@ bp.before_request(require_principal)
 @bp.get("/jobs/<job_id>/trials")
 def list_trials(job_id: str) -> Response:
     job = load_job(job_id)
-    page, errors = parse_page(request.args, also=("status",))
-    status = request.args.get("status")
-    if status is not None and status not in TRIAL_STATUSES:
-        errors["status"] = f"must be one of {', '.join(TRIAL_STATUSES)}, got {shown(status)}"
-    if page is None or errors:
-        raise validation_failed(errors)
+    query, errors = parse_query(request.args)
+    others = {k: v for k, v in request.args.items() if not is_query_name(k)}
+    page, page_errors = parse_page(others, also=QUERY_PARAMETERS)
+    if page is None or errors or page_errors:
+        raise validation_failed(page_errors | errors)
     trials, total = state().services.records.list_trials(
-        job.id, offset=page.offset, limit=page.per_page, status=status)
+        job.id, offset=page.offset, limit=page.per_page, query=query)
     return jsonify(page.envelope("trials", [t.to_dict() for t in trials], total))
 
 

@@ -62,6 +62,8 @@ export const api = {
   cancelJob: (id) => request("POST", `/jobs/${enc(id)}/cancel`, {}),
   trials: (id, page = 1, perPage = 100) =>
     request("GET", `/jobs/${enc(id)}/trials?page=${page}&per_page=${perPage}`),
+  trialsQuery: (id, query) => request("GET", `/jobs/${enc(id)}/trials?${query}`),
+  trialColumns: (id) => request("GET", `/jobs/${enc(id)}/trials/columns`),
   trial: (id, number) => request("GET", `/jobs/${enc(id)}/trials/${number}`),
   best: (id) => request("GET", `/jobs/${enc(id)}/best`),
   comparison: (id) => request("GET", `/comparisons/${enc(id)}`),
@@ -89,5 +91,6 @@ export const urls = {
   bestPlot: (id, name) => `${BASE}/jobs/${enc(id)}/best/artifacts/plots/${enc(name)}.png`,
   model: (id) => `${BASE}/jobs/${enc(id)}/best/model.keras`,
   yaml: (id) => `${BASE}/jobs/${enc(id)}/best/best_hyperparameters.yaml`,
+  trialsCsv: (id) => `${BASE}/jobs/${enc(id)}/trials.csv`,
   bundle: (id) => `${BASE}/jobs/${enc(id)}/best/bundle.zip`,
 };

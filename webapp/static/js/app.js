@@ -7,11 +7,13 @@ import { JobForm } from "./form.js";
 import { JobsList } from "./jobs.js";
 import { JobView } from "./jobview.js";
 import { UploadsPanel } from "./uploads.js";
+import { TrialsTable } from "./trials_table.js";
 
 let form = null;
 let jobView = null;
 let jobsList = null;
 let uploads = null;
+let trialsTable = null;
 
 function show(view) {
   $("#boot-message").hidden = true;
@@ -114,6 +116,7 @@ async function start(session) {
         announce(`The form now uses the dataset ${upload.name}.`);
       },
     });
+    trialsTable = new TrialsTable($("#trials-table"), { dialog: jobView.dialog });
     initToggletips();
     window.addEventListener("hashchange", route);
   }
@@ -132,9 +135,22 @@ async function start(session) {
 function route() {
   const hash = location.hash.replace(/^#/, "") || "/";
   const match = hash.match(/^\/jobs\/([^/]+)$/);
+  const table = hash.match(/^\/jobs\/([^/]+)\/trials$/);
   const layout = $("#app-view");
   let nav = "dashboard";
-  if (hash === "/jobs") {
+  $("#trials-table").hidden = !table;
+  layout.classList.toggle("has-table", Boolean(table));
+  if (!table) trialsTable.close();
+  if (table) {
+    nav = "jobs";
+    jobView.close();
+    $("#job-view").hidden = true;
+    $("#jobs-view").hidden = true;
+    layout.classList.remove("has-job", "on-jobs");
+    const id = decodeURIComponent(table[1]);
+    document.title = `Trials of job ${id} — Onegin`;
+    trialsTable.open(id);
+  } else if (hash === "/jobs") {
     nav = "jobs";
     jobView.close();
     $("#job-view").hidden = true;
@@ -151,6 +167,7 @@ function route() {
     layout.classList.remove("on-jobs");
     if (match) {
       jobView.open(decodeURIComponent(match[1]));
+      $("#trials-table-link").href = `#/jobs/${match[1]}/trials`;
       layout.classList.add("has-job");
       nav = "jobs";
     } else {
