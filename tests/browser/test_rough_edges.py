@@ -202,8 +202,11 @@ def test_form_keeps_to_the_tokens_limits_and_start_shows_the_new_job(
     assert box["top"] >= 0 and box["bottom"] <= box["height"], box
     assert page.evaluate("document.activeElement.id") == "job-title"
     page.screenshot(path=str(screenshots / f"{viewport}-after-start.png"))
-    page.click("#cancel-button")  # no worker here: it would wait for ever
-    page.wait_for_selector("#cancel-button:disabled")  # accepted; its orchestrator ends it
+    # no worker here: it would wait for ever; the cancel accepted is enough (its
+    # orchestrator ends the job later)
+    with page.expect_response(lambda r: r.url.endswith(f"/api/v1/jobs/{job_id}/cancel")) as done:
+        page.click("#cancel-button")
+    assert done.value.status in (200, 202), done.value.text()
 
 
 # ---- 9: Start is in view without scrolling
