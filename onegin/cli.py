@@ -130,6 +130,18 @@ def _yaml_problem(exc: Exception) -> str:
     return f"{problem}{where}"
 
 
+def _validated(config_class: Any, data: dict[str, Any], errors: list[ConfigError]) -> Any:
+    """``config_class.from_dict(data)``, raising every error at once: the flags' own
+    ``errors`` (found before) with the config's."""
+    try:
+        config = config_class.from_dict(data)
+    except ConfigErrors as exc:
+        errors = errors + exc.errors
+    if errors:
+        raise ConfigErrors(errors)
+    return config
+
+
 def _job_config(args: argparse.Namespace) -> Any:
     from onegin.job_config import OptimizationConfig
 
@@ -138,13 +150,7 @@ def _job_config(args: argparse.Namespace) -> Any:
         if getattr(args, key) is not None:
             data[key] = getattr(args, key)
     errors = _fixed_params(args.param, data) if args.param else []
-    try:
-        config = OptimizationConfig.from_dict(data)
-    except ConfigErrors as exc:
-        errors += exc.errors
-    if errors:
-        raise ConfigErrors(errors)
-    return config
+    return _validated(OptimizationConfig, data, errors)
 
 
 def _run_optimize(args: argparse.Namespace) -> int:
@@ -284,13 +290,7 @@ def _compare_config(args: argparse.Namespace) -> Any:
             errors.append(ConfigError("weights", f"not valid YAML: {_yaml_problem(exc)}"))
     if args.param:
         errors += _fixed_params(args.param, data)
-    try:
-        config = CompareConfig.from_dict(data)
-    except ConfigErrors as exc:
-        errors += exc.errors
-    if errors:
-        raise ConfigErrors(errors)
-    return config
+    return _validated(CompareConfig, data, errors)
 
 
 def _fixed_params(assignments: list[str], data: dict[str, Any]) -> list[ConfigError]:

@@ -69,6 +69,15 @@ def _error(code: str) -> Schema:
     return {"$ref": f"#/components/responses/{code}"}
 
 
+def _queued(schema: str) -> dict[str, Schema]:
+    """The responses of a POST that queues a job (or a comparison) from a JSON body."""
+    return {"201": {**_json(_ref(schema), "queued"),
+                    "headers": {"Location": {"schema": {"type": "string"}}}},
+            "400": _error("BadRequest"), "403": _error("Forbidden"),
+            "413": _error("TooLarge"), "415": _error("NotJson"),
+            "422": _error("ValidationFailed"), "503": _error("Unavailable")}
+
+
 def _op(summary: str, responses: dict[str, Schema], *, params: tuple[str, ...] = (),
         body: Schema | None = None, body_required: bool = True, public: bool = False,
         tag: str, description: str | None = None) -> Schema:
@@ -165,11 +174,7 @@ def _paths() -> dict[str, Schema]:
                        params=("Page", "PerPage"), tag=jobs),
             "post": _op(
                 "Submit a job to the orchestrator",
-                {"201": {**_json(_ref("Job"), "queued"),
-                         "headers": {"Location": {"schema": {"type": "string"}}}},
-                 "400": _error("BadRequest"), "403": _error("Forbidden"),
-                 "413": _error("TooLarge"), "415": _error("NotJson"),
-                 "422": _error("ValidationFailed"), "503": _error("Unavailable")},
+                _queued("Job"),
                 params=_UNSAFE, body=_ref("JobRequest"), body_required=False, tag=jobs,
                 description="Every bad field is named at once in `fields`; a field over "
                             "the caller's limit is named with the limit in `limits`. No "
@@ -271,11 +276,7 @@ def _comparison_paths() -> dict[str, Schema]:
         f"{API}/comparisons": {"post": _op(
             "Compare an accuracy-only search with a health-aware one on the same dataset, "
             "budget and seeds, scored on the holdout split",
-            {"201": {**_json(_ref("Comparison"), "queued"),
-                     "headers": {"Location": {"schema": {"type": "string"}}}},
-             "400": _error("BadRequest"), "403": _error("Forbidden"),
-             "413": _error("TooLarge"), "415": _error("NotJson"),
-             "422": _error("ValidationFailed"), "503": _error("Unavailable")},
+            _queued("Comparison"),
             params=_UNSAFE, body=_ref("ComparisonRequest"), body_required=False, tag=tag,
             description="Runs one search per arm (objective simple, objective health) and "
                         "seed, then retrains each arm's best configuration with new training "
