@@ -4,6 +4,7 @@ parameters, health and learning curves, chosen so a big job stays drawable."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from itertools import pairwise
 
 from onegin.records import TrialRecord
 from tests.webapp.conftest import Web, body
@@ -57,7 +58,7 @@ def test_a_big_job_keeps_the_running_the_best_and_a_spread_of_the_rest() -> None
     assert len(kept) == 20 and kept == sorted(kept)
     assert 7 in kept  # running: its curve moves
     assert set(range(95, 100)) <= set(kept)  # the best quarter (5 of 20)
-    assert kept[0] == 0 and max(b - a for a, b in zip(kept, kept[1:], strict=False)) <= 10
+    assert kept[0] == 0 and max(b - a for a, b in pairwise(kept)) <= 10
     assert keep(trials, 20) == keep(list(trials), 20)  # the same trials, the same choice
     assert keep(trials[:5], 20) == trials[:5]
 

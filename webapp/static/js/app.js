@@ -8,6 +8,7 @@ import { JobsList } from "./jobs.js";
 import { JobView } from "./jobview.js";
 import { UploadsPanel } from "./uploads.js";
 import { TrialsTable } from "./trials_table.js";
+import { parseNumbers, selection } from "./trial_selection.js";
 
 let form = null;
 let jobView = null;
@@ -116,7 +117,7 @@ async function start(session) {
         announce(`The form now uses the dataset ${upload.name}.`);
       },
     });
-    trialsTable = new TrialsTable($("#trials-table"), { dialog: jobView.dialog });
+    trialsTable = new TrialsTable($("#trials-table"), { dialog: jobView.dialog, selection });
     initToggletips();
     window.addEventListener("hashchange", route);
   }
@@ -134,7 +135,7 @@ async function start(session) {
 
 function route() {
   const hash = location.hash.replace(/^#/, "") || "/";
-  const match = hash.match(/^\/jobs\/([^/]+)$/);
+  const match = hash.match(/^\/jobs\/([^/]+)(?:\/compare\/([\d,]*))?$/);
   const table = hash.match(/^\/jobs\/([^/]+)\/trials$/);
   const layout = $("#app-view");
   let nav = "dashboard";
@@ -167,6 +168,7 @@ function route() {
     layout.classList.remove("on-jobs");
     if (match) {
       jobView.open(decodeURIComponent(match[1]));
+      if (match[2] !== undefined) jobView.analysis.showComparison(parseNumbers(match[2]));
       $("#trials-table-link").href = `#/jobs/${match[1]}/trials`;
       layout.classList.add("has-job");
       nav = "jobs";
