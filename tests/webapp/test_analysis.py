@@ -3,10 +3,9 @@ parameters, health and learning curves, chosen so a big job stays drawable."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from itertools import pairwise
+from typing import Any
 
-from onegin.records import TrialRecord
 from tests.webapp.conftest import Web, body
 from tests.webapp.schema import assert_documented
 from webapp.analysis import analysis_json, keep
@@ -16,14 +15,11 @@ HEALTH = {"neuron_utilization": 0.9, "parameter_efficiency": 0.8, "training_stab
 
 
 def record(number: int, status: str = "completed", score: float | None = None,
-           curve: dict[str, float] | None = None) -> TrialRecord:
-    return TrialRecord(
-        job_id="j", number=number, status=status, params={"units": number},
-        architecture_summary=None, metrics=None, health=None, health_score=None,
-        total_score=score, val_accuracy=score, worker=None, task_id=None,
-        queued_at=datetime(2026, 1, 1, tzinfo=UTC), started_at=None, finished_at=None,
-        heartbeat_at=None, artifact_prefix=None, error=None, retry_of=None, origin=None,
-        intermediate=curve or {})
+           curve: dict[str, float] | None = None) -> dict[str, Any]:
+    """A trial's `webapp.analysis.FIELDS`, as `RecordStore.trial_fields` reads them."""
+    return {"number": number, "status": status, "params": {"units": number},
+            "val_accuracy": score, "total_score": score, "health_score": None, "health": None,
+            "intermediate": curve or {}}
 
 
 def test_the_job_s_trials_come_with_their_history_parameters_health_and_curves(
@@ -54,7 +50,7 @@ def test_the_job_s_trials_come_with_their_history_parameters_health_and_curves(
 def test_a_big_job_keeps_the_running_the_best_and_a_spread_of_the_rest() -> None:
     trials = [record(n, score=n / 100) for n in range(100)]
     trials[7] = record(7, status="running", curve={"1": 0.2})
-    kept = [t.number for t in keep(trials, 20)]
+    kept = [t["number"] for t in keep(trials, 20)]
     assert len(kept) == 20 and kept == sorted(kept)
     assert 7 in kept  # running: its curve moves
     assert set(range(95, 100)) <= set(kept)  # the best quarter (5 of 20)

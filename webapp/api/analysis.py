@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
 
-from onegin.records.trial_columns import TrialQuery
-from webapp.analysis import analysis_json
+from webapp.analysis import FIELDS, analysis_json
 from webapp.api.common import load_job
 from webapp.auth import require_principal
 from webapp.state import state
@@ -18,5 +17,4 @@ bp.before_request(require_principal)
 @bp.get("/jobs/<job_id>/analysis")
 def analysis(job_id: str) -> Response:
     job = load_job(job_id)
-    trials = list(state().services.records.stream_trials(job.id, TrialQuery()))
-    return jsonify(analysis_json(trials))
+    return jsonify(analysis_json(state().services.records.trial_fields(job.id, FIELDS)))
