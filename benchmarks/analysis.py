@@ -16,9 +16,7 @@ Writes ``benchmarks/results/analysis_<database>.json`` and ``.md`` and prints th
 
 from __future__ import annotations
 
-import argparse
 import sys
-import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -27,8 +25,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.common import environment, markdown, median, write
-from benchmarks.trials_table import database, seed_job
-from onegin.records import RecordStore
+from benchmarks.trials_table import arguments, seeded_server
 
 TARGET_API_MS = 1000
 TARGET_PLOT_MS = 1000
@@ -79,20 +76,9 @@ def measure(url: str, job_id: str, repeats: int) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--trials", type=int, default=5000)
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--database", choices=("postgresql", "sqlite"), default="postgresql")
-    args = parser.parse_args()
-    from tests.browser.conftest import onegin_web
-
-    with tempfile.TemporaryDirectory() as home, database(args.database) as db_url:
-        store = RecordStore(db_url or f"sqlite:///{home}/onegin.db", upgrade=True)
-        job_id = seed_job(store, args.trials)
-        store.close()
-        settings = {"ONEGIN_DATABASE_URL": db_url} if db_url else {}
-        with onegin_web(Path(home), workers=0, **settings) as url:
-            results = measure(url, job_id, args.repeats)
+    args = arguments(__doc__.splitlines()[0])
+    with seeded_server(args.trials, args.database) as server:
+        results = measure(server.url, server.job_id, args.repeats)
     summary = {"api_median_ms": median(results["api_ms"]), "api_kib": results["api_bytes"] / 1024,
                **{f"{k}_median_ms": median(v) for k, v in results["plot_ms"].items()}}
     slowest = max(summary[f"{k}_median_ms"] for k in results["plot_ms"])
