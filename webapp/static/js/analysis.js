@@ -259,7 +259,8 @@ export class Analysis {
       + "training, so it is never the best)."
       + `${left ? ` ${trialWord(left)} without a score (failed, cancelled or not finished) are not shown.` : ""}`
       + " Drag or pinch to zoom; choose a dot for its trial.";
-    frame.draw((width) => ({ option: historyOption(data.history, { scoreLabel: this.scoreLabel, narrow: width < NARROW }) }), { keep: true });
+    frame.draw((width) => ({ option: historyOption(data.history, { scoreLabel: this.scoreLabel, narrow: width < NARROW }) }),
+      { keep: true, inputs: [data, this.scoreLabel] });
   }
 
   drawImportance(study, frame) {
@@ -270,7 +271,7 @@ export class Analysis {
     }
     frame.note.textContent = `How much each parameter explains the score (fANOVA over ${trialWord(study.importance_trials)}`
       + `${this.job && !["completed", "failed", "cancelled"].includes(this.job.status) ? "; refreshed as the job goes on" : ""}).`;
-    frame.draw(() => ({ option: importanceOption(study.importances), height: 48 + 30 * count }));
+    frame.draw(() => ({ option: importanceOption(study.importances), height: 48 + 30 * count }), { inputs: [study] });
   }
 
   // Parameters ordered by importance when the study has ranked them, else by name.
@@ -289,7 +290,8 @@ export class Analysis {
     frame.note.textContent = `${this.scoreLabel} against each parameter the trials vary, most important first. `
       + "Hollow grey dots: pruned trials, at the score they had when stopped (the legend hides them)."
       + `${left ? ` ${trialWord(left)} without a score are left out.` : ""}`;
-    frame.draw((width) => sliceOption(data.trials, axes, { width, scoreLabel: this.scoreLabel }), { keep: true });
+    frame.draw((width) => sliceOption(data.trials, axes, { width, scoreLabel: this.scoreLabel }),
+      { keep: true, inputs: [data, axes.map((a) => a.name).join(), this.scoreLabel] });
   }
 
   drawParallel(data, frame) {
@@ -303,7 +305,7 @@ export class Analysis {
       const result = parallelOption(data.trials, axes, { width, scoreLabel: this.scoreLabel });
       left = result.left;
       return result;
-    }, { keep: true }).then(() => {
+    }, { keep: true, inputs: [data, axes.map((a) => a.name).join(), this.scoreLabel] }).then(() => {
       frame.note.textContent = "One line per trial, coloured by score; grey dashed lines: pruned trials (the legend "
         + "hides them). Drag along an axis to keep a range."
         + `${left ? ` ${trialWord(left)} without a score or a value are left out.` : ""}`;
@@ -319,7 +321,8 @@ export class Analysis {
     const sampled = data.trials.length < data.total || Object.keys(data.curves).length >= data.limits.curves;
     const shown = sampled ? ` (${entries.length} of ${trialWord(data.total)}: running ones, the best and a spread of the rest)` : "";
     frame.note.textContent = `Validation accuracy at the end of each epoch${shown}, updated live. Choose a curve for its trial.`;
-    frame.draw(() => ({ option: curvesOption(entries, { best: bestTrial(data.history) }) }), { keep: true });
+    frame.draw(() => ({ option: curvesOption(entries, { best: bestTrial(data.history) }) }),
+      { keep: true, inputs: [data, this.curves.version] });
   }
 
   drawRadar(data, frame) {
@@ -332,7 +335,7 @@ export class Analysis {
       + `pick others in the legend) and, dashed, the median of all ${ranked.length} completed. To put any trials side by side, `
       + "use Compare trials.";
     frame.draw((width) => ({ option: radarOption(data.trials, { narrow: width < NARROW }),
-      height: width < NARROW ? 380 : 420 }), { keep: true });
+      height: width < NARROW ? 380 : 420 }), { keep: true, inputs: [data] });
   }
 
   drawFront(front) {

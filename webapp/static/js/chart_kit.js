@@ -96,8 +96,12 @@ export class ChartFrame {
   }
 
   // Draw (or redraw) with `build(width)`; `keep`: merge into the chart, keeping its zoom
-  // and legend choices (live updates), rather than starting afresh.
-  async draw(build, { keep = false } = {}) {
+  // and legend choices (live updates), rather than starting afresh. `inputs`: what the
+  // option is made of; the same ones as last time (by identity) draw nothing.
+  async draw(build, { keep = false, inputs = null } = {}) {
+    if (inputs && this.chart && !this.chart.isDisposed() && this.inputs?.length === inputs.length
+        && inputs.every((x, i) => x === this.inputs[i])) return;
+    this.inputs = inputs;
     this.build = build;
     let echarts;
     try {
@@ -119,19 +123,27 @@ export class ChartFrame {
     this.render(keep);
   }
 
+  // The box takes the layout's height first, so the chart is drawn once, at its size.
   render(keep) {
     this.width = this.box.clientWidth;
     const { option, height } = this.build(this.width);
     this.box.style.height = height ? `${height}px` : "";
+    this.fit();
     this.chart.setOption(option, keep ? { replaceMerge: ["series"] } : { notMerge: true });
-    this.chart.resize();
     this.box.dataset.rendered = String(Number(this.box.dataset.rendered || 0) + 1);
+  }
+
+  // Resize the chart to its box if they differ (a resize redraws everything).
+  fit() {
+    if (this.chart.getWidth() !== this.box.clientWidth || this.chart.getHeight() !== this.box.clientHeight) {
+      this.chart.resize();
+    }
   }
 
   resized() {
     if (!this.chart || this.chart.isDisposed() || !this.box.clientWidth) return;
     if (this.box.clientWidth !== this.width) this.render(true);
-    else this.chart.resize();
+    else this.fit();
   }
 
   // No chart, a sentence instead (nothing to plot yet, or no vendor files).
@@ -143,6 +155,7 @@ export class ChartFrame {
 
   dispose() {
     this.build = null;
+    this.inputs = null;
     this.observer?.disconnect();
     this.observer = null;
     this.chart?.dispose();

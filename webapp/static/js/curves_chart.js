@@ -11,10 +11,12 @@ const SYMBOLS_UP_TO = 12; // curves: fewer show a dot per epoch
 export class CurveStore {
   constructor() {
     this.curves = new Map();
+    this.version = 0; // counts the changes, so a chart knows when to draw again
   }
 
   // analysis: {trials: [{number, status, total_score}], curves: {number: {epoch: value}}}
   load(analysis) {
+    this.version += 1;
     const rows = new Map((analysis.trials || []).map((t) => [t.number, t]));
     const live = [...this.curves].filter(([, c]) => c.status === "running");
     this.curves = new Map(Object.entries(analysis.curves || {}).map(([n, points]) => {
@@ -39,6 +41,12 @@ export class CurveStore {
 
   // One job event; true when a curve changed (a new epoch, a new or ended trial).
   apply(event) {
+    const changed = this.change(event);
+    if (changed) this.version += 1;
+    return changed;
+  }
+
+  change(event) {
     const n = event.trial;
     const data = event.data || {};
     if (n === null || n === undefined) return false;
