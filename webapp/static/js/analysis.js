@@ -8,7 +8,7 @@ import { api } from "./api.js";
 import { ChartFrame, trialWord } from "./chart_kit.js";
 import { CompareView } from "./compare_view.js";
 import { CurveStore, curvesOption } from "./curves_chart.js";
-import { clear, h } from "./dom.js";
+import { JOB_TERMINAL, clear, h } from "./dom.js";
 import { FrontChart } from "./front.js";
 import { parallelOption } from "./parallel_chart.js";
 import { byOutcome, paramAxes } from "./param_axes.js";
@@ -180,7 +180,7 @@ export class Analysis {
       this.frontShown = true;
       if (this.current === "history") this.select("front");
     }
-    const version = JSON.stringify([job.status, job.counts]);
+    const version = JSON.stringify([job.status, Object.entries(job.counts || {}).sort()]);
     if (version === this.version) return;
     this.version = version;
     Object.values(this.sources).forEach((s) => {
@@ -270,7 +270,7 @@ export class Analysis {
       return;
     }
     frame.note.textContent = `How much each parameter explains the score (fANOVA over ${trialWord(study.importance_trials)}`
-      + `${this.job && !["completed", "failed", "cancelled"].includes(this.job.status) ? "; refreshed as the job goes on" : ""}).`;
+      + `${this.job && !JOB_TERMINAL.has(this.job.status) ? "; refreshed as the job goes on" : ""}).`;
     frame.draw(() => ({ option: importanceOption(study.importances), height: 48 + 30 * count }), { inputs: [study] });
   }
 

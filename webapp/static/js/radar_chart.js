@@ -62,7 +62,7 @@ export function radarOption(rows, { compared = false, narrow = false } = {}) {
       center: ["50%", "56%"], radius: narrow ? "52%" : "62%",
       // two-word names on two lines, so a narrow chart does not cut them
       indicator: HEALTH_KEYS.map((k) => ({ name: HEALTH_LABELS[k].replace(" ", "\n"), min: 0, max: 1 })),
-      axisName: { color: "#374151", fontSize: 11 },
+      axisName: { color: "#374151", fontSize: 11, lineHeight: 13 },
     },
     series,
   };

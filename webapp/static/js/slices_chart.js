@@ -23,7 +23,7 @@ export function scoreRange(scores) {
   const low = Math.min(...scores);
   const high = Math.max(...scores);
   const pad = Math.max(0.01, (high - low) * 0.05);
-  return [Math.max(0, Math.floor((low - pad) * 20) / 20), Math.ceil((high + pad) * 20) / 20];
+  return [Math.max(0, Math.floor((low - pad) * 10) / 10), Math.ceil((high + pad) * 10) / 10];
 }
 
 // axes: paramAxes(rows); returns {option, height}
