@@ -7,7 +7,8 @@ A job and its trials are written straight into the records (benchmarks/trials_ta
 - ``GET /jobs/<id>/analysis`` over HTTP, and its size (the history of every trial, a
   sample of `webapp.analysis.TRIALS_SHOWN` trials, `CURVES_SHOWN` curves);
 - each plot in the page (``performance.now()``), from the click on its tab to the frame
-  after its chart was set (the history: from the route change to the job).
+  after its chart was set; the history from the route change to the job, which also
+  reads its trials for the gallery meanwhile (so it has no target).
 
     .venv/bin/python benchmarks/analysis.py [--trials 5000] [--database postgresql]
 
@@ -81,15 +82,16 @@ def main() -> None:
         results = measure(server.url, server.job_id, args.repeats)
     summary = {"api_median_ms": median(results["api_ms"]), "api_kib": results["api_bytes"] / 1024,
                **{f"{k}_median_ms": median(v) for k, v in results["plot_ms"].items()}}
-    slowest = max(summary[f"{k}_median_ms"] for k in results["plot_ms"])
+    # the first history shares its time with the job view's own first reads: no target
+    slowest = max(summary[f"{k}_median_ms"] for k in PLOTS)
     passed = summary["api_median_ms"] <= TARGET_API_MS and slowest <= TARGET_PLOT_MS
     table = [
         ("trials / database", f"{args.trials} / {args.database}"),
         ("GET /analysis (median)", f"{summary['api_median_ms']:.0f} ms, "
                                    f"{summary['api_kib']:.0f} KiB"),
-        ("history, from opening the job", f"{summary['history_median_ms']:.0f} ms"),
+        ("history, from opening the job (no target)", f"{summary['history_median_ms']:.0f} ms"),
         *((f"{key}, from its tab", f"{summary[f'{key}_median_ms']:.0f} ms") for key in PLOTS),
-        (f"targets (API ≤ {TARGET_API_MS} ms, each plot ≤ {TARGET_PLOT_MS} ms) met",
+        (f"targets (API ≤ {TARGET_API_MS} ms, each tab ≤ {TARGET_PLOT_MS} ms) met",
          "yes" if passed else "NO"),
     ]
     path = write(f"analysis_{args.database}", {
