@@ -48,9 +48,19 @@ CHART = """async (selector) => {
     grids: (option.grid || []).length,
   };
 }"""
+# ECharts for the waits below: a wait's predicate must answer at once (Playwright takes a
+# promise for a truthy answer), so the module is imported first (`open_page`).
+ECHARTS = "async () => { window.echartsModule = await import('echarts'); }"
 # Whether a container's chart is wider than a width (it is enlarged), or has drawn.
-WIDER = """async ([selector, width]) => { const echarts = await import("echarts");
-  return echarts.getInstanceByDom(document.querySelector(selector)).getWidth() > width; }"""
+WIDER = """([selector, width]) => window.echartsModule
+  .getInstanceByDom(document.querySelector(selector)).getWidth() > width"""
+NARROWER = """([selector, width]) => window.echartsModule
+  .getInstanceByDom(document.querySelector(selector)).getWidth() <= width"""
+# Whether the curves chart draws `name` with `points` points.
+CURVE_DRAWN = """([name, points]) => {
+  const chart = window.echartsModule.getInstanceByDom(document.querySelector('#analysis-curves'));
+  return chart.getOption().series.some((s) => s.name === name && s.data.length === points);
+}"""
 RENDERED = "(selector) => Number(document.querySelector(selector)?.dataset.rendered) > 0"
 COLUMNS = "(n) => document.querySelectorAll('#compare-table thead th').length === n"
 # Where the history chart drew its first completed trial, in page pixels.
@@ -149,6 +159,7 @@ def open_page(browser: Any, seeded: Seeded, width: str, path: str,
     errors = watch_errors(page)
     page.goto(path)
     page.wait_for_selector(ready)
+    page.evaluate(ECHARTS)
     return page, errors
 
 
@@ -234,7 +245,7 @@ def test_every_plot_draws_the_job_s_trials(browser: Any, seeded: Seeded, screens
     assert page.get_attribute("#analysis-panel-history .chart-enlarge", "aria-pressed") == "true"
     page.screenshot(path=str(screenshots / f"{width}-analysis-enlarged.png"))
     page.keyboard.press("Escape")
-    page.wait_for_function(f"async (a) => !(await ({WIDER})(a))", arg=["#analysis-history", w - 40])
+    page.wait_for_function(NARROWER, arg=["#analysis-history", w - 40])
     assert page.evaluate("() => document.documentElement.scrollWidth") <= w
 
     if width == "desktop":  # a point opens its trial's details
@@ -259,10 +270,7 @@ def test_learning_curves_follow_live_events(browser: Any, seeded: Seeded,
     for epoch, accuracy in ((1, 0.41), (2, 0.66)):
         bus.publish(progress_event(seeded.job_id, number, Progress(
             "training", epoch, 3, 1.0, {"val_accuracy": accuracy, "loss": 1.0})))
-    page.wait_for_function(f"""async () => {{ const e = await import("echarts");
-        const s = e.getInstanceByDom(document.querySelector('#analysis-curves')).getOption().series
-          .find((s) => s.name === 'Trial #{number}');
-        return s && s.data.length === 2; }}""")
+    page.wait_for_function(CURVE_DRAWN, arg=[f"Trial #{number}", 2])
     after = page.evaluate(CHART, "#analysis-curves")
     assert ({s["name"] for s in after["series"]} - {s["name"] for s in before["series"]}
             == {f"Trial #{number}"})

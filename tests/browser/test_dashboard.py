@@ -58,9 +58,12 @@ RECORD_PROGRESS = """() => {
                    {subtree: true, attributes: true, attributeFilter: ["value"]});
 }"""
 CAPTION = "document.querySelector('#graph-caption').textContent"
-# Whether a container's ECharts chart draws `size` points in its first series.
-FIRST_SERIES_SIZE = """async ([selector, size]) => { const echarts = await import("echarts");
-  const chart = echarts.getInstanceByDom(document.querySelector(selector));
+# Whether a container's ECharts chart draws `size` points in its first series (a wait's
+# predicate answers at once: Playwright takes a promise for a truthy answer, so ECharts
+# is imported first, by ECHARTS).
+ECHARTS = "async () => { window.echartsModule = await import('echarts'); }"
+FIRST_SERIES_SIZE = """([selector, size]) => {
+  const chart = window.echartsModule.getInstanceByDom(document.querySelector(selector));
   return Boolean(chart) && chart.getOption().series[0].data.length === size; }"""
 PROGRESS_WENT_UP = """() => {
   const seen = {};
@@ -337,6 +340,7 @@ def test_best_model_graph_tabs_and_charts(page: Any, finished_job: dict[str, Any
     api = f"/api/v1/jobs/{finished_job['id']}"
     history = page.request.get(f"{api}/analysis").json()["history"]
     completed = sum(status == "completed" for _, status, _ in history)
+    page.evaluate(ECHARTS)
     page.wait_for_function(FIRST_SERIES_SIZE, arg=["#analysis-history", completed])
     importances = page.request.get(f"{api}/study").json()["importances"]
     page.click("#analysis-tab-importance")

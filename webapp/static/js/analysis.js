@@ -5,7 +5,7 @@
 // learning curves also follow the job's live events. Only the shown panel is drawn.
 
 import { api } from "./api.js";
-import { ChartFrame, trialWord } from "./chart_kit.js";
+import { ChartFrame, NARROW, trialWord } from "./chart_kit.js";
 import { CompareView } from "./compare_view.js";
 import { CurveStore, curvesOption } from "./curves_chart.js";
 import { JOB_TERMINAL, clear, h } from "./dom.js";
@@ -19,7 +19,6 @@ import { tabList } from "./tabs.js";
 import { MIN_COMPARED, compareHash, selection } from "./trial_selection.js";
 
 const READ_GAP_MS = 3000;
-const NARROW = 600;
 // key, tab label, the data it draws (it waits for the first; the others refine it)
 const PANELS = [
   ["history", "History", ["analysis"]],

@@ -12,6 +12,7 @@ export const COLORS = {
   best: "#ca8a04",
   median: "#475569",
 };
+export const NARROW = 600; // px: a chart narrower than this lays itself out for a phone
 // the compared trials' colours, told apart without red-green
 export const PALETTE = ["#1d4ed8", "#ea580c", "#0f766e", "#9333ea"];
 

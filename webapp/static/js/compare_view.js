@@ -3,7 +3,7 @@
 // in the same colour everywhere. `paramDiff` and `scoreRows` are pure, for node --test.
 
 import { api } from "./api.js";
-import { ChartFrame, PALETTE } from "./chart_kit.js";
+import { ChartFrame, NARROW, PALETTE } from "./chart_kit.js";
 import { curvesOption } from "./curves_chart.js";
 import { clear, h, int, label, num, pct } from "./dom.js";
 import { paramValue } from "./gallery.js";
@@ -123,7 +123,7 @@ export class CompareView {
       this.curves.message("None of these trials has finished an epoch yet.");
     }
     if (this.trials.some((t) => t.health)) {
-      this.radar.draw((width) => ({ option: radarOption(this.trials, { compared: true, narrow: width < 480 }) }));
+      this.radar.draw((width) => ({ option: radarOption(this.trials, { compared: true, narrow: width < NARROW }) }));
     } else {
       this.radar.message("No health yet: it is measured when a trial completes.");
     }

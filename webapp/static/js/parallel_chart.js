@@ -1,13 +1,12 @@
 // Parallel coordinates: one axis per parameter the trials vary, then the score; one line
 // per trial, completed ones coloured by score, pruned ones grey and dashed (their legend
 // entry hides them). Trials without a score, or without a number a number axis needs,
-// are left out and counted. On a narrow screen the axes stack vertically. Pure.
+// are left out and counted. On a narrow chart the axes are rows. Pure.
 
-import { COLORS, baseOption, escapeHtml, shortValue } from "./chart_kit.js";
+import { COLORS, NARROW, baseOption, escapeHtml, shortValue } from "./chart_kit.js";
 import { axisValue, byOutcome } from "./param_axes.js";
 import { COMPLETED_SERIES, PRUNED_SERIES } from "./study_charts.js";
 
-export const NARROW = 600; // px: below it, axes are rows
 const ROW_HEIGHT = 54;
 
 // Each trial's line as {value: [axis values…, score], number}; null when it cannot be drawn.
