@@ -77,13 +77,22 @@ CANVAS_COLOURS = """() => {
   }
   return seen.size;
 }"""
-BLOCK = """(name) => {
-  const mesh = document.querySelector("#graph3d").view3d.block(name);
-  return {color: mesh.material.color.getHexString(), scale: mesh.scale.x};
-}"""
-BLOCK_IS = """([name, color, scale]) => {
-  const mesh = document.querySelector("#graph3d").view3d.block(name);
-  return mesh.material.color.getHexString() === color && Math.abs(mesh.scale.x - scale) < 1e-6;
+# Every caption of a pass with the blocks' colour and scale at that moment: a step marks its
+# block and sets the caption in one go, so an observer of the caption sees each step's state
+# however briefly it lasts (a step is 420 ms; polling a loaded machine may miss one).
+RECORD_PASS = """() => {
+  const view = document.querySelector("#graph3d").view3d;
+  const caption = document.querySelector("#graph-caption");
+  window.__pass = [];
+  window.__passObserver?.disconnect();  // the last pass's
+  window.__passObserver = new MutationObserver(() => window.__pass.push({
+    caption: caption.textContent,
+    blocks: Object.fromEntries(view.order.map((name) => {
+      const mesh = view.block(name);
+      return [name, [mesh.material.color.getHexString(), mesh.scale.x]];
+    })),
+  }));
+  window.__passObserver.observe(caption, {childList: true, characterData: true, subtree: true});
 }"""
 SCREEN_POINT = "(name) => document.querySelector('#graph3d').view3d.screenPoint(name)"
 CAMERA = "() => document.querySelector('#graph3d').view3d.camera.position.toArray()"
@@ -170,17 +179,25 @@ def _png_size(data: bytes) -> tuple[int, int]:
 
 
 def _pass_runs(page: Any, direction: str) -> None:
-    """The pass highlights the layers one at a time in its direction, then clears."""
+    """The pass enlarges and colours one block after another in its direction, then clears."""
     order = NAMES if direction == "forward" else NAMES[::-1]
+    page.evaluate(RECORD_PASS)
     page.click(f"#animate-{direction}")
-    page.wait_for_function(BLOCK_IS, arg=[order[0], ACTIVE[direction], 1.15])
-    page.wait_for_function(BLOCK_IS, arg=[order[1], ACTIVE[direction], 1.15])
-    assert page.evaluate(BLOCK, order[0])["scale"] == 1  # its turn is over
+    finished = f"{direction.capitalize()} pass finished."
     page.wait_for_function(
-        "(text) => document.querySelector('#graph-caption').textContent === text",
-        arg=f"{direction.capitalize()} pass finished.", timeout=10_000)
-    colours = {page.evaluate(BLOCK, name)["color"] for name in NAMES}
-    assert ACTIVE[direction] not in colours
+        "(text) => document.querySelector('#graph-caption').textContent === text", arg=finished)
+    steps = page.evaluate("() => window.__pass")
+    assert [step["caption"] for step in steps][-1] == finished
+    assert len(steps) == len(order) + 1, [step["caption"] for step in steps]
+    flow = "gradients flow back" if direction == "backward" else "activations flow"
+    for index, (name, step) in enumerate(zip(order, steps, strict=False)):
+        expected = f"step {index + 1} of {len(order)}: {flow} through {name}."
+        assert step["caption"].endswith(expected), step["caption"]
+        assert step["blocks"][name] == [ACTIVE[direction], 1.15]
+        others = [state for other, state in step["blocks"].items() if other != name]
+        assert all(colour != ACTIVE[direction] and scale == 1 for colour, scale in others)
+    assert all(colour != ACTIVE[direction] and scale == 1
+               for colour, scale in steps[-1]["blocks"].values())
 
 
 def test_the_3d_view_draws_each_layer_with_tooltips_passes_and_a_png(
@@ -216,7 +233,7 @@ def test_the_3d_view_draws_each_layer_with_tooltips_passes_and_a_png(
     page.mouse.move(1, 1)  # off the canvas: the tooltip goes
     page.wait_for_selector("#graph3d .graph3d-tip", state="hidden")
 
-    # orbit with a drag; Reset view brings the camera back
+    # orbit with a drag or a key; Reset view brings the camera back
     start = page.evaluate(CAMERA)
     box = page.locator("#graph3d canvas").bounding_box()
     page.mouse.move(box["x"] + 20, box["y"] + 20)
@@ -227,6 +244,10 @@ def test_the_3d_view_draws_each_layer_with_tooltips_passes_and_a_png(
     assert max(abs(a - b) for a, b in zip(start, moved, strict=True)) > 1
     page.click("#graph-fit")
     assert page.evaluate(CAMERA) == pytest.approx(start)
+    page.focus("#graph3d canvas")
+    page.keyboard.press("Shift+ArrowLeft")
+    assert page.evaluate(CAMERA) != pytest.approx(start)
+    page.click("#graph-fit")
 
     _pass_runs(page, "forward")
     _pass_runs(page, "backward")
@@ -260,7 +281,7 @@ def test_without_webgl_the_2d_graph_stays_and_says_why(
     assert not [r for r in requests if "/vendor/three" in r]  # nothing loaded in vain
     page.click("#animate-forward")  # the toolbar works the 2D graph
     page.wait_for_function("() => document.querySelector('#graph-caption').textContent"
-                           ".startsWith('Forward pass, step 1')")
+                           ".startsWith('Forward pass')")
     page.screenshot(path=str(screenshots / f"{viewport}-architecture-3d-fallback.png"),
                     full_page=True)
     page.context.close()
