@@ -491,11 +491,12 @@ def _schemas(job_limits: Limits | None) -> dict[str, Schema]:
         "Best": _object({
             "trial": {"type": "integer"}, "params": {"type": "object"},
             "metrics": {"type": "object"}, "health": {"type": "object"},
+            "health_score": _nullable("number"),
             "total_score": _nullable("number"), "val_accuracy": _nullable("number"),
             "architecture": _nullable("object", description="layers, edges, total_params, "
                                       "trainable_params (architecture.json)"),
-        }, required=["trial", "params", "metrics", "health", "total_score", "val_accuracy",
-                     "architecture"]),
+        }, required=["trial", "params", "metrics", "health", "health_score", "total_score",
+                     "val_accuracy", "architecture"]),
         "Front": _object({
             "objectives": {"type": "array", "items": {"enum": ["val_accuracy", "health_score"]},
                            "description": "the two objectives, both maximised"},
