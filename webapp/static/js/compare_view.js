@@ -12,6 +12,7 @@ import {
   modelRows,
   paramRows,
 } from "./compare_jobs.js";
+import { LazyChart } from "./echart.js";
 import { objectiveText } from "./jobs.js";
 
 const jobLink = (job) => h("a", { href: `#/jobs/${encodeURIComponent(job.id)}` }, job.name || `Job ${job.id}`);
@@ -31,7 +32,7 @@ function sideBySide(rows, jobs, caption) {
 export class CompareView {
   constructor(root) {
     this.root = root;
-    this.chart = null;
+    this.chart = new LazyChart($("#compare-chart"));
     this.ids = null;
     $("#compare-metric").addEventListener("change", () => this.drawCurves());
   }
@@ -45,8 +46,15 @@ export class CompareView {
     clear($("#compare-models"), h("p", { class: "muted" }, "Loading…"));
     $("#compare-error").textContent = "";
     let jobs;
+    let trials;
+    let bests;
     try {
-      jobs = await Promise.all(ids.map((id) => api.job(id)));
+      [jobs, trials, bests] = await Promise.all([
+        Promise.all(ids.map((id) => api.job(id))),
+        Promise.all(ids.map((id) => allTrials(id, 500, "status=completed"))),
+        // no best model yet (404) is a state to show, not an error
+        Promise.all(ids.map((id) => api.best(id).catch(() => null))),
+      ]);
     } catch (error) {
       if (this.ids !== ids) return;
       $("#compare-error").textContent = error instanceof ApiError && error.status === 404
@@ -54,10 +62,6 @@ export class CompareView {
       clear($("#compare-models"));
       return;
     }
-    const [trials, bests] = await Promise.all([
-      Promise.all(ids.map((id) => allTrials(id, 500, "status=completed"))),
-      Promise.all(ids.map((id) => api.best(id).catch(() => null))),
-    ]);
     if (this.ids !== ids) return;
     this.jobs = jobs;
     this.trials = trials;
@@ -86,26 +90,10 @@ export class CompareView {
     container.dataset.points = series.map((s) => s.points.length).join(",");
     $("#compare-chart-table").replaceChildren(this.curveTable(series, metric));
     if (series.every((s) => !s.points.length)) {
-      this.destroy();
-      clear(container, h("p", { class: "muted" }, "Neither job has a completed trial yet."));
+      this.chart.dispose("Neither job has a completed trial yet.");
       return;
     }
-    let echarts;
-    try {
-      echarts = await import("echarts");
-    } catch (error) {
-      console.warn("echarts is unavailable", error);
-      clear(container, h("p", { class: "muted" }, "The chart needs the vendor files (run scripts/setup.sh); see the table."));
-      return;
-    }
-    if (!this.chart || this.chart.isDisposed()) {
-      clear(container);
-      this.chart = echarts.init(container, null, { renderer: "canvas" });
-      this.resize = () => this.chart?.resize();
-      window.addEventListener("resize", this.resize);
-    }
-    this.chart.setOption(curvesOption(series, metric), true);
-    container.dataset.rendered = "true";
+    await this.chart.draw(curvesOption(series, metric));
   }
 
   // The curves' points as a table, for screen readers and for reading exact values.
@@ -128,16 +116,9 @@ export class CompareView {
         "Hyperparameters of the best models (rows that differ are marked)")));
   }
 
-  destroy() {
-    if (this.resize) window.removeEventListener("resize", this.resize);
-    this.chart?.dispose();
-    this.chart = null;
-    delete $("#compare-chart").dataset.rendered;
-  }
-
   close() {
     this.ids = null;
     this.jobs = null;
-    this.destroy();
+    this.chart.dispose();
   }
 }
