@@ -331,6 +331,8 @@ def test_two_jobs_compare_curves_and_best_models(page: Any, seeded: Seeded, view
     page.select_option("#compare-metric", "total_score")
     page.wait_for_function("() => document.querySelector('#compare-chart-table caption')"
                            ".textContent.includes('total score')")
+    page.evaluate(f"location.hash = '#/compare/doesnotexist/{seeded.day}'")
+    page.wait_for_selector("#compare-error:has-text('does not exist')")
 
 
 def _rows(page: Any, table: str) -> dict[str, list[str]]:

@@ -92,8 +92,9 @@ function spanText(trial) {
 
 // {caption, rows: [[label, text]]} for the dialog, or null when there is nothing to say
 // (a completed trial). `live`: a running trial's last progress event; `reruns`: numbers
-// of the trials that ran this one's parameters again; `epochs`: the job's budget.
-export function stopDetails(trial, { live = null, reruns = [], epochs = null } = {}) {
+// of the trials that ran this one's parameters again (null: not known); `epochs`: the
+// job's budget.
+export function stopDetails(trial, { live = null, reruns = null, epochs = null } = {}) {
   const status = trial.status;
   const m = trial.metrics || {};
   if (status === "running") {
@@ -125,8 +126,9 @@ export function stopDetails(trial, { live = null, reruns = [], epochs = null } =
     const whose = failure.infrastructure
       ? "The infrastructure's: its worker was lost or could not reach a service, which says nothing about its parameters"
       : `Its own (${failure.cause}): the same parameters fail the same way`;
-    const again = reruns.length ? `Re-run as ${reruns.map((n) => `trial #${n}`).join(", ")}`
-      : failure.rerun ? "Its parameters run again as a new trial" : "Not re-run";
+    const again = reruns?.length ? `Re-run as ${reruns.map((n) => `trial #${n}`).join(", ")}`
+      : failure.rerun ? "Its parameters run again as a new trial"
+        : failure.rerun === false || reruns ? "Not re-run" : "—";
     return { caption: "Why and when it stopped", rows: [
       ["Whose failure", whose],
       ["Re-runs", again],

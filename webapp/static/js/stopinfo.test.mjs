@@ -53,6 +53,9 @@ test("a failed trial says whose failure it was and what ran again", () => {
   assert.match(r["Whose failure"], /^The infrastructure's/);
   assert.equal(r["Re-runs"], "Re-run as trial #7");
   assert.equal(r["Stopped in"], "—");
+  const older = { status: "failed", error: "lost 4 times, the last: x", ...TIMES };
+  assert.equal(rows(stopDetails(older))["Re-runs"], "—"); // no record, no list: not known
+  assert.equal(rows(stopDetails(older, { reruns: [] }))["Re-runs"], "Not re-run");
   // records from before metrics.failure: the error still tells
   assert.deepEqual(failureOf({ status: "failed", error: "lost 4 times, the last: x" }),
     { cause: "lost", infrastructure: true });
