@@ -26,6 +26,7 @@ from onegin.scoring import HEALTH_COMPONENTS, OBJECTIVES
 from onegin.search_space import MODALITIES, SPACE_NAMES, space_for
 from onegin.statuses import JOB_STATUSES, TRIAL_STATUSES
 from onegin.uploads.catalogue import UPLOAD_ID
+from webapp.job_query import MAX_TEXT
 from webapp.limits import LIMITED_FIELDS, Limits
 from webapp.pagination import DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE
 
@@ -98,6 +99,7 @@ def _op(summary: str, responses: dict[str, Schema], *, params: tuple[str, ...] =
 
 
 _JOB_PARAMS = ("JobId",)
+_JOB_QUERY = ("JobSearch", "JobStatus", "JobDataset", "JobObjective", "JobKind")
 _BOUNDED = tuple(f"{end}.{name}" for name in NUMERIC_FIXED for end in ("min", "max"))
 _TRIAL_QUERY = ("Sort", "Status", *_BOUNDED)
 _TRIAL_QUERY_TEXT = (
@@ -172,10 +174,13 @@ def _paths() -> dict[str, Schema]:
                           params=_UNSAFE, public=True, tag="Session"),
         },
         f"{API}/jobs": {
-            "get": _op("The caller's jobs, newest first",
+            "get": _op("The caller's jobs, newest first: searched and filtered",
                        {"200": _json(_ref("JobPage"), "one page of jobs"),
                         "422": _error("ValidationFailed")},
-                       params=("Page", "PerPage"), tag=jobs),
+                       params=("Page", "PerPage", *_JOB_QUERY), tag=jobs,
+                       description="Filters combine with AND; each list is a set of "
+                                   "values, any of which matches. Any other parameter name "
+                                   "is refused (422), as is every bad value, by its name."),
             "post": _op(
                 "Submit a job to the orchestrator",
                 _queued("Job"),
@@ -497,11 +502,12 @@ def _schemas(job_limits: Limits | None) -> dict[str, Schema]:
         "Best": _object({
             "trial": {"type": "integer"}, "params": {"type": "object"},
             "metrics": {"type": "object"}, "health": {"type": "object"},
+            "health_score": _nullable("number"),
             "total_score": _nullable("number"), "val_accuracy": _nullable("number"),
             "architecture": _nullable("object", description="layers, edges, total_params, "
                                       "trainable_params (architecture.json)"),
-        }, required=["trial", "params", "metrics", "health", "total_score", "val_accuracy",
-                     "architecture"]),
+        }, required=["trial", "params", "metrics", "health", "health_score", "total_score",
+                     "val_accuracy", "architecture"]),
         "Front": _object({
             "objectives": {"type": "array", "items": {"enum": ["val_accuracy", "health_score"]},
                            "description": "the two objectives, both maximised"},
@@ -646,6 +652,19 @@ def _parameters() -> dict[str, Schema]:
         "Status": query("status", {"type": "string", "pattern": _comma_list(
             "|".join(TRIAL_STATUSES))}, "only trials in one of these statuses "
             "(comma-separated), e.g. completed,pruned"),
+        "JobSearch": query("q", {"type": "string", "maxLength": MAX_TEXT,
+                                 "pattern": "^[^\\x00]*$"},
+                           "text in the job's id, name or dataset (case-insensitive)"),
+        "JobStatus": query("status", {"type": "string", "pattern": _comma_list(
+            "|".join(JOB_STATUSES))}, "only jobs in one of these statuses (comma-separated)"),
+        "JobDataset": query("dataset", {"type": "string", "pattern": _comma_list(
+            f"[^,\\x00]{{1,{MAX_TEXT}}}")}, "only jobs on one of these datasets "
+            "(comma-separated names, e.g. digits,upload:<id>)"),
+        "JobObjective": query("objective", {"type": "string", "pattern": _comma_list(
+            "|".join(OBJECTIVES))}, "only searches with one of these objectives "
+            "(comma-separated); a comparison has none"),
+        "JobKind": query("kind", {"type": "string", "pattern": _comma_list(
+            "|".join(JOB_KINDS))}, "only searches (search) or comparisons (compare)"),
         "Sort": query("sort", {"type": "string", "pattern": f"^-?({_COLUMN})$",
                                "default": "number"},
                       "a column to sort by; a leading '-' sorts descending "

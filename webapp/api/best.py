@@ -54,7 +54,8 @@ def best(job_id: str) -> Response:
     trial = state().services.records.get_trial(job.id, number)
     return jsonify(
         trial=trial.number, params=trial.params, metrics=trial.metrics or {},
-        health=trial.health or {}, total_score=trial.total_score,
+        health=trial.health or {}, health_score=trial.health_score,
+        total_score=trial.total_score,
         val_accuracy=trial.val_accuracy, architecture=_read_json(prefix + ARCHITECTURE_FILE),
     )
 

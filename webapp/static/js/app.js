@@ -1,10 +1,12 @@
-// Dashboard entry point: session check and sign-in, the router (#/, #/jobs, #/jobs/<id>)
+// Dashboard entry point: session check and sign-in, the router (#/, #/jobs, #/jobs/<id>,
+// #/jobs/<id>/trials, #/compare/<a>/<b>)
 // and the wiring between the form, the jobs page and the job view.
 
 import { ApiError, api, setCsrfToken } from "./api.js";
 import { $, $$, announce, initToggletips, setStatuses } from "./dom.js";
 import { JobForm } from "./form.js";
 import { JobsList } from "./jobs.js";
+import { CompareView } from "./compare_view.js";
 import { JobView } from "./jobview.js";
 import { UploadsPanel } from "./uploads.js";
 import { TrialsTable } from "./trials_table.js";
@@ -14,6 +16,7 @@ let jobView = null;
 let jobsList = null;
 let uploads = null;
 let trialsTable = null;
+let compareView = null;
 
 function show(view) {
   $("#boot-message").hidden = true;
@@ -98,14 +101,16 @@ async function start(session) {
     });
     jobView = new JobView({
       form,
-      onReuse: (config) => {
-        form.fill(config);
+      onClone: (job, { continuing }) => {
+        form.clone(job, { continuing });
         $("#config-title").scrollIntoView({ behavior: "smooth" });
-        $("#dataset").focus({ preventScroll: true });
-        announce("The form now holds this job's settings.");
+        $(continuing ? "#trials" : "#dataset").focus({ preventScroll: true });
+        announce(continuing ? `The form now continues job ${job.id}: set the new budget, then start.`
+          : "The form now holds a copy of this job's settings.");
       },
     });
-    jobsList = new JobsList();
+    jobsList = new JobsList({ datasets: () => form.datasets });
+    compareView = new CompareView($("#compare-view"));
     uploads = new UploadsPanel({
       onChange: (list) => form.setUploads(list),
       onUse: (upload) => {
@@ -136,12 +141,25 @@ function route() {
   const hash = location.hash.replace(/^#/, "") || "/";
   const match = hash.match(/^\/jobs\/([^/]+)$/);
   const table = hash.match(/^\/jobs\/([^/]+)\/trials$/);
+  const compare = hash.match(/^\/compare\/([^/]+)\/([^/]+)$/);
   const layout = $("#app-view");
   let nav = "dashboard";
   $("#trials-table").hidden = !table;
   layout.classList.toggle("has-table", Boolean(table));
   if (!table) trialsTable.close();
-  if (table) {
+  $("#compare-view").hidden = !compare;
+  layout.classList.toggle("has-compare", Boolean(compare));
+  if (!compare) compareView.close();
+  if (compare) {
+    nav = "jobs";
+    jobView.close();
+    $("#job-view").hidden = true;
+    $("#jobs-view").hidden = true;
+    layout.classList.remove("has-job", "on-jobs");
+    compareView.open(decodeURIComponent(compare[1]), decodeURIComponent(compare[2]));
+    $("#compare-view").scrollIntoView({ block: "start" });
+    $("#compare-view-title").focus({ preventScroll: true });
+  } else if (table) {
     nav = "jobs";
     jobView.close();
     $("#job-view").hidden = true;

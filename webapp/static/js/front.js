@@ -3,6 +3,7 @@
 // point opening its trial's details. A table beside it lists the members with their models.
 
 import { clear, h, num, pct } from "./dom.js";
+import { LazyChart } from "./echart.js";
 
 export const FRONT_SERIES = "Pareto front";
 export const DOMINATED_SERIES = "Dominated trials";
@@ -57,7 +58,9 @@ export class FrontChart {
     this.container = container;
     this.table = table;
     this.onTrial = onTrial;
-    this.chart = null;
+    this.chart = new LazyChart(container, { onInit: (chart) => chart.on("click", (params) => {
+      if (params.data?.number !== undefined) this.onTrial(params.data.number, null);
+    }) });
   }
 
   async render(jobId, front, modelName) {
@@ -67,30 +70,10 @@ export class FrontChart {
     this.container.dataset.dominated = String((front.dominated || []).length);
     this.renderTable(jobId, front, modelName);
     if (!count) {
-      this.destroy();
-      clear(this.container, h("p", { class: "muted" }, "No completed trial yet."));
+      this.chart.dispose("No completed trial yet.");
       return;
     }
-    let echarts;
-    try {
-      echarts = await import("echarts");
-    } catch (error) {
-      console.warn("echarts is unavailable", error);
-      clear(this.container, h("p", { class: "muted graph-missing" },
-        "The chart needs the vendor files (run scripts/setup.sh); see the table."));
-      return;
-    }
-    if (!this.chart || this.chart.isDisposed()) {
-      clear(this.container);
-      this.chart = echarts.init(this.container, null, { renderer: "canvas" });
-      this.chart.on("click", (params) => {
-        if (params.data?.number !== undefined) this.onTrial(params.data.number, null);
-      });
-      this.resize = () => this.chart?.resize();
-      window.addEventListener("resize", this.resize);
-    }
-    this.chart.setOption(frontOption(front), true);
-    this.container.dataset.rendered = "true";
+    await this.chart.draw(frontOption(front));
   }
 
   renderTable(jobId, front, modelName) {
@@ -110,15 +93,8 @@ export class FrontChart {
       h("tbody", {}, rows)) : null);
   }
 
-  destroy() {
-    if (this.resize) window.removeEventListener("resize", this.resize);
-    this.chart?.dispose();
-    this.chart = null;
-    delete this.container.dataset.rendered;
-  }
-
   hide() {
-    this.destroy();
+    this.chart.dispose();
     this.section.hidden = true;
   }
 }

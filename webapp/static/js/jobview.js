@@ -34,9 +34,10 @@ const CONNECTION_TEXT = {
 };
 
 export class JobView {
-  constructor({ form, onReuse }) {
+  // onClone(job, {continuing}): put the job in the form, as a copy or a continuation
+  constructor({ form, onClone }) {
     this.form = form;
-    this.onReuse = onReuse;
+    this.onClone = onClone;
     this.job = null;
     this.live = null;
     this.progress = {};
@@ -44,7 +45,7 @@ export class JobView {
     this.refreshTimer = null;
     this.dialog = new TrialDialog($("#trial-dialog"));
     this.gallery = new Gallery($("#gallery"), $("#gallery-more"), {
-      onDetails: (trial, button) => this.dialog.open(this.job.id, trial, button),
+      onDetails: (trial, button) => this.dialog.open(this.job.id, trial, button, this.trialContext(trial)),
     });
     this.front = new FrontChart({
       section: $("#front-section"), container: $("#front-chart"), table: $("#front-table"),
@@ -60,7 +61,8 @@ export class JobView {
       help: $("#graph3d-help"), message: $("#graph3d-message"),
     });
     $("#cancel-button").addEventListener("click", () => this.cancel());
-    $("#reuse-button").addEventListener("click", () => this.onReuse?.(this.job?.config));
+    $("#reuse-button").addEventListener("click", () => this.job && this.onClone?.(this.job, { continuing: false }));
+    $("#continue-button").addEventListener("click", () => this.job && this.onClone?.(this.job, { continuing: true }));
     $("#animate-forward").addEventListener("click", () => this.graph.animate("forward"));
     $("#animate-backward").addEventListener("click", () => this.graph.animate("backward"));
     $("#graph-png").addEventListener("click", () => this.downloadPng());
@@ -224,7 +226,16 @@ export class JobView {
     const id = this.job?.id;
     if (!id) return;
     const trial = this.gallery.trials.get(number) ?? await api.trial(id, number).catch(() => null);
-    if (trial && this.openId === id) this.dialog.open(id, trial, opener);
+    if (trial && this.openId === id) this.dialog.open(id, trial, opener, this.trialContext(trial));
+  }
+
+  // What a trial's details say beyond its record (stopinfo.js): a running trial's live
+  // progress, the trials that re-ran its parameters, the job's epochs.
+  trialContext(trial) {
+    const reruns = [...this.gallery.trials.values()]
+      .filter((t) => t.retry_of === trial.number).map((t) => t.number);
+    return { live: this.gallery.progress.get(trial.number) ?? null, reruns,
+      epochs: this.job?.config?.epochs ?? null };
   }
 
   onSnapshot({ job, trials }) {
@@ -367,6 +378,9 @@ export class JobView {
       waitingLine.textContent = `Waiting for GPU workers since ${since}: no worker has started its trials`
         + (depth === null || depth === undefined ? "." : ` (${depth} trial${depth === 1 ? "" : "s"} in the GPU queue).`);
     }
+    // a comparison's config is no job request; only a finished search can be continued
+    $("#reuse-button").hidden = job.kind === "compare";
+    $("#continue-button").hidden = job.kind === "compare" || !JOB_TERMINAL.has(job.status);
     const cancel = $("#cancel-button");
     cancel.disabled = JOB_TERMINAL.has(job.status) || job.status === "cancelling";
     cancel.textContent = job.status === "cancelling" ? "Cancelling…" : "Cancel job";
