@@ -26,7 +26,7 @@ from onegin.cli import main
 from onegin.records import RecordStore, open_record_store
 from tests.fixtures.proc_tree import descendants, wait_gone
 from tests.fixtures.services import free_port
-from tests.fixtures.tensorboard_logs import store_logs
+from tests.fixtures.tensorboard_logs import event_files, store_logs
 
 REPO = Path(__file__).resolve().parents[2]
 LOSSES = {0: [1.0, 0.5], 1: [0.9, 0.6], 2: [2.0, 1.9]}
@@ -63,7 +63,7 @@ def stand(postgres_url: str, s3_endpoint: str) -> Iterator[Stand]:
         records.update_job(job.id, status="running")
         for number, status in STATUSES.items():
             records.upsert_trial(job.id, number, status=status, params=PARAMS[number])
-        store_logs(store, job.id, LOSSES)
+        store_logs(store, job.id, event_files(LOSSES))
         env = {"ONEGIN_DATABASE_URL": postgres_url, "ONEGIN_ARTIFACTS_URL": artifacts,
                "ONEGIN_S3_ENDPOINT_URL": s3_endpoint, **credentials}
         yield Stand(job.id, records, store, env)
