@@ -240,8 +240,8 @@ def _paths() -> dict[str, Schema]:
                         "the number and the parameters that differ among the trials "
                         "chosen), so `tensorboard --logdir` on the unpacked zip shows the "
                         "same runs. Without `trials`, every trial that has logs; a number "
-                        "the job lacks is refused (422), a trial asked for without logs "
-                        "is 404.")},
+                        "the job has no trial for, or a trial asked for without logs, is "
+                        "404, naming them.")},
         f"{API}/jobs/{{job_id}}/trials/{{number}}": {"get": _op(
             "One trial", {"200": _json(_ref("Trial"), "the trial"),
                           "404": _error("NotFound")}, params=_TRIAL_PARAMS, tag="Trials")},
@@ -678,8 +678,8 @@ def _responses() -> dict[str, Schema]:
                                   "its X-CSRF-Token"),
         "NotFound": _json(error, "no such resource, or not the caller's"),
         "NoBest": _json(error, "no such job, or no best model yet"),
-        "NoLogs": _json(error, "no such job, or no TensorBoard logs: none in the job, or "
-                               "none for a trial asked for (named)"),
+        "NoLogs": _json(error, "no such job, no such trial, or no TensorBoard logs: none "
+                               "in the job, or none for a trial asked for (named)"),
         "Conflict": _json(error, "the job's status does not allow it"),
         "TooLarge": _json(error, "the body is larger than max_request_bytes (also a "
                           "chunked one)"),

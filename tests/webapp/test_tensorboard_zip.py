@@ -76,7 +76,7 @@ def test_logs_zip_on_s3(web_factory: WebFactory, s3_endpoint: str, s3_credential
 
 
 @pytest.mark.parametrize(("query", "status", "error"), [
-    ("?trials=1,7,9", 422, {"trials": "job {job} has no trial 7, 9 (its trials are 0–3)"}),
+    ("?trials=1,7,9", 404, "job {job} has no trial 7, 9 (its trials are 0–3)"),
     ("?trials=1;2", 422, {"trials": "must be trial numbers separated by commas, e.g. 1,4,7; "
                                     "got '1;2'"}),
     ("?trials=", 422, {"trials": "must be trial numbers separated by commas, e.g. 1,4,7; "
@@ -94,7 +94,7 @@ def test_bad_choices_are_named(web: Web, files: Files, query: str, status: int,
     if isinstance(error, dict):
         assert data["fields"] == {k: v.format(job=job_id) for k, v in error.items()}
     else:
-        assert data == {"error": error}
+        assert data == {"error": error.format(job=job_id)}
 
 
 def test_a_job_without_logs_or_not_the_callers_is_404(web: Web) -> None:

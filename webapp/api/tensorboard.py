@@ -2,8 +2,9 @@
 names its runs, so ``tensorboard --logdir`` on the unpacked folder shows the same runs.
 
 The trials are chosen (``?trials=1,4``) and named by the same code as the command's
-(`onegin.tensorboard`): 422 for numbers the job lacks, 404 for a trial asked for that has
-no logs, or a job none of whose trials has any.
+(`onegin.tensorboard`): 422 for a ``trials`` that is no list of numbers, 404 for a number
+the job has no trial for, a trial asked for that has no logs, or a job none of whose
+trials has any.
 """
 
 from __future__ import annotations
@@ -34,10 +35,13 @@ def logs_zip(job_id: str) -> Response:
     text = request.args.get("trials")
     try:
         numbers = parse_numbers(text) if text is not None else []
+    except ConfigError as exc:
+        raise validation_failed({exc.field: exc.reason}) from None
+    try:  # a trial the job lacks is a resource that is not there, as in /trials/{number}
         chosen = select_trials(job.id, records.list_trials(job.id, limit=ALL_TRIALS)[0],
                                numbers)
     except ConfigError as exc:
-        raise validation_failed({exc.field: exc.reason}) from None
+        raise ApiError(404, exc.reason) from None
     store = state().services.artifacts
     logs = _logs_by_trial(store, job.id)
     try:
