@@ -13,7 +13,7 @@ import argparse
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.markup import escape
@@ -23,6 +23,9 @@ from onegin.errors import ConfigError
 from onegin.job_kinds import JobKind
 from onegin.stop_signals import SignalCatcher
 from onegin.tensorboard.selection import NoLogs, keep_logged, select_trials
+
+if TYPE_CHECKING:
+    from onegin.records import RecordStore, TrialRecord
 
 console = Console(stderr=True)
 PATIENCE = 10.0  # most seconds an unreachable store is retried: someone waits at the terminal
@@ -71,14 +74,39 @@ def _run_tensorboard(args: argparse.Namespace) -> int:
 
 def _fetch(settings: Any, job_id: str, numbers: list[int]) -> tuple[str, dict[str, Path], Path]:
     """The job's id, its runs (name -> logs in the cache) and the cache's folder for it."""
-    from onegin.job_config import JOB_ID_PATTERN
-    from onegin.records import RecordNotFound, open_record_store
+    from onegin.records import open_record_store
     from onegin.services import Services
     from onegin.tensorboard.cache import LogCache, cache_root
     from onegin.tensorboard.runs import run_names
 
     store = Services(settings, patience=min(settings.outage_limit, PATIENCE)).artifacts
     records = open_record_store(settings.database_url)  # read only: never migrated from here
+    job_id, chosen = _chosen_trials(records, job_id, numbers)
+    cache = LogCache(cache_root(settings.home, settings.artifacts_url,
+                                settings.s3_endpoint_url), store)
+    with ThreadPoolExecutor(FETCH_THREADS) as pool:
+        synced = list(pool.map(lambda t: cache.sync(job_id, t.number, ended=t.terminal),
+                               chosen))
+    logged = {t.number: one.folder for t, one in zip(chosen, synced, strict=True)
+              if one.folder is not None}
+    shown, left_out = keep_logged(job_id, chosen, logged, named=bool(numbers))
+    if left_out:
+        console.print(f"left out, no logs: {escape(left_out)}", soft_wrap=True)
+    console.print(f"job {job_id}: {len(shown)} run{'s' if len(shown) != 1 else ''}; fetched "
+                  f"{sum(s.fetched for s in synced)} files "
+                  f"({sum(s.fetched_bytes for s in synced):,} bytes), "
+                  f"{sum(s.cached for s in synced)} already in {cache.root}", soft_wrap=True)
+    names = run_names({trial.number: trial.params for trial in shown})
+    return job_id, {names[t.number]: logged[t.number] for t in shown}, cache.root / job_id
+
+
+def _chosen_trials(records: RecordStore, job_id: str, numbers: list[int]
+                   ) -> tuple[str, list[TrialRecord]]:
+    """The job's id and the trials asked for (all when ``numbers`` is empty); `ConfigError`
+    for an unknown job, a comparison (its trials are its runs') or unknown numbers."""
+    from onegin.job_config import JOB_ID_PATTERN
+    from onegin.records import RecordNotFound
+
     try:
         if not JOB_ID_PATTERN.fullmatch(job_id):
             raise RecordNotFound("job", job_id)
@@ -90,24 +118,7 @@ def _fetch(settings: Any, job_id: str, numbers: list[int]) -> tuple[str, dict[st
         raise ConfigError("job", f"{job.id} is a comparison: its trials belong to its runs, "
                                  f"jobs {runs or '(none yet)'}; give one of those")
     trials, _ = records.list_trials(job.id, limit=ALL_TRIALS)
-    chosen = select_trials(job.id, trials, numbers)
-    cache = LogCache(cache_root(settings.home, settings.artifacts_url,
-                                settings.s3_endpoint_url), store)
-    with ThreadPoolExecutor(FETCH_THREADS) as pool:
-        synced = dict(zip((t.number for t in chosen), pool.map(
-            lambda t: cache.sync(job.id, t.number, ended=t.terminal), chosen), strict=True))
-    logged = {number for number, one in synced.items() if one.folder is not None}
-    shown, left_out = keep_logged(job.id, chosen, logged, named=bool(numbers))
-    if left_out:
-        console.print(f"left out, no logs: {escape(left_out)}", soft_wrap=True)
-    names = run_names({trial.number: trial.params for trial in shown})
-    fetched = [one for one in synced.values() if one.folder is not None]
-    console.print(f"job {job.id}: {len(shown)} run{'s' if len(shown) != 1 else ''}; fetched "
-                  f"{sum(s.fetched for s in fetched)} files "
-                  f"({sum(s.fetched_bytes for s in fetched):,} bytes), "
-                  f"{sum(s.cached for s in fetched)} already in {cache.root}", soft_wrap=True)
-    folders = {number: one.folder for number, one in synced.items() if one.folder is not None}
-    return job.id, {names[t.number]: folders[t.number] for t in shown}, cache.root / job.id
+    return job.id, select_trials(job.id, trials, numbers)
 
 
 def _serve(job_id: str, runs: dict[str, Path], cache: Path, *, port: int) -> int:

@@ -199,3 +199,12 @@ def test_without_the_tensorboard_package_it_says_what_to_install(
     code, stderr = onegin_tensorboard(capsys, "any")
     assert code == 3 and "TensorBoard is not installed here" in stderr
     assert "the `tensorboard` extra" in stderr
+
+
+@pytest.mark.usefixtures("settings_env")
+def test_a_comparison_names_its_runs(stand: Stand, capsys: pytest.CaptureFixture[str]) -> None:
+    comparison = stand.records.create_job({"dataset": "digits"}, kind="compare")
+    run = stand.records.create_job({"dataset": "digits"}, parent_id=comparison.id)
+    assert onegin_tensorboard(capsys, comparison.id) == (2, (
+        f"invalid job: {comparison.id} is a comparison: its trials belong to its runs, "
+        f"jobs {run.id}; give one of those\n"))
