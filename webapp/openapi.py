@@ -142,6 +142,10 @@ def _paths() -> dict[str, Schema]:
             "The default search space per modality, parameter by parameter",
             {"200": _json(_ref("SearchSpace"), "search spaces")}, public=True,
             tag="Reference")},
+        f"{API}/hyperparameters": {"get": _op(
+            "What each hyperparameter is, what raising or lowering it does, a typical range",
+            {"200": _json(_ref("Hyperparameters"), "explanations")}, public=True,
+            tag="Reference")},
         f"{API}/scoring": {"get": _op(
             "Objectives, default weights, health components and the score formula",
             {"200": _json(_ref("Scoring"), "scoring")}, public=True, tag="Reference")},
@@ -422,6 +426,13 @@ def _schemas(job_limits: Limits | None) -> dict[str, Schema]:
             {m: {"type": "object", "additionalProperties": {"type": "object"},
                  "description": "parameter -> its kind, range or choices and default"}
              for m in ("image", "text")}, required=["image", "text"]),
+        "Hyperparameters": _object({"hyperparameters": {
+            "type": "object", "additionalProperties": _object({
+                **{key: {"type": "string"} for key in ("title", "what", "effect", "typical")},
+                "searched": {"type": "object", "additionalProperties": {"type": "string"},
+                             "description": "modality -> what the default space searches"},
+            }, required=["title", "what", "effect", "typical", "searched"])}},
+            required=["hyperparameters"]),
         "Scoring": _object({
             "objectives": {"type": "array", "items": {"enum": list(OBJECTIVES)}},
             "default_weights": _object({"accuracy": number, "health": health_weights},

@@ -19,6 +19,7 @@ import {
   statusBadge,
 } from "./dom.js";
 import { FrontChart } from "./front.js";
+import { ArchitectureViews } from "./architecture_views.js";
 import { Gallery, TrialDialog, trialFromResult } from "./gallery.js";
 import { ArchitectureGraph, layerTable } from "./graph.js";
 import { follow, POLL_MS } from "./live.js";
@@ -53,8 +54,12 @@ export class JobView {
     this.frontLoad = null; // the front's read under way; frontAgain: read it once more after
     this.frontAgain = false;
     this.tensorboard = new TensorBoardPanel($("#tensorboard-section"));
-    this.graph = new ArchitectureGraph({
-      container: $("#graph"), legend: $("#graph-legend"), caption: $("#graph-caption"),
+    this.graph = new ArchitectureViews({
+      graph: new ArchitectureGraph({
+        container: $("#graph"), legend: $("#graph-legend"), caption: $("#graph-caption"),
+      }),
+      solid: $("#graph3d"), switches: [$("#view-2d"), $("#view-3d")],
+      help: $("#graph3d-help"), message: $("#graph3d-message"),
     });
     $("#cancel-button").addEventListener("click", () => this.cancel());
     $("#reuse-button").addEventListener("click", () => this.onReuse?.(this.job?.config));
@@ -539,7 +544,7 @@ export class JobView {
     const blob = await this.graph.png();
     if (!blob) return;
     const url = URL.createObjectURL(blob);
-    const link = h("a", { href: url, download: `onegin-${this.job?.id || "best"}-architecture.png` });
+    const link = h("a", { href: url, download: `onegin-${this.job?.id || "best"}-${this.graph.pngName}.png` });
     document.body.append(link);
     link.click();
     link.remove();
