@@ -19,7 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from onegin.job_kinds import JOB_KINDS, JobKind
-from onegin.records import trial_sql
+from onegin.records import job_filter, trial_sql
 from onegin.records.coerce import coerce_fields, coerce_value, json_safe
 from onegin.records.engine import make_engine, writer
 from onegin.records.errors import (
@@ -28,6 +28,7 @@ from onegin.records.errors import (
     RecordNotFound,
     RecordStoreUnavailable,
 )
+from onegin.records.job_filter import ANY_JOB, JobFilter
 from onegin.records.models import JobRow, SessionRow, TokenRow, TrialRow
 from onegin.records.states import cancel_target, check_job_transition, check_status
 from onegin.records.tokens import (
@@ -120,11 +121,11 @@ class RecordStore:
         with self._session() as session:
             return _job(_load_job(session, job_id))
 
-    def list_jobs(self, *, offset: int = 0, limit: int = 50,
-                  owner: str | None = None) -> tuple[list[JobRecord], int]:
-        """One page of jobs, newest first, and how many match in all."""
+    def list_jobs(self, *, offset: int = 0, limit: int = 50, owner: str | None = None,
+                  selected: JobFilter = ANY_JOB) -> tuple[list[JobRecord], int]:
+        """One page of the jobs ``selected`` picks, newest first, and how many match in all."""
         _check_page(offset, limit)
-        where = [] if owner is None else [JobRow.owner == owner]
+        where = [*([] if owner is None else [JobRow.owner == owner]), *job_filter.where(selected)]
         query = (sa.select(JobRow).where(*where)
                  .order_by(JobRow.created_at.desc(), JobRow.id.desc())
                  .offset(offset).limit(limit))

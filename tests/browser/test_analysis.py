@@ -62,7 +62,7 @@ CURVE_DRAWN = """([name, points]) => {
   return chart.getOption().series.some((s) => s.name === name && s.data.length === points);
 }"""
 RENDERED = "(selector) => Number(document.querySelector(selector)?.dataset.rendered) > 0"
-COLUMNS = "(n) => document.querySelectorAll('#compare-table thead th').length === n"
+COLUMNS = "(n) => document.querySelectorAll('#compare-trials-table thead th').length === n"
 # Where the history chart drew its first completed trial, in page pixels.
 HISTORY_POINT = """async () => {
   const echarts = await import("echarts");
@@ -293,27 +293,27 @@ def test_picked_trials_compare_side_by_side(browser: Any, seeded: Seeded, screen
         page.check(f"#trials-table tr[data-number='{number}'] input[data-compare-trial]")
     assert page.is_hidden("#trial-dialog[open]")
     page.click("#trials-table-compare")
-    page.wait_for_selector("#compare-table")
+    page.wait_for_selector("#compare-trials-table")
     page.check(f".card[data-number='{picked[2]}'] input[data-compare-trial]")  # one from a card
     page.wait_for_function(COLUMNS, arg=4)
-    assert page.locator("#compare-bar .chip").count() == 3
-    head = page.eval_on_selector_all("#compare-table thead th",
+    assert page.locator("#compare-trials-bar .chip").count() == 3
+    head = page.eval_on_selector_all("#compare-trials-table thead th",
                                      "ths => ths.map(t => t.textContent)")
     assert [int(t.split("#")[1].split()[0]) for t in head[1:]] == picked
 
-    rows = page.eval_on_selector_all("#compare-table tbody tr[data-name]",
+    rows = page.eval_on_selector_all("#compare-trials-table tbody tr[data-name]",
                                       "rs => rs.map(r => [r.dataset.name, r.className])")
     differs = {name for name, cls in rows if cls == "differs"}
     params = {n for t in picked for n in trials[t]["params"]}
     expected = {n for n in params if len({str(trials[t]["params"].get(n)) for t in picked}) > 1}
     assert differs & params == expected and "Status" in differs
-    page.check("#compare-only-differences")
-    assert page.locator("#compare-table tbody tr.same").first.is_hidden()
+    page.check("#compare-trials-only-differences")
+    assert page.locator("#compare-trials-table tbody tr.same").first.is_hidden()
 
-    page.wait_for_function(RENDERED, arg="#compare-curves")
-    curves = page.evaluate(CHART, "#compare-curves")
+    page.wait_for_function(RENDERED, arg="#compare-trials-curves")
+    curves = page.evaluate(CHART, "#compare-trials-curves")
     assert [s["name"] for s in curves["series"]] == [f"Trial #{n}" for n in picked]
-    radar = page.evaluate(CHART, "#compare-radar")
+    radar = page.evaluate(CHART, "#compare-trials-radar")
     assert radar["series"][0]["numbers"] == picked[:2]  # the pruned trial has no health
     page.locator("#analysis-section").screenshot(
         path=str(screenshots / f"{width}-analysis-compare.png"))
@@ -321,7 +321,8 @@ def test_picked_trials_compare_side_by_side(browser: Any, seeded: Seeded, screen
     assert page.evaluate("() => document.documentElement.scrollWidth") <= w
 
     # a trial taken out of the comparison leaves it, and the address follows
-    page.click(f"#compare-table thead [aria-label='Remove trial {picked[2]} from the comparison']")
+    page.click(f"#compare-trials-table thead "
+               f"[aria-label='Remove trial {picked[2]} from the comparison']")
     page.wait_for_function(COLUMNS, arg=3)
     assert page.evaluate("() => location.hash").endswith(f"/compare/{picked[0]},{picked[1]}")
     page.reload()  # the address alone opens the comparison

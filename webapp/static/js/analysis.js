@@ -6,7 +6,7 @@
 
 import { api } from "./api.js";
 import { ChartFrame, NARROW, trialWord } from "./chart_kit.js";
-import { CompareView } from "./compare_view.js";
+import { CompareTrialsView } from "./compare_trials_view.js";
 import { CurveStore, curvesOption } from "./curves_chart.js";
 import { JOB_TERMINAL, clear, h } from "./dom.js";
 import { FrontChart } from "./front.js";
@@ -104,7 +104,7 @@ export class Analysis {
         ["key--best", "Best trial"]].map(([cls, text]) => h("li", {}, h("span", { class: `key ${cls}`, "aria-hidden": "true" }), text)));
     this.frames.curves.root.insertBefore(this.curveKeys, this.frames.curves.note);
     this.front = new FrontChart(this.panels.front, { onTrial });
-    this.compare = new CompareView(this.panels.compare, {
+    this.compare = new CompareTrialsView(this.panels.compare, {
       curves: this.curves, onTrial,
       onChange: (numbers) => this.compareTrials(numbers),
     });
@@ -117,7 +117,7 @@ export class Analysis {
       front: new Source(() => api.front(this.jobId), () => this.sourceArrived("front")),
     };
     this.summary = h("p", { class: "muted analysis-summary", id: "analysis-summary" });
-    this.bar = h("div", { class: "compare-bar", id: "compare-bar", role: "group", "aria-label": "Trials picked for comparison" });
+    this.bar = h("div", { class: "compare-trials-bar", id: "compare-trials-bar", role: "group", "aria-label": "Trials picked for comparison" });
     const list = h("div", { class: "tabs analysis-tabs", role: "tablist", id: "analysis-tabs", "aria-labelledby": "analysis-title" });
     clear(root,
       h("div", { class: "section-head" }, h("h3", { id: "analysis-title" }, "Analysis"), this.summary),
@@ -382,7 +382,7 @@ export class Analysis {
       numbers.map((n) => h("span", { class: "chip" }, `#${n}`, h("button", {
         type: "button", class: "chip-remove", "aria-label": `Unpick trial ${n}`,
         onclick: () => selection.toggle(this.jobId, n) }, "×"))),
-      h("button", { type: "button", class: "button button--primary", id: "compare-open",
+      h("button", { type: "button", class: "button button--primary", id: "compare-trials-open",
         disabled: numbers.length < MIN_COMPARED, onclick: () => this.showComparison(numbers) },
       numbers.length >= MIN_COMPARED ? `Compare ${numbers.length} trials` : `Pick ${MIN_COMPARED - numbers.length} more to compare`),
       h("button", { type: "button", class: "button button--quiet", onclick: () => selection.set(this.jobId, []) }, "Clear"));

@@ -29,6 +29,9 @@ const series = (option, name) => option.series.filter((s) => s.name === name);
 
 test("the best so far follows completed trials only and runs to the last trial", () => {
   assert.deepEqual(bestSoFar(HISTORY), [[0, 0.5], [4, 0.7], [5, 0.7]]);
+  // unordered, a completed trial without a finite score, a pruned one above every other
+  assert.deepEqual(bestSoFar([[3, "completed", 0.7], [0, "completed", 0.5], [1, "pruned", 0.9],
+    [2, "completed", NaN], [4, "completed", null], [6, "completed", 0.6]]), [[0, 0.5], [3, 0.7], [6, 0.7]]);
   assert.equal(bestTrial(HISTORY), 4); // trial 1 scored more, but it was pruned
   assert.deepEqual(bestSoFar([]), []);
   assert.equal(bestTrial([[2, "completed", 0.5], [1, "completed", 0.5]]), 1);
@@ -102,5 +105,5 @@ test("the radar offers the best-scored completed trials, draws the first few, an
   const compared = radarOption([ROWS[1], ROWS[0]], { compared: true });
   assert.equal(compared.series.length, 1); // no median in a comparison
   assert.deepEqual(compared.series[0].data.map((d) => d.number), [0]); // the pruned trial has no health
-  assert.equal(compared.series[0].data[0].lineStyle.color, "#ea580c"); // its place's colour: second
+  assert.equal(compared.series[0].data[0].lineStyle.color, "#c2410c"); // its place's colour: second
 });

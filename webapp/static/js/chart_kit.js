@@ -13,8 +13,9 @@ export const COLORS = {
   median: "#475569",
 };
 export const NARROW = 600; // px: a chart narrower than this lays itself out for a phone
-// the compared trials' colours, told apart without red-green
-export const PALETTE = ["#1d4ed8", "#ea580c", "#0f766e", "#9333ea"];
+// the colours of things compared (trials of a job, two jobs), told apart without red-green;
+// dark enough for text in them (jobs.css .compare-key)
+export const PALETTE = ["#1d4ed8", "#c2410c", "#0f766e", "#9333ea"];
 
 let loading = null;
 

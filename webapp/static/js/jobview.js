@@ -2,6 +2,7 @@
 
 import { Analysis } from "./analysis.js";
 import { ApiError, allTrials, api, urls } from "./api.js";
+import { ArchitectureViews } from "./architecture_views.js";
 import {
   $,
   HEALTH_LABELS,
@@ -22,6 +23,7 @@ import { Gallery, TrialDialog, trialFromResult } from "./gallery.js";
 import { ArchitectureGraph, layerTable } from "./graph.js";
 import { follow, POLL_MS } from "./live.js";
 import { tabList } from "./tabs.js";
+import { TensorBoardPanel } from "./tensorboard.js";
 import { selection } from "./trial_selection.js";
 import { budgetSummary, splitText } from "./trialstate.js";
 
@@ -34,9 +36,10 @@ const CONNECTION_TEXT = {
 };
 
 export class JobView {
-  constructor({ form, onReuse }) {
+  // onClone(job, {continuing}): put the job in the form, as a copy or a continuation
+  constructor({ form, onClone }) {
     this.form = form;
-    this.onReuse = onReuse;
+    this.onClone = onClone;
     this.job = null;
     this.live = null;
     this.progress = {};
@@ -44,17 +47,23 @@ export class JobView {
     this.refreshTimer = null;
     this.dialog = new TrialDialog($("#trial-dialog"));
     this.gallery = new Gallery($("#gallery"), $("#gallery-more"), {
-      onDetails: (trial, button) => this.dialog.open(this.job.id, trial, button),
+      onDetails: (trial, button) => this.dialog.open(this.job.id, trial, button, this.trialContext(trial)),
       cardTools: (number) => selection.box(this.jobId, number),
     });
     this.analysis = new Analysis($("#analysis-section"), {
       onTrial: (number, opener) => this.openTrial(number, opener),
     });
-    this.graph = new ArchitectureGraph({
-      container: $("#graph"), legend: $("#graph-legend"), caption: $("#graph-caption"),
+    this.tensorboard = new TensorBoardPanel($("#tensorboard-section"));
+    this.graph = new ArchitectureViews({
+      graph: new ArchitectureGraph({
+        container: $("#graph"), legend: $("#graph-legend"), caption: $("#graph-caption"),
+      }),
+      solid: $("#graph3d"), switches: [$("#view-2d"), $("#view-3d")],
+      help: $("#graph3d-help"), message: $("#graph3d-message"),
     });
     $("#cancel-button").addEventListener("click", () => this.cancel());
-    $("#reuse-button").addEventListener("click", () => this.onReuse?.(this.job?.config));
+    $("#reuse-button").addEventListener("click", () => this.job && this.onClone?.(this.job, { continuing: false }));
+    $("#continue-button").addEventListener("click", () => this.job && this.onClone?.(this.job, { continuing: true }));
     $("#animate-forward").addEventListener("click", () => this.graph.animate("forward"));
     $("#animate-backward").addEventListener("click", () => this.graph.animate("backward"));
     $("#graph-png").addEventListener("click", () => this.downloadPng());
@@ -138,6 +147,7 @@ export class JobView {
     clearTimeout(this.refreshTimer);
     this.graph.destroy();
     this.analysis.close();
+    this.tensorboard.hide();
     this.dialog.close();
     $("#job-empty").hidden = false;
     $("#job-missing").hidden = true;
@@ -200,7 +210,16 @@ export class JobView {
     const id = this.job?.id;
     if (!id) return;
     const trial = this.gallery.trials.get(number) ?? await api.trial(id, number).catch(() => null);
-    if (trial && this.openId === id) this.dialog.open(id, trial, opener);
+    if (trial && this.openId === id) this.dialog.open(id, trial, opener, this.trialContext(trial));
+  }
+
+  // What a trial's details say beyond its record (stopinfo.js): a running trial's live
+  // progress, the trials that re-ran its parameters, the job's epochs.
+  trialContext(trial) {
+    const reruns = [...this.gallery.trials.values()]
+      .filter((t) => t.retry_of === trial.number).map((t) => t.number);
+    return { live: this.gallery.progress.get(trial.number) ?? null, reruns,
+      epochs: this.job?.config?.epochs ?? null };
   }
 
   onSnapshot({ job, trials }) {
@@ -344,6 +363,9 @@ export class JobView {
       waitingLine.textContent = `Waiting for GPU workers since ${since}: no worker has started its trials`
         + (depth === null || depth === undefined ? "." : ` (${depth} trial${depth === 1 ? "" : "s"} in the GPU queue).`);
     }
+    // a comparison's config is no job request; only a finished search can be continued
+    $("#reuse-button").hidden = job.kind === "compare";
+    $("#continue-button").hidden = job.kind === "compare" || !JOB_TERMINAL.has(job.status);
     const cancel = $("#cancel-button");
     cancel.disabled = JOB_TERMINAL.has(job.status) || job.status === "cancelling";
     cancel.textContent = job.status === "cancelling" ? "Cancelling…" : "Cancel job";
@@ -362,6 +384,7 @@ export class JobView {
     $("#tile-avg").textContent = duration(this.progress.avg_trial_seconds ?? this.averageSeconds());
     $("#tile-eta").textContent = JOB_TERMINAL.has(job.status) ? "Done" : duration(this.progress.eta_seconds);
     this.renderScoreTip();
+    this.tensorboard.update(this.job);
   }
 
   // Mean wall time of finished trials, from their records (before any job_progress event).
@@ -486,7 +509,7 @@ export class JobView {
     const blob = await this.graph.png();
     if (!blob) return;
     const url = URL.createObjectURL(blob);
-    const link = h("a", { href: url, download: `onegin-${this.job?.id || "best"}-architecture.png` });
+    const link = h("a", { href: url, download: `onegin-${this.job?.id || "best"}-${this.graph.pngName}.png` });
     document.body.append(link);
     link.click();
     link.remove();

@@ -11,13 +11,14 @@ export const BEST_SERIES = "Best so far";
 
 // history: [[number, status, score]] (GET /analysis). The best completed score up to each
 // completed trial, as [number, best] where it improves, ending at the last trial: a stopped
-// trial never finished training, so it is never the best (as the job's best).
+// trial never finished training, so it is never the best (as the job's best). One rule for
+// every best-so-far line: the job's history here, two jobs compared (compare_jobs.js).
 export function bestSoFar(history) {
   const out = [];
   let best = -Infinity;
   const sorted = [...history].sort((a, b) => a[0] - b[0]);
   for (const [number, status, score] of sorted) {
-    if (status !== "completed" || score === null || score === undefined || score <= best) continue;
+    if (status !== "completed" || !Number.isFinite(score) || score <= best) continue;
     best = score;
     out.push([number, best]);
   }

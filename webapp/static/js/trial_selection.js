@@ -62,7 +62,7 @@ export class TrialSelection {
     const input = h("input", { type: "checkbox", dataset: { compareTrial: String(number) },
       onchange: () => this.toggle(jobId, number) });
     this.syncBox(input, this.get(jobId));
-    return h("label", { class: "compare-pick", title: `Compare trial #${number} with others` },
+    return h("label", { class: "trial-pick", title: `Compare trial #${number} with others` },
       input, " Compare",
       h("span", { class: "sr-only" }, ` trial #${number}`));
   }

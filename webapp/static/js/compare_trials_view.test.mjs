@@ -1,15 +1,15 @@
-// Unit tests for the comparison's tables and the picked trials: `node --test webapp/static/js/compare_view.test.mjs`.
+// Unit tests for the trials' comparison's results and the picked trials: `node --test webapp/static/js/compare_trials_view.test.mjs`.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { paramDiff, scoreRows } from "./compare_view.js";
+import { scoreRows } from "./compare_trials_view.js";
 import { TrialSelection, compareHash, parseNumbers, toggled } from "./trial_selection.js";
 
 const TRIALS = [
   { number: 3, status: "completed", val_accuracy: 0.91, total_score: 0.8, health_score: 0.6,
-    metrics: { epochs_run: 3, param_count: 12000 }, params: { units: 32, activation: "relu", lr: 0.0003 } },
+    metrics: { epochs_run: 3, param_count: 12000 } },
   { number: 7, status: "pruned", val_accuracy: 0.4, total_score: 0.4, health_score: null,
-    metrics: { epochs_run: 1, param_count: 12000 }, params: { units: 32, activation: "elu", batch_norm: true } },
+    metrics: { epochs_run: 1, param_count: 12000 } },
 ];
 
 class MemoryStorage {
@@ -17,15 +17,6 @@ class MemoryStorage {
   getItem(key) { return this.items.has(key) ? this.items.get(key) : null; }
   setItem(key, value) { this.items.set(key, String(value)); }
 }
-
-test("the parameter diff lists every parameter by name and marks those that differ", () => {
-  assert.deepEqual(paramDiff(TRIALS), [
-    { name: "activation", values: ["relu", "elu"], differs: true },
-    { name: "batch_norm", values: ["—", "true"], differs: true },
-    { name: "lr", values: ["3.00e-4", "—"], differs: true },
-    { name: "units", values: ["32", "32"], differs: false },
-  ]);
-});
 
 test("the result rows say how each trial ended and scored", () => {
   const rows = Object.fromEntries(scoreRows(TRIALS).map((r) => [r.name, r]));

@@ -1,33 +1,18 @@
-// Two to four trials side by side: their parameters and scores in one table (the rows that
-// differ marked), their learning curves overlaid and their health on one radar, each trial
-// in the same colour everywhere. `paramDiff` and `scoreRows` are pure, for node --test.
+// Two to four trials of a job side by side (#/jobs/<id>/compare/3,7; two jobs are
+// compare_jobs_view.js): their parameters and scores in one table (the rows that differ
+// marked), their learning curves overlaid and their health on one radar, each trial in the
+// same colour everywhere. `scoreRows` is pure, for node --test.
 
 import { api } from "./api.js";
 import { ChartFrame, NARROW, PALETTE } from "./chart_kit.js";
 import { curvesOption } from "./curves_chart.js";
 import { clear, h, int, label, num, pct } from "./dom.js";
-import { paramValue } from "./gallery.js";
-import { MISSING } from "./param_axes.js";
 import { radarOption } from "./radar_chart.js";
+import { paramDiff, sideRow } from "./side_by_side.js";
 import { MIN_COMPARED, MAX_COMPARED, compareHash } from "./trial_selection.js";
-
-function row(name, values, key = JSON.stringify) {
-  return { name, values, differs: new Set(values.map((v) => key(v ?? null))).size > 1 };
-}
-
-// One row per parameter any of the trials has, by name: the values as text ("—" where a
-// trial lacks it) and whether they differ.
-export function paramDiff(trials) {
-  const names = [...new Set(trials.flatMap((t) => Object.keys(t.params || {})))].sort();
-  return names.map((name) => {
-    const r = row(name, trials.map((t) => t.params?.[name]));
-    return { ...r, values: r.values.map((v) => (v === undefined || v === null ? MISSING : paramValue(v))) };
-  });
-}
 
 // How the trials ended and scored, as rows like paramDiff's.
 export function scoreRows(trials) {
-  const text = (values, format) => values.map((v) => (v === null || v === undefined ? MISSING : format(v)));
   const rows = [
     ["Status", trials.map((t) => t.status), label],
     ["Validation accuracy", trials.map((t) => t.val_accuracy), (v) => pct(v, 2)],
@@ -36,10 +21,10 @@ export function scoreRows(trials) {
     ["Epochs run", trials.map((t) => t.metrics?.epochs_run), int],
     ["Parameters (weights)", trials.map((t) => t.metrics?.param_count), int],
   ];
-  return rows.map(([name, values, format]) => ({ ...row(name, values), values: text(values, format) }));
+  return rows.map(([name, values, format]) => sideRow(name, values, format));
 }
 
-export class CompareView {
+export class CompareTrialsView {
   // curves: the job's CurveStore (live epochs); onTrial(number, opener) opens the details;
   // onChange(numbers): the user removed a trial from the comparison
   constructor(panel, { curves, onTrial, onChange }) {
@@ -48,11 +33,11 @@ export class CompareView {
     this.onTrial = onTrial;
     this.onChange = onChange;
     this.trials = [];
-    this.body = h("div", { class: "compare-body" });
-    const charts = h("div", { class: "compare-charts" });
-    this.curves = new ChartFrame(charts, { id: "compare-curves", label: "Learning curves of the compared trials",
+    this.body = h("div", { class: "compare-trials-body" });
+    const charts = h("div", { class: "compare-trials-charts" });
+    this.curves = new ChartFrame(charts, { id: "compare-trials-curves", label: "Learning curves of the compared trials",
       onPoint: (p) => p.data?.number !== undefined && this.onTrial(p.data.number, null) });
-    this.radar = new ChartFrame(charts, { id: "compare-radar", label: "Health of the compared trials" });
+    this.radar = new ChartFrame(charts, { id: "compare-trials-radar", label: "Health of the compared trials" });
     this.charts = charts;
     panel.append(this.body, charts);
   }
@@ -64,7 +49,7 @@ export class CompareView {
     if (numbers.length < MIN_COMPARED) {
       this.trials = [];
       this.charts.hidden = true;
-      clear(this.body, h("p", { class: "muted", id: "compare-help" },
+      clear(this.body, h("p", { class: "muted", id: "compare-trials-help" },
         `Pick ${MIN_COMPARED} to ${MAX_COMPARED} trials with the Compare box on their cards above, or on the `
         + "rows of the table of all trials, then choose Compare here.",
         numbers.length ? ` Picked so far: #${numbers[0]}.` : ""));
@@ -89,22 +74,22 @@ export class CompareView {
       h("button", { type: "button", class: "chip-remove", "aria-label": `Remove trial ${t.number} from the comparison`,
         onclick: () => this.onChange(this.numbers.filter((n) => n !== t.number)) }, "×"))));
     const body = (rows, group) => [
-      h("tr", { class: "compare-group" }, h("th", { scope: "rowgroup", colspan: String(trials.length + 1) }, group)),
+      h("tr", { class: "compare-trials-group" }, h("th", { scope: "rowgroup", colspan: String(trials.length + 1) }, group)),
       ...rows.map((r) => h("tr", { class: r.differs ? "differs" : "same", dataset: { name: r.name } },
         h("th", { scope: "row" }, r.name, r.differs ? h("span", { class: "differs-mark" }, " ≠", h("span", { class: "sr-only" }, " differs")) : ""),
         r.values.map((v) => h("td", {}, v)))),
     ];
-    const only = h("input", { type: "checkbox", id: "compare-only-differences",
+    const only = h("input", { type: "checkbox", id: "compare-trials-only-differences",
       onchange: () => table.classList.toggle("only-differences", only.checked) });
-    const params = paramDiff(trials);
-    const table = h("table", { class: "compare-table", id: "compare-table" },
+    const params = paramDiff(trials.map((t) => t.params));
+    const table = h("table", { class: "compare-trials-table", id: "compare-trials-table" },
       h("caption", {}, `Trials ${trials.map((t) => `#${t.number}`).join(", ")}: `
         + `${params.filter((r) => r.differs).length} of ${params.length} parameters differ (marked ≠)`),
       h("thead", {}, head),
       h("tbody", {}, body(scoreRows(trials), "Result"), body(params, "Parameters")));
     clear(this.body,
       missing.length ? h("p", { class: "form-error", role: "alert" }, `No trial ${missing.map((n) => `#${n}`).join(", ")} in this job.`) : null,
-      h("p", { class: "compare-tools" },
+      h("p", { class: "compare-trials-tools" },
         h("label", {}, only, " Show only what differs"),
         " ",
         h("a", { class: "button button--quiet", href: compareHash(this.jobId, this.numbers) }, "Link to this comparison")),
