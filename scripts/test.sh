@@ -16,4 +16,6 @@ bash scripts/browser.sh >/dev/null || echo "warning: chromium is missing; browse
 if command -v node >/dev/null 2>&1; then
   node --test webapp/static/js/   # the dashboard's pure JavaScript (weight rebalancing)
 fi
-exec .venv/bin/python -m pytest "$@"
+# Two processes, each taking whole files: most tests wait on workers, servers or a browser,
+# so two share the cores well; a module's fixtures stay in one process.
+exec .venv/bin/python -m pytest -n "${ONEGIN_TEST_PROCESSES:-2}" --dist loadfile "$@"

@@ -67,7 +67,7 @@ def database_factory() -> Iterator[Callable[[], str]]:
     admin.dispose()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def backends(postgres_url: str, redis_url: str, s3_endpoint: str,
              tmp_path_factory: pytest.TempPathFactory) -> Backends:
     """The session's database, migrated (and the bucket made) by the migrate role itself."""

@@ -34,7 +34,7 @@ from onegin.local_workers import child_environ, worker_command
 from onegin.scoring import ScoringWeights
 from onegin.search_space import space_for
 from onegin.settings import GPU_WORKER
-from tests.fixtures.services import free_port
+from tests.fixtures.services import free_port, redis_database_url, redis_databases
 from tests.webapp.conftest import Web, WebFactory
 from webapp.app import socketio_for
 
@@ -43,12 +43,11 @@ Message = tuple[str, Any]
 
 
 @pytest.fixture(scope="module")
-def web_redis(redis_url: str) -> Iterator[str]:
+def web_redis() -> Iterator[str]:
     """A Redis database of this module's own (broker queues and event streams)."""
-    url = redis_url.rsplit("/", 1)[0] + "/11"
-    client = redis.Redis.from_url(url)
-    client.flushdb()
+    url = redis_database_url(redis_databases()[0])  # the one redis_url never picks
     yield url
+    client = redis.Redis.from_url(url)
     client.flushdb()
     client.close()
 
