@@ -7,7 +7,8 @@ from typing import Any
 from onegin.trial_message import TrialResult
 
 METRIC_KEYS = ("val_loss", "test_accuracy", "test_loss", "epochs_run", "param_count", "timings",
-               "plots", "pruned_at_epoch", "prune_reason", "prune_evidence", "dataset")
+               "plots", "pruned_at_epoch", "prune_reason", "prune_evidence", "dataset",
+               "stopped_epoch")
 
 
 def result_fields(result: TrialResult) -> dict[str, Any]:

@@ -412,6 +412,7 @@ export class TrialDialog {
           ["Duration", duration(seconds)],
           ...(trial.retry_of !== null && trial.retry_of !== undefined ? [["Retry of", `Trial #${trial.retry_of}`]] : []),
           ...(m.pruned_at_epoch ? [["Pruned at epoch", String(m.pruned_at_epoch)]] : []),
+          ...(m.stopped_epoch ? [["Early stopping ended it in epoch", String(m.stopped_epoch)]] : []),
           ...(trial.status === "pruned" ? [["Stopped because", stopReason(trial)]] : []),
           ...(trial.error ? [["Error", trial.error]] : []),
           ...(ORIGINS[trial.origin] ? [["Origin", ORIGINS[trial.origin]]] : []),
