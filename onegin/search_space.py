@@ -306,7 +306,7 @@ class ConditionalFloatParam:
         return False
 
     def applies(self, config: Mapping[str, Any]) -> bool:
-        return self.on in config and any(_member(config[self.on], (b,)) for b in self.ranges)
+        return self.on in config and _member(config[self.on], tuple(self.ranges))
 
     def range_for(self, branch: Any) -> tuple[float, float]:
         """The search range when ``on`` is ``branch`` (a branch it `applies` to)."""
