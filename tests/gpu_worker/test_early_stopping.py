@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from gpu_worker.commands import print_result
 from gpu_worker.datasets import PreparedData, load_dataset
 from gpu_worker.trainer import train_trial
 from gpu_worker.trial_runner import run_trial
@@ -68,3 +69,13 @@ def test_an_early_stopped_trial_at_chance_is_pruned(
     assert (result.status, result.prune_reason) == ("pruned", "chance")
     assert result.epochs_run == 2 and result.pruned_at_epoch == 2
     assert result.stopped_epoch is None and not (tmp_path / "model.keras").exists()
+
+
+def test_the_cli_table_says_where_early_stopping_ended_it(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    result = {"status": "completed", "architecture_summary": "cnn", "param_count": 10,
+              "epochs_run": 2, "timings": {}}
+    print_result(result, tmp_path)
+    assert "early stopping" not in capsys.readouterr().out
+    print_result(result | {"stopped_epoch": 2}, tmp_path)
+    assert "early stopping ended it in epoch" in capsys.readouterr().out
