@@ -16,7 +16,14 @@ from typing import Any
 
 import keras
 
-from onegin.hopeless import at_chance, chance_check_due, diverged, loss_evidence, uniform_loss
+from onegin.hopeless import (
+    at_chance,
+    chance_check_due,
+    chance_evidence,
+    diverged,
+    divergence_evidence,
+    uniform_loss,
+)
 from onegin.json_values import finite_or_none
 from onegin.progress import Progress, Throttle
 
@@ -148,8 +155,8 @@ class HopelessCallback(_Stopper):
             return
         value = float(loss)
         if diverged(value, self._num_classes):
-            self._stop("diverged", {"loss": loss_evidence(value), "epoch": self.epoch,
-                                    "batch": batch + 1})
+            self._stop("diverged", divergence_evidence(value, self._num_classes)
+                       | {"epoch": self.epoch, "batch": batch + 1})
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         due = chance_check_due(self.epoch, self._epochs, self._steps)
@@ -169,6 +176,7 @@ class HopelessCallback(_Stopper):
         start = uniform_loss(self._num_classes) if early else None
         train_loss = finite_or_none(logs.get("loss")) if early else None
         if at_chance(val_accuracy, val_loss, self._chance, self._prior, start, train_loss):
-            evidence = {"val_accuracy": val_accuracy, "chance": self._chance,
-                        "val_loss": val_loss, "prior_loss": self._prior, "epoch": self.epoch}
-            self._stop("chance", evidence | ({} if train_loss is None else {"loss": train_loss}))
+            assert val_accuracy is not None and val_loss is not None  # at_chance needs both
+            self._stop("chance", chance_evidence(val_accuracy, val_loss, self._chance,
+                                                 self._prior, start, train_loss)
+                       | {"epoch": self.epoch})

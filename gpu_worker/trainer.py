@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from onegin.artifacts import TENSORBOARD_FOLDER
 from onegin.errors import TrialCancelled, TrialFailed
 from onegin.hopeless import chance_level, diverged, prior_loss
 from onegin.json_values import finite_or_none
@@ -183,7 +184,7 @@ def train_trial(
     ] + list(built.callbacks)  # after the stops: early stopping sees theirs first
     if spec.tensorboard:
         callbacks.append(keras.callbacks.TensorBoard(
-            log_dir=str(out / "tensorboard"), write_graph=False, profile_batch=0,
+            log_dir=str(out / TENSORBOARD_FOLDER), write_graph=False, profile_batch=0,
         ))
 
     with timer.phase("training"):
@@ -308,5 +309,5 @@ def _artifact_list(out: Path, plots: list[str], tensorboard: bool) -> list[str]:
     names = ["model.keras", "history.json", "metrics.json", "architecture.json"]
     names += [f"plots/{name}.png" for name in plots]
     if tensorboard:
-        names.append("tensorboard/")
+        names.append(f"{TENSORBOARD_FOLDER}/")
     return names

@@ -54,7 +54,17 @@ def prior_loss(labels: Sequence[int] | np.ndarray) -> float:
 
 def diverged(loss: float, num_classes: int) -> bool:
     """The loss is not finite or far above a uniform guess's (ln K): training blew up."""
-    return not math.isfinite(loss) or loss > DIVERGENCE_FACTOR * uniform_loss(num_classes)
+    return not math.isfinite(loss) or loss > divergence_limit(num_classes)
+
+
+def divergence_limit(num_classes: int) -> float:
+    """The highest loss that has not diverged: `DIVERGENCE_FACTOR` x ln K."""
+    return DIVERGENCE_FACTOR * uniform_loss(num_classes)
+
+
+def divergence_evidence(loss: float, num_classes: int) -> dict[str, Any]:
+    """JSON-ready facts behind a `diverged` verdict: the loss and the limit it passed."""
+    return {"loss": loss_evidence(loss), "limit": round(divergence_limit(num_classes), 6)}
 
 
 def uniform_loss(num_classes: int) -> float:
@@ -82,11 +92,33 @@ def at_chance(val_accuracy: float | None, val_loss: float | None, chance: float,
         return False
     if not (math.isfinite(val_accuracy) and math.isfinite(val_loss)):
         return False
-    reference = prior if start is None else max(prior, start)
-    limit = PRIOR_LOSS_RATIO * reference
+    limit = chance_loss_limit(prior, start)
     if train_loss is not None and math.isfinite(train_loss) and train_loss < limit:
         return False
-    return val_accuracy <= chance + CHANCE_MARGIN and val_loss >= limit
+    return val_accuracy <= chance_accuracy_limit(chance) and val_loss >= limit
+
+
+def chance_accuracy_limit(chance: float) -> float:
+    """The highest validation accuracy `at_chance` still counts as chance."""
+    return chance + CHANCE_MARGIN
+
+
+def chance_loss_limit(prior: float, start: float | None = None) -> float:
+    """The lowest loss `at_chance` still counts as learning nothing: a little under the
+    class prior's (early: under the larger of the prior's and the uniform guess's)."""
+    return PRIOR_LOSS_RATIO * (prior if start is None else max(prior, start))
+
+
+def chance_evidence(val_accuracy: float, val_loss: float, chance: float, prior: float,
+                    start: float | None = None,
+                    train_loss: float | None = None) -> dict[str, Any]:
+    """JSON-ready facts behind an `at_chance` verdict: the metrics and the limits they
+    did not pass (accuracy at most ``accuracy_limit``, losses at least ``loss_limit``)."""
+    return {"val_accuracy": val_accuracy, "chance": chance,
+            "accuracy_limit": round(chance_accuracy_limit(chance), 6),
+            "val_loss": val_loss, "prior_loss": prior,
+            "loss_limit": round(chance_loss_limit(prior, start), 6)} | (
+        {} if train_loss is None else {"loss": train_loss})
 
 
 def chance_check_due(epoch: int, epochs: int,
@@ -143,12 +175,14 @@ def budget_seconds(seconds: float, epochs_run: int | None, epochs: int) -> float
 
 def slow_evidence(elapsed: float, fraction_done: float, median_seconds: float | None,
                   k: float = TOO_SLOW_FACTOR, startup: float = 0.0) -> dict[str, Any]:
-    """JSON-ready facts behind a `predicted_too_slow` verdict, for the trial's record."""
+    """JSON-ready facts behind a `predicted_too_slow` verdict, for the trial's record:
+    ``limit_seconds`` (``factor`` x the median) is the time it was predicted to pass."""
     predicted = predicted_seconds(elapsed, fraction_done, startup)
     return {"elapsed_seconds": round(elapsed, 3), "startup_seconds": round(startup, 3),
             "fraction_done": round(fraction_done, 4),
             "predicted_seconds": None if predicted is None else round(predicted, 3),
-            "median_seconds": median_seconds, "factor": k}
+            "median_seconds": median_seconds, "factor": k,
+            "limit_seconds": None if median_seconds is None else round(k * median_seconds, 3)}
 
 
 def prune_reason_for_stop(stop_reason: str | None) -> PruneReason | None:

@@ -28,8 +28,10 @@ class InFlight:
     dispatched_at: float = 0.0
     started_at: float | None = None  # when its worker began (event time)
     reported: dict[int, float] = field(default_factory=dict)  # epoch -> intermediate value
-    too_slow: dict[str, Any] | None = None  # the evidence, once this runner stopped it for pace
+    # what this runner stopped it by (the pruner's threshold, the pace), for its record
+    stopped_by: dict[str, Any] | None = None
     training_at: float | None = None  # when its first training progress came (event time)
+    progress: dict[str, Any] | None = None  # its worker's last progress event's data
 
     @property
     def started(self) -> bool:
@@ -54,6 +56,7 @@ class Outcome:
     status: str
     result: TrialResult
     finished_at: datetime
+    stopped: dict[str, Any] = field(default_factory=dict)  # a failed or cancelled trial's
 
 
 @dataclass(frozen=True)

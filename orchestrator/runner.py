@@ -51,10 +51,11 @@ from orchestrator import policy
 from orchestrator.ask_pool import AskPool
 from orchestrator.best_trial import publish_best
 from orchestrator.in_flight import Asked, BestTrial, InFlight, Outcome
+from orchestrator.prune_evidence import pruner_evidence
 from orchestrator.recovery import HeartbeatStale, NeverStarted, Recovery, ResultMissed
 from orchestrator.study import ORIGIN, open_study, owned_storage, study_values, trial_handle
 from orchestrator.sweeper import sweep_job
-from orchestrator.trial_results import result_fields
+from orchestrator.trial_results import result_fields, stop_fields
 from orchestrator.write_behind import WriteBehind
 
 log = logging.getLogger(__name__)
@@ -506,6 +507,7 @@ class JobRunner:
                                            worker=data.get("worker"),
                                            started_at=datetime.fromtimestamp(started, UTC))
         elif kind == "trial_progress":
+            self.in_flight[number].progress = dict(data)
             self._check_pace(number, event, data)
             self._on_epoch(number, data)
         elif kind == "trial_finished":
@@ -531,7 +533,8 @@ class JobRunner:
             self.write_behind.later(partial(flight.trial.report, float(value), step))
         else:  # the pruner decides now, while the trial trains on
             flight.trial.report(float(value), step)
-            if flight.trial.should_prune():
+            if flight.stopped_by is None and flight.trial.should_prune():
+                flight.stopped_by = pruner_evidence(self.study, number)
                 self.control.request_stop(self.job_id, number, "prune")
         self.write_behind.record_later(number, intermediate=intermediate)
 
@@ -539,7 +542,7 @@ class JobRunner:
                     data: Mapping[str, Any]) -> None:
         """Stop a trial whose pace predicts far more than the median completed trial."""
         flight = self.in_flight[number]
-        if (not self.config.hopeless_stop or flight.too_slow is not None
+        if (not self.config.hopeless_stop or flight.stopped_by is not None
                 or flight.started_at is None or data.get("phase") != "training"
                 or len(self.peer_seconds) < MIN_PEERS):
             return
@@ -550,7 +553,7 @@ class JobRunner:
         fraction = float(data.get("fraction") or 0.0)
         median = statistics.median(self.peer_seconds)
         if predicted_too_slow(elapsed, fraction, median, startup=startup):
-            flight.too_slow = slow_evidence(elapsed, fraction, median, startup=startup)
+            flight.stopped_by = slow_evidence(elapsed, fraction, median, startup=startup)
             self.control.request_stop(self.job_id, number, "too_slow")
 
     def _on_result(self, number: int, message: Mapping[str, Any]) -> None:
@@ -562,7 +565,8 @@ class JobRunner:
         status = result.status
         flight = self.in_flight.pop(number)
         self.budget_spent += int(status in policy.COUNTED)
-        if status == TrialStatus.FAILED and self._runs_again(status, number):
+        again = status == TrialStatus.FAILED and self._runs_again(status, number)
+        if again:
             self._enqueue_rerun(number, flight.params)
         self._note_end(number, status, result.error)
         if status in policy.COUNTED and flight.started_at is not None:
@@ -571,11 +575,17 @@ class JobRunner:
             if status == TrialStatus.COMPLETED:  # an early-stopped one at its budget's pace
                 self.peer_seconds.append(
                     budget_seconds(seconds, result.epochs_run, self.config.epochs))
-        if result.prune_reason == "too_slow" and flight.too_slow is not None:
-            result = replace(result, prune_evidence=flight.too_slow)  # the pace this runner saw
+        if result.prune_reason in ("pruner", "too_slow") and flight.stopped_by is not None:
+            # what this runner judged by (the pruner's threshold, the pace it saw), beside
+            # where the worker stopped
+            result = replace(result, prune_evidence=(result.prune_evidence or {})
+                             | flight.stopped_by)
         self._fill_slots(ask_ahead=False)  # the freed worker first, the bookkeeping after
+        stopped = {} if result.trained else stop_fields(
+            flight.progress, cause=result.cause if status == TrialStatus.FAILED else None,
+            rerun=again)
         self.write_behind.later(partial(self._tell_and_record,
-                                        Outcome(number, status, result, now_utc())))
+                                        Outcome(number, status, result, now_utc(), stopped)))
 
     def _tell_and_record(self, outcome: Outcome) -> None:
         """Tell the study and write the records for a result whose worker is busy again."""
@@ -591,6 +601,7 @@ class JobRunner:
             fields |= result_fields(result)
         else:
             self.study.tell(number, state=TrialState.FAIL, skip_if_finished=True)
+            fields |= outcome.stopped
         # with any fields still queued, before the job's best
         self.write_behind.write_record(number, **fields)
         if status == TrialStatus.COMPLETED:
@@ -631,7 +642,9 @@ class JobRunner:
         if not (again or winding_down):
             status, error = TrialStatus.FAILED, self.recovery.lost_for_good(reason)
         self.records.upsert_trial(self.job_id, number, status=status, error=error,
-                                  finished_at=now_utc())
+                                  finished_at=now_utc(),
+                                  **stop_fields(flight.progress, cause="lost",
+                                                infrastructure=True, rerun=again))
         if again:  # the next ask returns it; it is sent before the others
             self._enqueue_rerun(number, flight.params)
             self.opened_job.asks.request(1)  # keeps spent + in flight + asked within the budget

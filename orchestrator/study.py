@@ -31,6 +31,7 @@ warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning
 ORIGIN = "origin"  # the user attribute that says why a configuration ran
 CONTINUED = "continued_from"  # the user attribute naming an added trial's job and number
 MAX_STARTUP = 10  # Optuna's default number of random trials before TPE models the space
+REDUCTION_FACTOR = 3  # successive halving keeps the best third at each rung (Optuna's default)
 
 
 def startup_trials(budget: int) -> int:
@@ -68,9 +69,11 @@ def make_pruner(name: str, epochs: int) -> optuna.pruners.BasePruner:
         return optuna.pruners.MedianPruner(n_startup_trials=5,
                                            n_warmup_steps=warmup_epochs(epochs) + 1)
     if name == "successive_halving":
-        return optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=3)
+        return optuna.pruners.SuccessiveHalvingPruner(min_resource=1,
+                                                      reduction_factor=REDUCTION_FACTOR)
     if name == "hyperband":
-        return optuna.pruners.HyperbandPruner(min_resource=1, max_resource=max(epochs, 1))
+        return optuna.pruners.HyperbandPruner(min_resource=1, max_resource=max(epochs, 1),
+                                              reduction_factor=REDUCTION_FACTOR)
     return optuna.pruners.NopPruner()
 
 

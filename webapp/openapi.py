@@ -25,7 +25,10 @@ from onegin.records.trial_columns import FIXED_COLUMNS, NUMERIC_FIXED, PARAM_NAM
 from onegin.scoring import HEALTH_COMPONENTS, OBJECTIVES
 from onegin.search_space import MODALITIES, SPACE_NAMES, space_for
 from onegin.statuses import JOB_STATUSES, TRIAL_STATUSES
+from onegin.tensorboard.selection import NUMBERS_PATTERN
 from onegin.uploads.catalogue import UPLOAD_ID
+from webapp.analysis import CURVES_SHOWN, TRIALS_SHOWN
+from webapp.job_query import MAX_TEXT
 from webapp.limits import LIMITED_FIELDS, Limits
 from webapp.pagination import DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE
 
@@ -98,6 +101,7 @@ def _op(summary: str, responses: dict[str, Schema], *, params: tuple[str, ...] =
 
 
 _JOB_PARAMS = ("JobId",)
+_JOB_QUERY = ("JobSearch", "JobStatus", "JobDataset", "JobObjective", "JobKind")
 _BOUNDED = tuple(f"{end}.{name}" for name in NUMERIC_FIXED for end in ("min", "max"))
 _TRIAL_QUERY = ("Sort", "Status", *_BOUNDED)
 _TRIAL_QUERY_TEXT = (
@@ -141,6 +145,10 @@ def _paths() -> dict[str, Schema]:
             "The default search space per modality, parameter by parameter",
             {"200": _json(_ref("SearchSpace"), "search spaces")}, public=True,
             tag="Reference")},
+        f"{API}/hyperparameters": {"get": _op(
+            "What each hyperparameter is, what raising or lowering it does, a typical range",
+            {"200": _json(_ref("Hyperparameters"), "explanations")}, public=True,
+            tag="Reference")},
         f"{API}/scoring": {"get": _op(
             "Objectives, default weights, health components and the score formula",
             {"200": _json(_ref("Scoring"), "scoring")}, public=True, tag="Reference")},
@@ -168,10 +176,13 @@ def _paths() -> dict[str, Schema]:
                           params=_UNSAFE, public=True, tag="Session"),
         },
         f"{API}/jobs": {
-            "get": _op("The caller's jobs, newest first",
+            "get": _op("The caller's jobs, newest first: searched and filtered",
                        {"200": _json(_ref("JobPage"), "one page of jobs"),
                         "422": _error("ValidationFailed")},
-                       params=("Page", "PerPage"), tag=jobs),
+                       params=("Page", "PerPage", *_JOB_QUERY), tag=jobs,
+                       description="Filters combine with AND; each list is a set of "
+                                   "values, any of which matches. Any other parameter name "
+                                   "is refused (422), as is every bad value, by its name."),
             "post": _op(
                 "Submit a job to the orchestrator",
                 _queued("Job"),
@@ -202,6 +213,15 @@ def _paths() -> dict[str, Schema]:
             "The Optuna study: objective history and parameter importances",
             {"200": _json(_ref("Study"), "the study (empty before it starts)"),
              "404": _error("NotFound")}, params=_JOB_PARAMS, tag=jobs)},
+        f"{API}/jobs/{{job_id}}/analysis": {"get": _op(
+            "A job's trials for the dashboard's analysis plots, sampled to a drawable size",
+            {"200": _json(_ref("Analysis"), "every trial's history entry; parameters, "
+                          "health and learning curves of a sample"),
+             "404": _error("NotFound")}, params=_JOB_PARAMS, tag=jobs,
+            description=f"At most {TRIALS_SHOWN} trials come with their parameters and "
+                        f"health, and at most {CURVES_SHOWN} of those with their learning "
+                        "curve: every running trial, the best-scored quarter, and an even "
+                        "spread over trial numbers of the rest.")},
         f"{API}/jobs/{{job_id}}/front": {"get": _op(
             "The Pareto front over validation accuracy and health score",
             {"200": _json(_ref("Front"), "the front's members and the dominated trials "
@@ -229,6 +249,18 @@ def _paths() -> dict[str, Schema]:
             {"200": _json(_ref("TrialColumns"), "fixed columns, then the parameters "
                           "the job's trials have"),
              "404": _error("NotFound")}, params=_JOB_PARAMS, tag="Trials")},
+        f"{API}/jobs/{{job_id}}/tensorboard.zip": {"get": _op(
+            "Download the trials' TensorBoard logs as one zip, a folder per trial",
+            {"200": _file("application/zip", "the logs as an attachment"),
+             "404": _error("NoLogs"), "422": _error("ValidationFailed")},
+            params=(*_JOB_PARAMS, "TrialNumbers"), tag="Trials",
+            description="Each trial's logs are in a folder named as `onegin tensorboard` "
+                        "names its run (`trial-007 · conv_layers=3 learning_rate=0.0012`: "
+                        "the number and the parameters that differ among the trials "
+                        "chosen), so `tensorboard --logdir` on the unpacked zip shows the "
+                        "same runs. Without `trials`, every trial that has logs; a number "
+                        "the job has no trial for, or a trial asked for without logs, is "
+                        "404, naming them.")},
         f"{API}/jobs/{{job_id}}/trials/{{number}}": {"get": _op(
             "One trial", {"200": _json(_ref("Trial"), "the trial"),
                           "404": _error("NotFound")}, params=_TRIAL_PARAMS, tag="Trials")},
@@ -409,6 +441,13 @@ def _schemas(job_limits: Limits | None) -> dict[str, Schema]:
             {m: {"type": "object", "additionalProperties": {"type": "object"},
                  "description": "parameter -> its kind, range or choices and default"}
              for m in ("image", "text")}, required=["image", "text"]),
+        "Hyperparameters": _object({"hyperparameters": {
+            "type": "object", "additionalProperties": _object({
+                **{key: {"type": "string"} for key in ("title", "what", "effect", "typical")},
+                "searched": {"type": "object", "additionalProperties": {"type": "string"},
+                             "description": "modality -> what the default space searches"},
+            }, required=["title", "what", "effect", "typical", "searched"])}},
+            required=["hyperparameters"]),
         "Scoring": _object({
             "objectives": {"type": "array", "items": {"enum": list(OBJECTIVES)}},
             "default_weights": _object({"accuracy": number, "health": health_weights},
@@ -486,11 +525,12 @@ def _schemas(job_limits: Limits | None) -> dict[str, Schema]:
         "Best": _object({
             "trial": {"type": "integer"}, "params": {"type": "object"},
             "metrics": {"type": "object"}, "health": {"type": "object"},
+            "health_score": _nullable("number"),
             "total_score": _nullable("number"), "val_accuracy": _nullable("number"),
             "architecture": _nullable("object", description="layers, edges, total_params, "
                                       "trainable_params (architecture.json)"),
-        }, required=["trial", "params", "metrics", "health", "total_score", "val_accuracy",
-                     "architecture"]),
+        }, required=["trial", "params", "metrics", "health", "health_score", "total_score",
+                     "val_accuracy", "architecture"]),
         "Front": _object({
             "objectives": {"type": "array", "items": {"enum": ["val_accuracy", "health_score"]},
                            "description": "the two objectives, both maximised"},
@@ -504,6 +544,7 @@ def _schemas(job_limits: Limits | None) -> dict[str, Schema]:
             "dominated": {"type": "array", "description": "the other completed trials",
                           "items": _object(front_point, required=list(front_point))},
         }, required=["objectives", "best_trial", "front", "dominated"]),
+        "Analysis": _analysis(),
         "Study": _object({
             "history": {"type": "array", "items": _object(
                 {"number": {"type": "integer"}, "value": _nullable("number"),
@@ -518,6 +559,38 @@ def _schemas(job_limits: Limits | None) -> dict[str, Schema]:
                 "so it may lag the history; once the job has ended, all of them"},
         }, required=["history", "importances", "importance_trials"]),
     }
+
+
+def _analysis() -> Schema:
+    """GET /jobs/<id>/analysis (`webapp.analysis`)."""
+    score = _nullable("number")
+    epochs = {"type": "object", "additionalProperties": {"type": "number"},
+              "description": "epoch -> validation accuracy"}
+    row = _object({
+        "number": {"type": "integer"}, "status": {"enum": list(TRIAL_STATUSES)},
+        "params": {"type": "object"}, "val_accuracy": score, "total_score": score,
+        "health_score": score,
+        "health": _nullable("object", properties={c: {"type": "number"}
+                                                  for c in HEALTH_COMPONENTS},
+                            additionalProperties=False)},
+        required=["number", "status", "params", "val_accuracy", "total_score",
+                  "health_score", "health"])
+    return _object({
+        "total": {"type": "integer", "description": "the job's trials"},
+        # each a [number, status, score] triple, stated without prefixItems, which
+        # schemathesis (the fuzzer in tests/webapp) does not read
+        "history": {"type": "array", "description": "every trial by number: [number, "
+                    "status, total score or null]", "items": {
+                        "type": "array", "minItems": 3, "maxItems": 3, "items": {"anyOf": [
+                            {"type": "integer"}, {"enum": list(TRIAL_STATUSES)}, score]}}},
+        "trials": {"type": "array", "items": row,
+                   "description": "the sample, by number (all trials when they fit)"},
+        "curves": {"type": "object", "additionalProperties": epochs,
+                   "description": "trial number -> its learning curve, for trials of the "
+                                  "sample that reported an epoch"},
+        "limits": _object({"trials": {"type": "integer"}, "curves": {"type": "integer"}},
+                          required=["trials", "curves"]),
+    }, required=["total", "history", "trials", "curves", "limits"])
 
 
 def _holdout() -> Schema:
@@ -635,10 +708,25 @@ def _parameters() -> dict[str, Schema]:
         "Status": query("status", {"type": "string", "pattern": _comma_list(
             "|".join(TRIAL_STATUSES))}, "only trials in one of these statuses "
             "(comma-separated), e.g. completed,pruned"),
+        "JobSearch": query("q", {"type": "string", "maxLength": MAX_TEXT,
+                                 "pattern": "^[^\\x00]*$"},
+                           "text in the job's id, name or dataset (case-insensitive)"),
+        "JobStatus": query("status", {"type": "string", "pattern": _comma_list(
+            "|".join(JOB_STATUSES))}, "only jobs in one of these statuses (comma-separated)"),
+        "JobDataset": query("dataset", {"type": "string", "pattern": _comma_list(
+            f"[^,\\x00]{{1,{MAX_TEXT}}}")}, "only jobs on one of these datasets "
+            "(comma-separated names, e.g. digits,upload:<id>)"),
+        "JobObjective": query("objective", {"type": "string", "pattern": _comma_list(
+            "|".join(OBJECTIVES))}, "only searches with one of these objectives "
+            "(comma-separated); a comparison has none"),
+        "JobKind": query("kind", {"type": "string", "pattern": _comma_list(
+            "|".join(JOB_KINDS))}, "only searches (search) or comparisons (compare)"),
         "Sort": query("sort", {"type": "string", "pattern": f"^-?({_COLUMN})$",
                                "default": "number"},
                       "a column to sort by; a leading '-' sorts descending "
                       "(-total_score, params.learning_rate)"),
+        "TrialNumbers": query("trials", {"type": "string", "pattern": f"^{NUMBERS_PATTERN}$"},
+                              "trial numbers, comma-separated, e.g. 1,4,7 (default: all)"),
         "Columns": query("columns", {"type": "string", "pattern": _comma_list(_COLUMN)},
                          "the CSV's columns, comma-separated, in order (default: every "
                          "fixed column, then the job's parameters)"),
@@ -663,6 +751,8 @@ def _responses() -> dict[str, Schema]:
                                   "its X-CSRF-Token"),
         "NotFound": _json(error, "no such resource, or not the caller's"),
         "NoBest": _json(error, "no such job, or no best model yet"),
+        "NoLogs": _json(error, "no such job, no such trial, or no TensorBoard logs: none "
+                               "in the job, or none for a trial asked for (named)"),
         "Conflict": _json(error, "the job's status does not allow it"),
         "TooLarge": _json(error, "the body is larger than max_request_bytes (also a "
                           "chunked one)"),

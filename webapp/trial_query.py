@@ -27,6 +27,7 @@ from onegin.records.trial_columns import (
     column,
 )
 from onegin.statuses import TRIAL_STATUSES
+from webapp.query_values import choices, comma_values
 
 # as a refusal of an unknown name lists them (no real name has the '<')
 QUERY_PARAMETERS = ("sort", "status", "min.<column>", "max.<column>", "params.<name>")
@@ -55,13 +56,11 @@ def parse_query(args: Mapping[str, str]) -> tuple[TrialQuery, dict[str, str]]:
             sort = found
     filters: list[Range | OneOf] = []
     if "status" in args:
-        statuses = _texts(args["status"])
-        wrong = [s for s in statuses if s not in TRIAL_STATUSES]
-        if not statuses or wrong:
-            errors["status"] = (f"must be one of {', '.join(TRIAL_STATUSES)}, or several "
-                                f"separated by commas; got {shown(args['status'])}")
+        statuses, problem = choices(args["status"], TRIAL_STATUSES)
+        if problem is not None:
+            errors["status"] = problem
         else:
-            filters.append(OneOf(STATUS_COLUMN, tuple(statuses)))
+            filters.append(OneOf(STATUS_COLUMN, statuses))
     bounds: dict[str, dict[str, float]] = {}
     for name, raw in args.items():
         if name.startswith(BOUNDS):
@@ -75,7 +74,7 @@ def parse_query(args: Mapping[str, str]) -> tuple[TrialQuery, dict[str, str]]:
                 bounds.setdefault(col.name, {})[name[:3]] = float(raw)
         elif name.startswith(PARAM_PREFIX):
             col = column(name)
-            texts = _texts(raw)
+            texts = comma_values(raw)
             if col is None:
                 errors[name[:80]] = f"is not a parameter name ({PARAM_PREFIX}<letters, digits, _>)"
             elif not texts:
@@ -94,7 +93,7 @@ def parse_columns(raw: str | None, default: list[TrialColumn]) -> tuple[list[Tri
     """The CSV's columns named in ``raw`` (``default`` when it is None), or the reason."""
     if raw is None:
         return default, {}
-    names = _texts(raw)
+    names = comma_values(raw)
     found = [column(name) for name in names]
     wrong = [name for name, col in zip(names, found, strict=True) if col is None]
     if not names or wrong:
@@ -102,13 +101,6 @@ def parse_columns(raw: str | None, default: list[TrialColumn]) -> tuple[list[Tri
         return [], {"columns": "must be column names separated by commas"
                                + (f"; not columns: {shown_names}" if wrong else "")}
     return list({col.name: col for col in found if col is not None}.values()), {}
-
-
-def _texts(raw: str) -> list[str]:
-    """Comma-separated values; an empty one (or a NUL, which no database stores) makes the
-    list invalid (returned empty)."""
-    values = raw.split(",")
-    return [] if any(not v for v in values) or "\x00" in raw else values
 
 
 def _not_a_column(raw: str) -> str:

@@ -37,7 +37,8 @@ CHROMIUM_ARGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
 VENDOR = ROOT / "webapp" / "static" / "vendor"
-VENDOR_FILES = ("socket.io.esm.min.js", "cytoscape.esm.min.js", "echarts.esm.min.js")
+VENDOR_FILES = ("socket.io.esm.min.js", "cytoscape.esm.min.js", "echarts.esm.min.js",
+                "three.module.js")
 REAL_START_TIMEOUT = 120.0
 SCREENSHOTS_ENV = ("ONEGIN_TEST_SCREENSHOTS",)
 TEST_ONLY_ENV = frozenset(SCREENSHOTS_ENV)

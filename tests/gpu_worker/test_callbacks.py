@@ -124,7 +124,8 @@ def test_a_nan_loss_stops_at_its_batch_as_diverged() -> None:
     assert counter.batches == 3 and len(history.history["loss"]) == 1
     assert hopeless.stopped is not None
     assert hopeless.stopped.reason == "diverged"
-    assert hopeless.stopped.evidence == {"loss": "nan", "epoch": 1, "batch": 3}
+    assert hopeless.stopped.evidence == {
+        "loss": "nan", "limit": round(100 * math.log(2), 6), "epoch": 1, "batch": 3}
 
 
 def test_a_loss_far_above_a_uniform_guess_counts_as_diverged() -> None:
@@ -149,8 +150,8 @@ def test_chance_is_judged_after_the_first_epoch_with_enough_steps_and_the_last(
         hopeless.on_epoch_end(epoch - 1, at_chance_logs)
         assert (hopeless.stopped is not None) == (epoch in judged)
     assert hopeless.stopped is not None and hopeless.stopped.evidence == {
-        "val_accuracy": 0.1, "chance": 0.1, "val_loss": math.log(10),
-        "prior_loss": math.log(10), "epoch": 4}
+        "val_accuracy": 0.1, "chance": 0.1, "accuracy_limit": 0.11, "val_loss": math.log(10),
+        "prior_loss": math.log(10), "loss_limit": 2.233508, "epoch": 4}
 
 
 def test_early_chance_spares_a_model_on_its_way_from_a_uniform_guess_to_the_prior() -> None:

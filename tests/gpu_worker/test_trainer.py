@@ -156,6 +156,7 @@ def test_diverging_trial_is_pruned_in_its_first_epoch(tmp_path: Path) -> None:
     assert result.epochs_run == 1 and result.pruned_at_epoch == 1 and evidence["epoch"] == 1
     assert evidence["batch"] <= 3  # of 10 a epoch, 50 in the budget
     assert isinstance(evidence["loss"], float) and evidence["loss"] > 100 * math.log(10)
+    assert evidence["limit"] == pytest.approx(100 * math.log(10))
     assert not (tmp_path / "model.keras").exists()
 
 
@@ -205,7 +206,10 @@ def test_a_trial_at_chance_is_pruned_after_its_first_epoch(tmp_path: Path) -> No
     assert result.holdout is None and "holdout" not in result.timings  # completed only
     assert result.epochs_run == 1 and result.pruned_at_epoch == 1
     evidence = result.prune_evidence or {}
-    assert set(evidence) == {"val_accuracy", "chance", "val_loss", "prior_loss", "loss", "epoch"}
+    assert set(evidence) == {"val_accuracy", "chance", "accuracy_limit", "val_loss",
+                             "prior_loss", "loss_limit", "loss", "epoch"}
+    assert evidence["val_accuracy"] <= evidence["accuracy_limit"]
+    assert min(evidence["val_loss"], evidence["loss"]) >= evidence["loss_limit"]
     assert evidence["chance"] == pytest.approx(16 / 150)  # the majority class's share
     assert evidence["prior_loss"] == pytest.approx(math.log(10), abs=0.01)
     assert result.total_score == result.val_accuracy

@@ -17,8 +17,10 @@ from onegin.hopeless import (
     at_chance,
     budget_seconds,
     chance_check_due,
+    chance_evidence,
     chance_level,
     diverged,
+    divergence_evidence,
     loss_evidence,
     predicted_seconds,
     predicted_too_slow,
@@ -128,7 +130,7 @@ def test_slow_evidence_is_json_ready() -> None:
     evidence = slow_evidence(20.0, 0.1, 60.0)
     assert evidence == {"elapsed_seconds": 20.0, "startup_seconds": 0.0, "fraction_done": 0.1,
                         "predicted_seconds": 200.0, "median_seconds": 60.0,
-                        "factor": TOO_SLOW_FACTOR}
+                        "factor": TOO_SLOW_FACTOR, "limit_seconds": TOO_SLOW_FACTOR * 60.0}
     assert slow_evidence(31.0, 0.0, 10.0)["predicted_seconds"] is None
 
 
@@ -139,6 +141,25 @@ def test_stop_flags_map_to_prune_reasons() -> None:
     assert prune_reason_for_stop("cancel") is None
     assert prune_reason_for_stop(None) is None
     assert prune_reason_for_stop("something else") is None
+
+
+def test_the_evidence_names_the_limit_each_rule_judged_by() -> None:
+    assert divergence_evidence(float("nan"), 10) == {
+        "loss": "nan", "limit": pytest.approx(DIVERGENCE_FACTOR * math.log(10))}
+    loss = DIVERGENCE_FACTOR * math.log(10) * 1.01
+    assert diverged(loss, 10) and divergence_evidence(loss, 10)["limit"] < loss
+    chance, prior = chance_level(SPAM), prior_loss(SPAM)
+    late = chance_evidence(0.87, 0.5, chance, prior)
+    assert late == {"val_accuracy": 0.87, "chance": chance,
+                    "accuracy_limit": pytest.approx(chance + CHANCE_MARGIN),
+                    "val_loss": 0.5, "prior_loss": prior,
+                    "loss_limit": pytest.approx(PRIOR_LOSS_RATIO * prior)}
+    assert at_chance(0.87, 0.5, chance, prior)  # within both limits
+    assert not at_chance(late["accuracy_limit"] + 1e-6, 0.5, chance, prior)
+    assert not at_chance(0.87, late["loss_limit"] - 1e-6, chance, prior)
+    early = chance_evidence(0.87, 0.7, chance, prior, uniform_loss(2), train_loss=0.69)
+    assert early["loss_limit"] == pytest.approx(PRIOR_LOSS_RATIO * math.log(2))  # ln K > prior
+    assert early["loss"] == 0.69
 
 
 def test_loss_evidence_keeps_json_finite() -> None:

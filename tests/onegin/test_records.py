@@ -36,6 +36,7 @@ from onegin.records import (
     check_job_transition,
     open_record_store,
 )
+from onegin.records.job_filter import JobFilter
 from onegin.records.migrate import VERSION_TABLE, current, upgrade
 from onegin.records.models import Base
 from onegin.statuses import JobStatus
@@ -217,6 +218,43 @@ def test_list_jobs_pages_newest_first_with_total_and_owner_filter(store: RecordS
     assert store.list_jobs(owner="carol") == ([], 0)
     with pytest.raises(InvalidField, match="limit"):
         store.list_jobs(limit=0)
+
+
+def test_list_jobs_searches_and_filters_the_config_on_both_databases(
+        store: RecordStore) -> None:
+    def job(name: str, dataset: str, objective: str | None, **moves: str) -> str:
+        config = {"name": name, "dataset": dataset} | ({} if objective is None
+                                                       else {"objective": objective})
+        made = store.create_job(config, owner="alice",
+                                kind="search" if objective else "compare")
+        for status in moves.get("path", "").split():
+            store.update_job(made.id, status=status)
+        return made.id
+
+    digits = job("Digits 50% run", "digits", "health", path="running completed")
+    mnist = job("mnist_small", "mnist", "simple", path="running")
+    spam = job("spam", "upload:ab12", "pareto")
+    compared = job("compare digits", "digits", None)
+    store.create_job({"name": "digits of bob", "dataset": "digits"}, owner="bob")
+
+    def found(**selected: Any) -> list[str]:
+        jobs, total = store.list_jobs(owner="alice", selected=JobFilter(**selected))
+        assert total == len(jobs)
+        return sorted(j.id for j in jobs)
+
+    assert found() == sorted([digits, mnist, spam, compared])
+    assert found(text="DIGITS") == sorted([digits, compared])  # name or dataset, any case
+    assert found(text=mnist[3:9]) == [mnist]  # the id
+    assert found(text="50%") == [digits]  # % and _ are literal, not wildcards
+    assert found(text="t_s") == [mnist]
+    assert found(text="%") == [digits]
+    assert found(text="ab12") == [spam]
+    assert found(statuses=("running", "completed")) == sorted([digits, mnist])
+    assert found(datasets=("digits", "mnist")) == sorted([digits, mnist, compared])
+    assert found(objectives=("simple", "pareto")) == sorted([mnist, spam])
+    assert found(kinds=("compare",)) == [compared]
+    assert found(text="digits", kinds=("search",), statuses=("completed",)) == [digits]
+    assert found(datasets=("cifar10",)) == []
 
 
 def test_update_job_stamps_start_and_finish(store: RecordStore) -> None:
@@ -462,6 +500,23 @@ def test_list_trials_by_number_with_paging_and_status(store: RecordStore) -> Non
     assert ([t.number for t in page], total) == ([1, 3], 2)
     with pytest.raises(InvalidField, match="status"):
         store.list_trials(job.id, status="done")
+
+
+def test_trial_fields_are_some_fields_of_every_trial_by_number(store: RecordStore) -> None:
+    job, other = store.create_job(CONFIG), store.create_job(CONFIG)
+    store.upsert_trial(job.id, 1, status="pruned", intermediate={"1": 0.5}, total_score=0.5)
+    store.upsert_trial(job.id, 0, status="completed", params={"units": 8}, health={"a": 1.0})
+    store.upsert_trial(other.id, 0, status="failed")
+    assert store.trial_fields(job.id, ("number", "status", "params", "health", "intermediate",
+                                       "total_score")) == [
+        {"number": 0, "status": "completed", "params": {"units": 8}, "health": {"a": 1.0},
+         "intermediate": {}, "total_score": None},
+        {"number": 1, "status": "pruned", "params": {}, "health": None,
+         "intermediate": {"1": 0.5}, "total_score": 0.5}]
+    with pytest.raises(InvalidField, match="owner"):
+        store.trial_fields(job.id, ("number", "owner"))
+    with pytest.raises(RecordNotFound):
+        store.trial_fields("nosuchjob", ("number",))
 
 
 def test_trial_counts(store: RecordStore) -> None:

@@ -65,6 +65,13 @@ class LookCountingControl(LocalControlStore):
         super().__init__(root, clock=clock)
         self.looks = 0
         self.looked = threading.Condition()
+        self.stops: list[tuple[int | None, str]] = []  # (trial, reason) the runner asked for
+
+    def request_stop(self, job_id: str, number: int | None, reason: str) -> None:
+        super().request_stop(job_id, number, reason)
+        with self.looked:
+            self.stops.append((number, reason))
+            self.looked.notify_all()
 
     def heartbeat(self, job_id: str, number: int, owner: str) -> bool:
         alive = super().heartbeat(job_id, number, owner)
@@ -126,16 +133,17 @@ class FakeDispatcher:
                                                 ts=self.clock(), params=params, worker=worker))
 
     def finish(self, number: int, status: str = "completed", score: float = 0.5,
-               error: str | None = None, repeat: int = 1) -> None:
-        """The worker's result, kept and announced (``repeat`` times: a duplicate)."""
+               error: str | None = None, repeat: int = 1, **fields: Any) -> None:
+        """The worker's result, kept and announced (``repeat`` times: a duplicate);
+        ``fields`` are the result's own."""
         prefix = trial_prefix(self.job_id, number)
         trained = status in ("completed", "pruned")
-        result = TrialResult(
-            status=status,  # type: ignore[arg-type]
-            total_score=score if trained else None, val_accuracy=score if trained else None,
-            epochs_run=1 if trained else None, error=error, worker="fake-gpu:1",
-            artifact_prefix=prefix if trained else None,
-            pruned_at_epoch=1 if status == "pruned" else None).to_dict()
+        result = TrialResult(**{
+            "status": status, "total_score": score if trained else None,
+            "val_accuracy": score if trained else None, "epochs_run": 1 if trained else None,
+            "error": error, "worker": "fake-gpu:1",
+            "artifact_prefix": prefix if trained else None,
+            "pruned_at_epoch": 1 if status == "pruned" else None} | fields).to_dict()
         if trained:
             self.services.artifacts.put_bytes(prefix + "metrics.json", b"{}")
         self.services.control.finish(self.job_id, number, result)
@@ -144,6 +152,14 @@ class FakeDispatcher:
             self.services.events.publish(make_event(
                 "trial_finished", self.job_id, trial=number, status=status, result=result,
                 **({"error": error} if error else {})))
+
+    def progress(self, number: int, epoch: int, epochs: int, fraction: float = 1.0,
+                 **metrics: float) -> None:
+        """A training progress event, as a worker's callback publishes it."""
+        self.services.events.publish(make_event(
+            "trial_progress", self.job_id, trial=number, ts=self.clock(), phase="training",
+            epoch=epoch, epochs=epochs, epoch_fraction=fraction,
+            fraction=(epoch - 1 + fraction) / epochs, metrics=metrics))
 
     def lose(self, number: int, reason: str) -> None:
         """The worker reports an error that is not the trial's own (a lost service)."""
@@ -210,6 +226,13 @@ class Rig:
             if not self.control.looked.wait_for(lambda: self.control.looks > looks,
                                                 timeout=WAIT):
                 raise AssertionError("the runner did not look")
+
+    def wait_stop(self, number: int | None, reason: str) -> None:
+        """Wait until the runner raised ``reason``'s stop flag for trial ``number``."""
+        with self.control.looked:
+            if not self.control.looked.wait_for(
+                    lambda: (number, reason) in self.control.stops, timeout=WAIT):
+                raise AssertionError(f"no {reason} stop for trial {number}")
 
     def trials(self) -> dict[int, Any]:
         return {t.number: t for t in assert_closed(self.services, self.job_id)}
@@ -476,3 +499,64 @@ def test_a_pareto_job_tells_both_objectives_and_its_weights_pick_the_best_on_the
     best = yaml.safe_load(rig.services.artifacts.get_bytes(
         best_prefix(rig.job_id) + "best_hyperparameters.yaml"))
     assert (best["trial"], best["pareto_front"]) == (1, [1, 3])
+
+
+def test_a_pruned_trials_record_names_the_median_it_missed_and_where_it_stopped(
+        rig_for: Callable[..., Rig]) -> None:
+    epochs = 3  # the median pruner judges epoch 2 (after a third), never the last
+    scores = {n: 0.8 + n / 100 for n in range(5)}
+
+    def answer(fake: FakeDispatcher, number: int) -> None:
+        if number in scores:  # the five completed trials the median pruner waits for
+            for epoch in range(1, epochs + 1):
+                fake.progress(number, epoch, epochs, val_accuracy=scores[number] - 0.1 * (
+                    epochs - epoch))
+            fake.finish(number, score=scores[number], epochs_run=epochs)
+
+    rig = rig_for(answer, trials=6, concurrency=1, epochs=epochs, pruner="median")
+    ended = rig.start()
+    rig.fake.wait_sent(6)
+    rig.fake.start(5)
+    rig.fake.progress(5, 1, epochs, val_accuracy=0.3)
+    rig.fake.progress(5, 2, epochs, val_accuracy=0.4)
+    rig.wait_stop(5, "prune")
+    rig.fake.progress(5, 3, epochs, fraction=0.25, val_accuracy=0.45)  # not judged: stopping
+    rig.fake.finish(5, "pruned", score=0.4, epochs_run=3, pruned_at_epoch=3,
+                    prune_reason="pruner", prune_evidence={"epoch": 3, "batch": 2})
+
+    assert ended.result().status == JobStatus.COMPLETED
+    evidence = rig.trials()[5].metrics["prune_evidence"]
+    median_at_2 = sorted(scores.values())[2] - 0.1  # the five completed trials' at epoch 2
+    assert evidence == {"epoch": 3, "batch": 2, "rule": "median", "judged_epoch": 2,
+                        "value": 0.4, "threshold": pytest.approx(median_at_2), "peers": 5}
+    assert [stop for stop in rig.control.stops if stop[0] == 5] == [(5, "prune")]
+
+
+def test_cancelled_failed_and_lost_trials_keep_where_they_stopped_and_whose_failure(
+        rig_for: Callable[..., Rig]) -> None:
+    rig = rig_for(trials=3, concurrency=3, epochs=4, settings={"lost_retries": 1})
+    ended = rig.start()
+    rig.fake.wait_sent(3)
+    for number in range(3):
+        rig.fake.start(number)
+        rig.fake.progress(number, 2, 4, fraction=0.5, val_accuracy=0.6)
+    rig.fake.finish(0, "failed", error="out of memory: OOM when allocating",
+                    cause="out of memory")
+    rig.fake.lose(1, "no heartbeat from fake-gpu:1 for over 2s")
+    rig.fake.wait_sent(4)  # trial 1's parameters again (the lost cap is 1)
+    rig.services.records.update_job(rig.job_id, status=JobStatus.CANCELLING)
+    rig.look()
+    rig.wait_stop(None, "cancel")
+    rig.fake.finish(2, "cancelled")
+
+    assert ended.result().status == JobStatus.CANCELLED
+    trials = rig.trials()
+    where = {"phase": "training", "epoch": 2, "epochs": 4, "epoch_fraction": 0.5,
+             "fraction": 0.375}
+    assert trials[0].metrics == {"last_progress": where, "failure": {
+        "cause": "out of memory", "infrastructure": False, "rerun": False}}
+    assert trials[1].status == TrialStatus.LOST and trials[1].metrics == {
+        "last_progress": where, "failure": {"cause": "lost", "infrastructure": True,
+                                            "rerun": True}}
+    assert trials[2].status == TrialStatus.CANCELLED
+    assert trials[2].metrics == {"last_progress": where}

@@ -63,7 +63,8 @@ def check_best_endpoints(web: Web) -> None:
     data: dict[str, Any] = body(web.client.get(base, headers=auth))
     assert_documented("/api/v1/jobs/{job_id}/best", "GET", 200, data)
     assert data == {"trial": 1, "params": {"filters": 32}, "metrics": {"test_accuracy": 0.91},
-                    "health": HEALTH, "total_score": 0.88, "val_accuracy": 0.93,
+                    "health": HEALTH, "health_score": 0.7, "total_score": 0.88,
+                    "val_accuracy": 0.93,
                     "architecture": ARCHITECTURE}
 
     model = web.client.get(f"{base}/model.keras", headers=auth)

@@ -56,7 +56,8 @@ def test_pages_out_of_range_are_422_naming_page(job: tuple[Web, str, dict[str, s
     assert largest.status_code == 200 and body(largest)["page"] == MAX_PAGE
 
 
-@pytest.mark.parametrize(("path", "takes"), [("/api/v1/jobs", "page, per_page"),
+@pytest.mark.parametrize(("path", "takes"), [("/api/v1/jobs", "page, per_page, q, status, "
+                                              "dataset, objective, kind"),
                                              ("/api/v1/jobs/{job}/trials",
                                               "page, per_page, sort, status, min.<column>, "
                                               "max.<column>, params.<name>")])

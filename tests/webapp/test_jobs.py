@@ -169,6 +169,44 @@ def test_list_pages_newest_first(web: Web) -> None:
     assert bad.status_code == 422 and set(body(bad)["fields"]) == {"page", "per_page"}
 
 
+def _listed(web: Web, secret: str, query: str) -> list[str]:
+    response = web.client.get(f"/api/v1/jobs?{query}", headers=web.bearer(secret))
+    data = body(response)
+    assert response.status_code == 200, data
+    assert_documented("/api/v1/jobs", "GET", 200, data)
+    return [job["id"] for job in data["jobs"]]
+
+
+@pytest.mark.parametrize("which", ["web", "sqlite_web"])
+def test_list_searches_and_filters_and_names_each_bad_parameter(
+        which: str, request: pytest.FixtureRequest) -> None:
+    web: Web = request.getfixturevalue(which)
+    _, secret = web.token()
+    health = web.submit(secret, name="Night run")["id"]
+    simple = web.submit(secret, objective="simple", dataset="mnist")["id"]
+    web.records.update_job(simple, status="cancelled")
+    compared = body(web.client.post("/api/v1/comparisons", json={"seeds": 1},
+                                    headers=web.bearer(secret)))["job"]["id"]
+    assert _listed(web, secret, "q=night") == [health]
+    assert _listed(web, secret, f"q={simple[:5]}") == [simple]
+    assert _listed(web, secret, "status=cancelled") == [simple]
+    assert _listed(web, secret, "objective=simple,health") == [simple, health]
+    assert _listed(web, secret, "kind=compare") == [compared]
+    assert _listed(web, secret, "dataset=digits&status=queued&kind=search") == [health]
+    assert _listed(web, secret, "dataset=mnist,cifar10") == [simple]
+    assert _listed(web, secret, "q=") == [compared, simple, health]
+    bad = web.client.get("/api/v1/jobs?status=done&objective=best&kind=x&dataset=a,,b"
+                         "&q=" + "x" * 201 + "&sort=name", headers=web.bearer(secret))
+    assert bad.status_code == 422
+    fields = body(bad)["fields"]
+    assert_documented("/api/v1/jobs", "GET", 422, body(bad))
+    assert set(fields) == {"status", "objective", "kind", "dataset", "q", "sort"}
+    assert fields["status"].startswith("must be one of queued, running")
+    assert fields["objective"] == ("must be one of simple, health, pareto, or several "
+                                   "separated by commas; got 'best'")
+    assert "q, status, dataset, objective, kind" in fields["sort"]
+
+
 def test_get_job_with_counts(web: Web) -> None:
     _, secret = web.token()
     job = web.submit(secret)

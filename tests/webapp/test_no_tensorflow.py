@@ -19,7 +19,8 @@ app = create_app(load_settings(env={}, overrides={
     "home": home, "database_url": url, "broker_url": "memory://", "auth": "off"}))
 client = app.test_client()
 job = client.post("/api/v1/jobs", json={"dataset": "imdb", "trials": 1}).get_json()
-for path in ("/api/v1/datasets", "/api/v1/search-space", "/api/v1/scoring",
+for path in ("/api/v1/datasets", "/api/v1/search-space", "/api/v1/hyperparameters",
+             "/api/v1/scoring",
              f"/api/v1/jobs/{job['id']}", f"/api/v1/jobs/{job['id']}/trials",
              f"/api/v1/jobs/{job['id']}/study", f"/api/v1/jobs/{job['id']}/best",
              "/api/v1/readyz", "/metrics", "/"):

@@ -11,6 +11,7 @@ from openapi_spec_validator import validate
 from onegin.datasets import DATASETS
 from onegin.errors import ConfigErrors
 from onegin.hopeless import CHANCE_MARGIN
+from onegin.hyperparameters import describe as describe_hyperparameters
 from onegin.job_config import FIELD_CHECKS, LEGACY_FIELDS, REQUEST_FIELDS, validate_config
 from onegin.scoring import DEFAULT_HEALTH_WEIGHTS, HEALTH_COMPONENTS, ScoringWeights
 from onegin.search_space import space_for
@@ -191,3 +192,9 @@ def test_a_job_fields_documented_bounds_are_its_checks(name: str) -> None:
         with pytest.raises(ConfigErrors) as refused:
             validate_config({name: value})
         assert name in refused.value.as_dict()
+
+
+def test_hyperparameter_texts_are_served_from_the_one_source(web: Web) -> None:
+    response = web.client.get("/api/v1/hyperparameters")  # public: the form reads it
+    assert response.status_code == 200
+    assert body(response) == {"hyperparameters": describe_hyperparameters()}

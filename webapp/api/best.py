@@ -54,7 +54,8 @@ def best(job_id: str) -> Response:
     trial = state().services.records.get_trial(job.id, number)
     return jsonify(
         trial=trial.number, params=trial.params, metrics=trial.metrics or {},
-        health=trial.health or {}, total_score=trial.total_score,
+        health=trial.health or {}, health_score=trial.health_score,
+        total_score=trial.total_score,
         val_accuracy=trial.val_accuracy, architecture=_read_json(prefix + ARCHITECTURE_FILE),
     )
 
@@ -77,8 +78,8 @@ def hyperparameters(job_id: str) -> Response:
 def bundle(job_id: str) -> Response:
     job, prefix = _best_folder(job_id)
     store = state().services.artifacts
-    keys = bundle_members(store.list(prefix), prefix)
-    return send_bundle(store, prefix, keys, f"onegin-{job.id}-best.zip")
+    members = bundle_members(store.list(prefix), prefix)
+    return send_bundle(store, members, f"onegin-{job.id}-best.zip")
 
 
 @bp.get("/jobs/<job_id>/best/artifacts")

@@ -27,6 +27,7 @@ from webapp.api.common import job_payload, json_object, load_job
 from webapp.api.uploads import check_job_dataset
 from webapp.auth import Principal, current_principal, require_principal
 from webapp.errors import ApiError, validation_failed
+from webapp.job_query import QUERY_PARAMETERS, parse_job_filter
 from webapp.limits import check_limits
 from webapp.pagination import parse_page
 from webapp.serialize import job_json
@@ -113,12 +114,14 @@ def create_job() -> tuple[Response, int, dict[str, str]]:
 
 @bp.get("/jobs")
 def list_jobs() -> Response:
-    page, errors = parse_page(request.args)
-    if page is None:
-        raise validation_failed(errors)
+    """The caller's jobs, newest first, searched and filtered (`webapp.job_query`)."""
+    page, errors = parse_page(request.args, also=QUERY_PARAMETERS)
+    selected, filter_errors = parse_job_filter(request.args)
+    if page is None or filter_errors:
+        raise validation_failed(errors | filter_errors)
     records = state().services.records
     jobs, total = records.list_jobs(offset=page.offset, limit=page.per_page,
-                                    owner=current_principal().owner)
+                                    owner=current_principal().owner, selected=selected)
     counts = records.trial_counts_for([job.id for job in jobs])
     return jsonify(page.envelope("jobs", [job_json(job, counts[job.id]) for job in jobs], total))
 

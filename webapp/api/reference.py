@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
 
+from onegin import hyperparameters
 from onegin.datasets import DATASETS
 from onegin.hopeless import CHANCE_MARGIN
 from onegin.scoring import (
@@ -35,6 +36,11 @@ def datasets() -> Response:
 @bp.get("/search-space")
 def search_space() -> Response:
     return jsonify({modality: space_for(modality).describe() for modality in MODALITIES})
+
+
+@bp.get("/hyperparameters")
+def hyperparameter_texts() -> Response:
+    return jsonify(hyperparameters=hyperparameters.describe())
 
 
 @bp.get("/scoring")

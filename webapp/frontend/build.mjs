@@ -20,12 +20,21 @@ const FILES = [
   ["echarts", "LICENSE", "echarts.LICENSE"],
   ["echarts", "NOTICE", "echarts.NOTICE"],
   ["zrender", "LICENSE", "zrender.LICENSE"],
+  // the 3D architecture view, loaded only when it is opened. three.module.js imports
+  // ./three.core.js; the add-ons import the bare "three", which the page's import map
+  // resolves (with "three/addons/" -> three-addons/, the layout three's own docs use).
+  ["three", "build/three.module.js", "three.module.js"],
+  ["three", "build/three.core.js", "three.core.js"],
+  ["three", "examples/jsm/controls/OrbitControls.js", "three-addons/controls/OrbitControls.js"],
+  ["three", "examples/jsm/renderers/CSS2DRenderer.js", "three-addons/renderers/CSS2DRenderer.js"],
+  ["three", "LICENSE", "three.LICENSE"],
 ];
 
 mkdirSync(vendor, { recursive: true });
 const versions = {};
 for (const [pkg, file, out] of FILES) {
   const source = join(modules, pkg, file);
+  const target = join(vendor, out);
   if (!existsSync(source)) {
     console.error(`missing ${source}: run "npm ci" in webapp/frontend first`);
     process.exit(1);
@@ -33,9 +42,10 @@ for (const [pkg, file, out] of FILES) {
   if (out.endsWith(".js")) {
     // Drop the source-map comment: the map is not shipped, and a 404 for it is noise.
     const text = readFileSync(source, "utf8").replace(/\n?\/\/# sourceMappingURL=\S+\s*$/, "\n");
-    writeFileSync(join(vendor, out), text);
+    mkdirSync(dirname(target), { recursive: true });
+    writeFileSync(target, text);
   } else {
-    copyFileSync(source, join(vendor, out));
+    copyFileSync(source, target);
   }
   versions[pkg] = JSON.parse(readFileSync(join(modules, pkg, "package.json"), "utf8")).version;
 }

@@ -56,8 +56,9 @@ export const api = {
   scoring: () => request("GET", "/scoring"),
   statuses: () => request("GET", "/statuses"),
   searchSpace: () => request("GET", "/search-space"),
+  hyperparameters: () => request("GET", "/hyperparameters"),
   createJob: (config) => request("POST", "/jobs", config),
-  jobs: (page = 1, perPage = 20) => request("GET", `/jobs?page=${page}&per_page=${perPage}`),
+  jobsQuery: (query) => request("GET", `/jobs?${query}`),
   job: (id) => request("GET", `/jobs/${enc(id)}`),
   cancelJob: (id) => request("POST", `/jobs/${enc(id)}/cancel`, {}),
   trials: (id, page = 1, perPage = 100) =>
@@ -69,16 +70,18 @@ export const api = {
   comparison: (id) => request("GET", `/comparisons/${enc(id)}`),
   study: (id) => request("GET", `/jobs/${enc(id)}/study`),
   front: (id) => request("GET", `/jobs/${enc(id)}/front`),
+  analysis: (id) => request("GET", `/jobs/${enc(id)}/analysis`),
   uploads: () => request("GET", "/uploads?per_page=500"),
   uploadDataset: (file, name) => send("POST", `/uploads?name=${enc(name)}`, file),
   deleteUpload: (id) => request("DELETE", `/uploads/${enc(id)}`),
 };
 
-// Every trial of a job, page by page (the server caps per_page).
-export async function allTrials(id, perPage = 100) {
+// Every trial of a job, page by page (the server caps per_page); `query` filters them
+// as the trials list does (status=completed).
+export async function allTrials(id, perPage = 100, query = "") {
   const trials = [];
   for (let page = 1; page <= 1000; page += 1) {
-    const data = await api.trials(id, page, perPage);
+    const data = await api.trialsQuery(id, `page=${page}&per_page=${perPage}${query ? `&${query}` : ""}`);
     trials.push(...(data.trials || []));
     if (!data.trials || data.trials.length === 0 || trials.length >= (data.total ?? 0)) break;
   }
@@ -93,4 +96,6 @@ export const urls = {
   yaml: (id) => `${BASE}/jobs/${enc(id)}/best/best_hyperparameters.yaml`,
   trialsCsv: (id) => `${BASE}/jobs/${enc(id)}/trials.csv`,
   bundle: (id) => `${BASE}/jobs/${enc(id)}/best/bundle.zip`,
+  tensorboardZip: (id, numbers = []) => `${BASE}/jobs/${enc(id)}/tensorboard.zip`
+    + (numbers.length ? `?trials=${numbers.join(",")}` : ""),
 };

@@ -1,19 +1,23 @@
-// Dashboard entry point: session check and sign-in, the router (#/, #/jobs, #/jobs/<id>)
-// and the wiring between the form, the jobs page and the job view.
+// Dashboard entry point: session check and sign-in, the router (#/, #/jobs, #/jobs/<id>,
+// #/jobs/<id>/compare/<n>,<n>… for trials compared, #/jobs/<id>/trials, #/compare/<a>/<b>
+// for two jobs compared) and the wiring between the form, the jobs page and the job view.
 
 import { ApiError, api, setCsrfToken } from "./api.js";
 import { $, $$, announce, initToggletips, setStatuses } from "./dom.js";
 import { JobForm } from "./form.js";
 import { JobsList } from "./jobs.js";
+import { CompareJobsView } from "./compare_jobs_view.js";
 import { JobView } from "./jobview.js";
 import { UploadsPanel } from "./uploads.js";
 import { TrialsTable } from "./trials_table.js";
+import { parseNumbers, selection } from "./trial_selection.js";
 
 let form = null;
 let jobView = null;
 let jobsList = null;
 let uploads = null;
 let trialsTable = null;
+let compareJobsView = null;
 
 function show(view) {
   $("#boot-message").hidden = true;
@@ -98,14 +102,16 @@ async function start(session) {
     });
     jobView = new JobView({
       form,
-      onReuse: (config) => {
-        form.fill(config);
+      onClone: (job, { continuing }) => {
+        form.clone(job, { continuing });
         $("#config-title").scrollIntoView({ behavior: "smooth" });
-        $("#dataset").focus({ preventScroll: true });
-        announce("The form now holds this job's settings.");
+        $(continuing ? "#trials" : "#dataset").focus({ preventScroll: true });
+        announce(continuing ? `The form now continues job ${job.id}: set the new budget, then start.`
+          : "The form now holds a copy of this job's settings.");
       },
     });
-    jobsList = new JobsList();
+    jobsList = new JobsList({ datasets: () => form.datasets });
+    compareJobsView = new CompareJobsView($("#compare-jobs-view"));
     uploads = new UploadsPanel({
       onChange: (list) => form.setUploads(list),
       onUse: (upload) => {
@@ -116,7 +122,7 @@ async function start(session) {
         announce(`The form now uses the dataset ${upload.name}.`);
       },
     });
-    trialsTable = new TrialsTable($("#trials-table"), { dialog: jobView.dialog });
+    trialsTable = new TrialsTable($("#trials-table"), { dialog: jobView.dialog, selection });
     initToggletips();
     window.addEventListener("hashchange", route);
   }
@@ -134,14 +140,27 @@ async function start(session) {
 
 function route() {
   const hash = location.hash.replace(/^#/, "") || "/";
-  const match = hash.match(/^\/jobs\/([^/]+)$/);
+  const match = hash.match(/^\/jobs\/([^/]+)(?:\/compare\/([\d,]*))?$/);
   const table = hash.match(/^\/jobs\/([^/]+)\/trials$/);
+  const comparedJobs = hash.match(/^\/compare\/([^/]+)\/([^/]+)$/);
   const layout = $("#app-view");
   let nav = "dashboard";
   $("#trials-table").hidden = !table;
   layout.classList.toggle("has-table", Boolean(table));
   if (!table) trialsTable.close();
-  if (table) {
+  $("#compare-jobs-view").hidden = !comparedJobs;
+  layout.classList.toggle("has-compare-jobs", Boolean(comparedJobs));
+  if (!comparedJobs) compareJobsView.close();
+  if (comparedJobs) {
+    nav = "jobs";
+    jobView.close();
+    $("#job-view").hidden = true;
+    $("#jobs-view").hidden = true;
+    layout.classList.remove("has-job", "on-jobs");
+    compareJobsView.open(decodeURIComponent(comparedJobs[1]), decodeURIComponent(comparedJobs[2]));
+    $("#compare-jobs-view").scrollIntoView({ block: "start" });
+    $("#compare-jobs-title").focus({ preventScroll: true });
+  } else if (table) {
     nav = "jobs";
     jobView.close();
     $("#job-view").hidden = true;
@@ -167,6 +186,7 @@ function route() {
     layout.classList.remove("on-jobs");
     if (match) {
       jobView.open(decodeURIComponent(match[1]));
+      if (match[2] !== undefined) jobView.analysis.showComparison(parseNumbers(match[2]));
       $("#trials-table-link").href = `#/jobs/${match[1]}/trials`;
       layout.classList.add("has-job");
       nav = "jobs";

@@ -85,10 +85,12 @@ export const PLOT_NAMES = Object.keys(PLOT_LABELS);
 // status words: a new status needs no change here.
 export const JOB_TERMINAL = new Set();
 export const TRIAL_ACTIVE = new Set();
+export const JOB_STATUSES = []; // every job status, in lifecycle order
 
 export function setStatuses({ job, trial }) {
   JOB_TERMINAL.clear();
   TRIAL_ACTIVE.clear();
+  JOB_STATUSES.splice(0, JOB_STATUSES.length, ...job.statuses);
   job.terminal.forEach((s) => JOB_TERMINAL.add(s));
   trial.active.forEach((s) => TRIAL_ACTIVE.add(s));
 }

@@ -2,7 +2,9 @@
 // fields, the self-balancing weight sliders, and field-by-field API errors.
 
 import { ApiError, api } from "./api.js";
+import { carriedSettings, describeCarried, jobRequest } from "./clone.js";
 import { $, $$, HEALTH_LABELS, clear, h, label } from "./dom.js";
+import { FormHyperparameters } from "./hyperparameters.js";
 import { rebalance, sum, toFractions, toPercents } from "./weights.js";
 
 // A group of range inputs whose integer percents always total 100.
@@ -78,6 +80,9 @@ export class JobForm {
     this.onWeightsChange = onWeightsChange;
     this.datasets = [];
     this.scoring = null;
+    this.carried = {}; // a cloned or continued job's settings the form has no field for
+    this.continueFrom = null;
+    this.hyperparameters = new FormHyperparameters($("#form-hyperparameters"));
     this.balance = new WeightGroup($("#balance-group"), $("#balance-total"),
       { accuracy: "Accuracy", health: "Health" }, () => this.onWeightsChange?.());
     this.health = new WeightGroup($("#health-group"), $("#health-total"), HEALTH_LABELS,
@@ -88,6 +93,10 @@ export class JobForm {
     });
     $("#objective").addEventListener("change", () => this.syncObjective());
     $("#dataset").addEventListener("change", () => this.syncDataset());
+    $("#form-origin-forget").addEventListener("click", () => {
+      this.forget();
+      $("#dataset").focus();
+    });
   }
 
   // The caller's limits (GET /session) as each field's maximum, shown beside it; a default
@@ -118,6 +127,7 @@ export class JobForm {
   }
 
   async load() {
+    this.hyperparameters.load(); // says so itself if it fails: the form works without it
     const [datasets, scoring] = await Promise.all([api.datasets(), api.scoring()]);
     this.datasets = datasets.datasets || [];
     this.scoring = scoring;
@@ -168,6 +178,7 @@ export class JobForm {
     $("#dataset-desc").textContent = spec
       ? `${spec.description} (${spec.modality}, ${spec.num_classes} classes, input ${spec.input_shape.join("×")})`
       : "";
+    this.hyperparameters.show(spec?.modality);
   }
 
   syncObjective() {
@@ -209,6 +220,33 @@ export class JobForm {
     this.syncObjective();
   }
 
+  // "Clone with edits" (every setting of `job`, the hidden ones carried and listed) or,
+  // `continuing`, "Continue this search": its finished trials seed the new job's study,
+  // which must search the same dataset and space; the form sets the new budget.
+  clone(job, { continuing = false } = {}) {
+    this.fill(job.config);
+    this.carried = carriedSettings(job.config, { continuing });
+    this.continueFrom = continuing ? job.id : null;
+    this.hyperparameters.setOverrides(this.carried.params);
+    const title = job.name ? `${job.name} (#${job.id})` : `job ${job.id}`;
+    $("#form-origin-text").textContent = continuing
+      ? `Continues ${title}: its finished trials join the new search's study without running `
+        + "again, and only the new trials spend the budget below. Dataset and space stay the job's."
+      : `A copy of ${title}: edit any field; the settings below come along too.`;
+    clear($("#form-origin-list"), describeCarried(this.carried).map((text) => h("li", {}, text)));
+    $("#form-origin-forget").textContent = continuing ? "Start a fresh search instead" : "Forget these settings";
+    $("#form-origin").hidden = false;
+    $("#dataset").disabled = continuing;
+  }
+
+  forget() {
+    this.carried = {};
+    this.hyperparameters.setOverrides({});
+    this.continueFrom = null;
+    $("#form-origin").hidden = true;
+    $("#dataset").disabled = false;
+  }
+
   payload() {
     const body = {
       dataset: $("#dataset").value,
@@ -223,7 +261,7 @@ export class JobForm {
     }
     const name = $("#name").value.trim();
     if (name) body.name = name;
-    return body;
+    return jobRequest(body, this.carried, this.continueFrom);
   }
 
   clearErrors() {
@@ -269,6 +307,7 @@ export class JobForm {
     button.textContent = "Starting…";
     try {
       const job = await api.createJob(this.payload());
+      this.forget(); // the next job starts from the form alone
       this.onCreated(job);
     } catch (error) {
       if (error instanceof ApiError && error.status === 422) {

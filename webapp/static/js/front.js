@@ -2,6 +2,7 @@
 // score, the front's members highlighted and joined, the default best marked, and every
 // point opening its trial's details. A table beside it lists the members with their models.
 
+import { ChartFrame, baseOption } from "./chart_kit.js";
 import { clear, h, num, pct } from "./dom.js";
 
 export const FRONT_SERIES = "Pareto front";
@@ -22,8 +23,8 @@ export function frontOption(front) {
   // axes from a round tenth below the lowest point up to 1
   const low = (key) => Math.max(0, Math.floor((Math.min(...all.map((t) => t[key])) - 0.02) * 10) / 10);
   return {
-    animation: false,
-    aria: { enabled: true },
+    ...baseOption(`Pareto front: ${members.length} trials no other beats on both validation accuracy and `
+      + `health, and ${(front.dominated || []).length} dominated trials.`),
     grid: { left: 56, right: 20, top: 36, bottom: 48 },
     legend: { top: 0, data: [FRONT_SERIES, DOMINATED_SERIES] },
     tooltip: {
@@ -51,46 +52,27 @@ export function frontOption(front) {
 }
 
 export class FrontChart {
-  // onTrial(number, opener): open that trial's details
-  constructor({ section, container, table, onTrial }) {
-    this.section = section;
-    this.container = container;
-    this.table = table;
+  // panel: where the chart and its table go; onTrial(number, opener) opens that trial
+  constructor(panel, { onTrial }) {
     this.onTrial = onTrial;
-    this.chart = null;
+    this.frame = new ChartFrame(panel, { id: "front-chart", label: "Pareto front: accuracy against health",
+      onPoint: (params) => params.data?.number !== undefined && onTrial(params.data.number, null) });
+    this.frame.box.classList.add("front-chart");
+    this.table = h("div", { class: "table-wrap", id: "front-table" });
+    panel.append(this.table);
   }
 
-  async render(jobId, front, modelName) {
-    this.section.hidden = false;
-    const count = (front.front || []).length + (front.dominated || []).length;
-    this.container.dataset.front = String((front.front || []).length);
-    this.container.dataset.dominated = String((front.dominated || []).length);
+  render(jobId, front, modelName) {
+    const box = this.frame.box;
+    box.dataset.front = String((front.front || []).length);
+    box.dataset.dominated = String((front.dominated || []).length);
     this.renderTable(jobId, front, modelName);
-    if (!count) {
-      this.destroy();
-      clear(this.container, h("p", { class: "muted" }, "No completed trial yet."));
+    if (!(front.front || []).length) {
+      this.frame.message("No completed trial yet.");
       return;
     }
-    let echarts;
-    try {
-      echarts = await import("echarts");
-    } catch (error) {
-      console.warn("echarts is unavailable", error);
-      clear(this.container, h("p", { class: "muted graph-missing" },
-        "The chart needs the vendor files (run scripts/setup.sh); see the table."));
-      return;
-    }
-    if (!this.chart || this.chart.isDisposed()) {
-      clear(this.container);
-      this.chart = echarts.init(this.container, null, { renderer: "canvas" });
-      this.chart.on("click", (params) => {
-        if (params.data?.number !== undefined) this.onTrial(params.data.number, null);
-      });
-      this.resize = () => this.chart?.resize();
-      window.addEventListener("resize", this.resize);
-    }
-    this.chart.setOption(frontOption(front), true);
-    this.container.dataset.rendered = "true";
+    this.frame.note.textContent = "◆ the best by this job's weights; choose a point for its trial.";
+    this.frame.draw(() => ({ option: frontOption(front) }), { keep: true });
   }
 
   renderTable(jobId, front, modelName) {
@@ -110,15 +92,8 @@ export class FrontChart {
       h("tbody", {}, rows)) : null);
   }
 
-  destroy() {
-    if (this.resize) window.removeEventListener("resize", this.resize);
-    this.chart?.dispose();
-    this.chart = null;
-    delete this.container.dataset.rendered;
-  }
-
-  hide() {
-    this.destroy();
-    this.section.hidden = true;
+  dispose() {
+    this.frame.dispose();
+    clear(this.table);
   }
 }

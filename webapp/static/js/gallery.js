@@ -18,6 +18,8 @@ import {
   statusBadge,
   when,
 } from "./dom.js";
+import { disposeCharts, jobEvidence, paramsTable } from "./hyperparameters.js";
+import { stopDetails, stopReason } from "./stopinfo.js";
 import { atChance, beatBest, epochLabel } from "./trialstate.js";
 
 const PAGE = 48;
@@ -25,19 +27,7 @@ const METRIC_KEYS = ["val_loss", "test_accuracy", "test_loss", "epochs_run", "pa
   "timings", "plots", "pruned_at_epoch", "prune_reason", "prune_evidence", "dataset"];
 // Ended without finishing: the card shows the state, not the last training progress.
 const STOPPED = new Set(["cancelled", "failed", "lost", "pruned"]);
-// Why a trial stopped early (metrics.prune_reason); docs/search.md defines each rule.
-export const PRUNE_REASONS = {
-  pruner: "Stopped by the pruner: behind the trials before it",
-  diverged: "Stopped: the loss diverged",
-  chance: "Stopped: no better than always guessing the majority class",
-  too_slow: "Stopped: far slower than the median trial",
-};
 export const ORIGINS = { warm_start: "Warm start", initial: "Your starting point", retry: "Re-run" };
-
-export function stopReason(trial) {
-  if (trial.status !== "pruned") return "";
-  return PRUNE_REASONS[trial.metrics?.prune_reason] || PRUNE_REASONS.pruner;
-}
 
 // A trial record from a trial_finished event's `result` (the worker's summary).
 export function trialFromResult(number, data) {
@@ -67,10 +57,12 @@ function paramsLine(params) {
 }
 
 export class Gallery {
-  constructor(container, moreButton, { onDetails }) {
+  // cardTools(number): extra controls for a card (the Compare box), or null
+  constructor(container, moreButton, { onDetails, cardTools = () => null }) {
     this.container = container;
     this.moreButton = moreButton;
     this.onDetails = onDetails;
+    this.cardTools = cardTools;
     this.trials = new Map();
     this.progress = new Map();
     this.cards = new Map();
@@ -205,7 +197,7 @@ export class Gallery {
       h("ul", { class: "health-bars", "aria-label": "Health components" }),
       h("p", { class: "trial-error" }, ""),
       h("p", { class: "trial-note" }, ""),
-      details);
+      h("div", { class: "card-actions" }, details, this.cardTools(number)));
   }
 
   draw(number) {
@@ -336,6 +328,13 @@ function holdoutTable(report) {
   ], `Holdout (${int(report.samples)} examples)`);
 }
 
+// Why and when it stopped (or where a running trial is now), in full width: its texts
+// are sentences.
+function stopTable(details) {
+  if (!details) return null;
+  return h("div", { class: "dialog-stop" }, table(details.rows, details.caption));
+}
+
 function table(rows, caption) {
   return h("table", { class: "kv" },
     caption ? h("caption", {}, caption) : null,
@@ -356,6 +355,7 @@ export class TrialDialog {
     this.opener = null;
     dialog.querySelector("#trial-dialog-close").addEventListener("click", () => this.close());
     dialog.addEventListener("close", () => {
+      disposeCharts(this.body);
       this.body.replaceChildren();
       if (this.opener && document.contains(this.opener)) this.opener.focus();
       this.opener = null;
@@ -383,7 +383,9 @@ export class TrialDialog {
     });
   }
 
-  open(jobId, trial, opener) {
+  // context: stopinfo's {live, reruns, epochs} for the "why and when it stopped" table, and
+  // the score the job maximises (scoreLabel) for its parameters' slices
+  open(jobId, trial, opener, context = {}) {
     this.opener = opener || document.activeElement;
     this.title.textContent = `Trial #${trial.number} details`;
     const m = trial.metrics || {};
@@ -411,17 +413,17 @@ export class TrialDialog {
           ["Finished", when(trial.finished_at)],
           ["Duration", duration(seconds)],
           ...(trial.retry_of !== null && trial.retry_of !== undefined ? [["Retry of", `Trial #${trial.retry_of}`]] : []),
-          ...(m.pruned_at_epoch ? [["Pruned at epoch", String(m.pruned_at_epoch)]] : []),
           ...(m.stopped_epoch ? [["Early stopping ended it in epoch", String(m.stopped_epoch)]] : []),
-          ...(trial.status === "pruned" ? [["Stopped because", stopReason(trial)]] : []),
           ...(trial.error ? [["Error", trial.error]] : []),
           ...(ORIGINS[trial.origin] ? [["Origin", ORIGINS[trial.origin]]] : []),
         ], "Run")),
+      stopTable(stopDetails(trial, context)),
       trial.holdout ? h("div", { class: "dialog-grid" }, holdoutTable(trial.holdout)) : null,
       trial.health ? h("section", {}, h("h3", {}, "Health components"),
         h("ul", { class: "health-bars health-bars--large" }, healthBars(trial.health))) : null,
       h("div", { class: "dialog-grid" },
-        table(Object.entries(trial.params || {}).map(([k, v]) => [k.replace(/_/g, " "), paramValue(v)]), "Hyperparameters"),
+        paramsTable(Object.entries(trial.params || {}).map(([k, v]) => [k, paramValue(v)]),
+          jobEvidence(jobId, { scoreLabel: context.scoreLabel })),
         m.timings ? table(Object.entries(m.timings).map(([k, v]) => [label(k), seconds_(v)]), "Time per phase") : null),
       this.plots(jobId, trial),
     ];

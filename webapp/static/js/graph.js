@@ -2,84 +2,21 @@
 // with a legend of the layer types present, tensor shapes on edges, an animated
 // forward/backward pass and a PNG export. Falls back to the layer table alone.
 
+import { detail, familyOf, layerEdges, levelRows, presentFamilies, runPass, topoOrder } from "./architecture.js";
 import { clear, h, int, shape } from "./dom.js";
 
-// Layer families: colour and legend name.
-const FAMILIES = [
-  { name: "Input", color: "#64748b", match: /^InputLayer$/ },
-  { name: "Convolution", color: "#2563eb", match: /^(Conv|SeparableConv|DepthwiseConv)/ },
-  { name: "Pooling", color: "#0891b2", match: /Pooling/ },
-  { name: "Recurrent", color: "#7c3aed", match: /^(LSTM|GRU|SimpleRNN|Bidirectional|RNN)$/ },
-  { name: "Embedding", color: "#a16207", match: /^Embedding$/ },
-  { name: "Dense", color: "#16a34a", match: /^Dense$/ },
-  { name: "Normalization", color: "#db2777", match: /Normalization$/ },
-  { name: "Dropout", color: "#9ca3af", match: /Dropout$/ },
-  { name: "Reshape", color: "#ea580c", match: /^(Flatten|Reshape|Permute|RepeatVector)$/ },
-  { name: "Activation", color: "#ca8a04", match: /^(Activation|ReLU|LeakyReLU|Softmax|ELU|PReLU)$/ },
-  { name: "Merge", color: "#0d9488", match: /^(Add|Concatenate|Multiply|Average|Subtract)$/ },
-];
-const OTHER = { name: "Other", color: "#475569" };
-const STEP_MS = 420;
 const ROW = 84; // vertical distance between layer levels, px at 100% zoom
 const COLUMN = 260;
 
-// Top-to-bottom positions: a layer's level is one more than its deepest input; layers on
-// one level sit side by side, centred.
-export function layeredPositions(order, edges) {
-  const level = {};
-  for (const name of order) {
-    const inputs = edges.filter((e) => e.target === name && e.source in level).map((e) => level[e.source]);
-    level[name] = inputs.length ? Math.max(...inputs) + 1 : 0;
-  }
-  const rows = {};
-  for (const name of order) (rows[level[name]] ||= []).push(name);
+// Top-to-bottom positions: each level one row down, its layers side by side, centred.
+function layeredPositions(order, edges) {
   const positions = {};
-  for (const [depth, names] of Object.entries(rows)) {
+  levelRows(order, edges).forEach((names, depth) => {
     names.forEach((name, i) => {
-      positions[name] = { x: (i - (names.length - 1) / 2) * COLUMN, y: Number(depth) * ROW };
+      positions[name] = { x: (i - (names.length - 1) / 2) * COLUMN, y: depth * ROW };
     });
-  }
+  });
   return positions;
-}
-
-export function familyOf(type) {
-  return FAMILIES.find((f) => f.match.test(type || "")) || OTHER;
-}
-
-function detail(layer) {
-  const bits = [];
-  if (layer.filters) bits.push(`${layer.filters} filters`);
-  if (layer.kernel_size) bits.push(`${[].concat(layer.kernel_size).join("×")} kernel`);
-  if (layer.units) bits.push(`${layer.units} units`);
-  if (layer.pool_size) bits.push(`pool ${[].concat(layer.pool_size).join("×")}`);
-  if (layer.rate !== undefined) bits.push(`rate ${layer.rate}`);
-  if (layer.output_dim) bits.push(`dim ${layer.output_dim}`);
-  if (layer.activation && layer.activation !== "linear") bits.push(layer.activation);
-  return bits.join(", ");
-}
-
-// Layers in an order where each comes after its inputs (Kahn; ties keep the given order).
-export function topoOrder(layers, edges) {
-  const names = layers.map((l) => l.name);
-  const indegree = new Map(names.map((n) => [n, 0]));
-  const next = new Map(names.map((n) => [n, []]));
-  for (const e of edges) {
-    if (!indegree.has(e.source) || !indegree.has(e.target)) continue;
-    indegree.set(e.target, indegree.get(e.target) + 1);
-    next.get(e.source).push(e.target);
-  }
-  const ready = names.filter((n) => indegree.get(n) === 0);
-  const order = [];
-  while (ready.length) {
-    const n = ready.shift();
-    order.push(n);
-    for (const m of next.get(n)) {
-      indegree.set(m, indegree.get(m) - 1);
-      if (indegree.get(m) === 0) ready.push(m);
-    }
-  }
-  for (const n of names) if (!order.includes(n)) order.push(n); // cycles: should not happen
-  return order;
 }
 
 export function layerTable(architecture) {
@@ -97,7 +34,7 @@ export class ArchitectureGraph {
     this.legend = legend;
     this.caption = caption;
     this.cy = null;
-    this.timer = null;
+    this.stopPass = null;
     this.order = [];
   }
 
@@ -106,11 +43,7 @@ export class ArchitectureGraph {
     const layers = architecture.layers || [];
     const edges = architecture.edges || [];
     this.order = topoOrder(layers, edges);
-    const present = [];
-    for (const layer of layers) {
-      const family = familyOf(layer.type);
-      if (!present.includes(family)) present.push(family);
-    }
+    const present = presentFamilies(layers);
     clear(this.legend, present.map((f) => h("li", {},
       h("span", { class: "swatch", style: `background:${f.color}`, "aria-hidden": "true" }), f.name)));
 
@@ -136,9 +69,7 @@ export class ArchitectureGraph {
           color: familyOf(l.type).color,
         },
       })),
-      ...edges
-        .filter((e) => layers.some((l) => l.name === e.source) && layers.some((l) => l.name === e.target))
-        .map((e, i) => ({ data: { id: `e${i}`, source: e.source, target: e.target, label: shape(e.shape) } })),
+      ...layerEdges(layers, edges).map((e, i) => ({ data: { id: `e${i}`, source: e.source, target: e.target, label: shape(e.shape) } })),
     ];
     // On touch screens a drag must scroll the page, not pan the graph.
     const touch = window.matchMedia("(pointer: coarse)").matches;
@@ -213,38 +144,36 @@ export class ArchitectureGraph {
   }
 
   // Highlight layers one after another: inputs to outputs (forward) or back (backward).
-  animate(direction, onDone) {
+  animate(direction) {
     if (!this.cy) return;
     this.stop();
-    const backward = direction === "backward";
-    const order = backward ? [...this.order].reverse() : this.order;
-    let i = 0;
-    const step = () => {
-      this.cy.elements().removeClass("active backward");
-      if (i >= order.length) {
-        this.cy.elements().removeClass("visited");
-        this.caption.textContent = `${backward ? "Backward" : "Forward"} pass finished.`;
-        this.timer = null;
-        onDone?.();
-        return;
-      }
-      const node = this.cy.getElementById(order[i]);
-      const links = backward ? node.outgoers("edge") : node.incomers("edge");
-      node.addClass("active visited");
-      links.addClass("active");
-      if (backward) node.union(links).addClass("backward");
-      const what = backward ? "gradients flow back through" : "activations flow through";
-      this.caption.textContent = `${backward ? "Backward" : "Forward"} pass, step ${i + 1} of ${order.length}: ${what} ${order[i]}.`;
-      i += 1;
-      this.timer = setTimeout(step, STEP_MS);
-    };
-    step();
+    this.stopPass = runPass(this.order, direction, {
+      onStep: (name, backward) => {
+        this.cy.elements().removeClass("active backward");
+        const node = this.cy.getElementById(name);
+        const links = backward ? node.outgoers("edge") : node.incomers("edge");
+        node.addClass("active visited");
+        links.addClass("active");
+        if (backward) node.union(links).addClass("backward");
+      },
+      onEnd: () => this.cy.elements().removeClass("active backward visited"),
+      say: (text) => {
+        this.caption.textContent = text;
+      },
+    });
   }
 
   stop() {
-    clearTimeout(this.timer);
-    this.timer = null;
+    this.stopPass?.();
+    this.stopPass = null;
     if (this.cy) this.cy.elements().removeClass("active backward visited");
+  }
+
+  // After the graph was hidden (the 3D view was shown): take the container's size again.
+  refresh() {
+    if (!this.cy) return;
+    this.cy.resize();
+    this.fit();
   }
 
   png() {

@@ -1,7 +1,8 @@
 // One job: state badge, cancel, summary tiles, the live trial gallery and the best model.
 
+import { Analysis } from "./analysis.js";
 import { ApiError, allTrials, api, urls } from "./api.js";
-import { historyChart, importanceChart } from "./charts.js";
+import { ArchitectureViews } from "./architecture_views.js";
 import {
   $,
   HEALTH_LABELS,
@@ -18,10 +19,12 @@ import {
   pct,
   statusBadge,
 } from "./dom.js";
-import { FrontChart } from "./front.js";
 import { Gallery, TrialDialog, trialFromResult } from "./gallery.js";
 import { ArchitectureGraph, layerTable } from "./graph.js";
 import { follow, POLL_MS } from "./live.js";
+import { tabList } from "./tabs.js";
+import { TensorBoardPanel } from "./tensorboard.js";
+import { selection } from "./trial_selection.js";
 import { budgetSummary, splitText } from "./trialstate.js";
 
 const WATCHDOG_MS = 10_000;
@@ -33,9 +36,10 @@ const CONNECTION_TEXT = {
 };
 
 export class JobView {
-  constructor({ form, onReuse }) {
+  // onClone(job, {continuing}): put the job in the form, as a copy or a continuation
+  constructor({ form, onClone }) {
     this.form = form;
-    this.onReuse = onReuse;
+    this.onClone = onClone;
     this.job = null;
     this.live = null;
     this.progress = {};
@@ -43,19 +47,23 @@ export class JobView {
     this.refreshTimer = null;
     this.dialog = new TrialDialog($("#trial-dialog"));
     this.gallery = new Gallery($("#gallery"), $("#gallery-more"), {
-      onDetails: (trial, button) => this.dialog.open(this.job.id, trial, button),
+      onDetails: (trial, button) => this.dialog.open(this.job.id, trial, button, this.trialContext(trial)),
+      cardTools: (number) => selection.box(this.jobId, number),
     });
-    this.front = new FrontChart({
-      section: $("#front-section"), container: $("#front-chart"), table: $("#front-table"),
+    this.analysis = new Analysis($("#analysis-section"), {
       onTrial: (number, opener) => this.openTrial(number, opener),
     });
-    this.frontLoad = null; // the front's read under way; frontAgain: read it once more after
-    this.frontAgain = false;
-    this.graph = new ArchitectureGraph({
-      container: $("#graph"), legend: $("#graph-legend"), caption: $("#graph-caption"),
+    this.tensorboard = new TensorBoardPanel($("#tensorboard-section"));
+    this.graph = new ArchitectureViews({
+      graph: new ArchitectureGraph({
+        container: $("#graph"), legend: $("#graph-legend"), caption: $("#graph-caption"),
+      }),
+      solid: $("#graph3d"), switches: [$("#view-2d"), $("#view-3d")],
+      help: $("#graph3d-help"), message: $("#graph3d-message"),
     });
     $("#cancel-button").addEventListener("click", () => this.cancel());
-    $("#reuse-button").addEventListener("click", () => this.onReuse?.(this.job?.config));
+    $("#reuse-button").addEventListener("click", () => this.job && this.onClone?.(this.job, { continuing: false }));
+    $("#continue-button").addEventListener("click", () => this.job && this.onClone?.(this.job, { continuing: true }));
     $("#animate-forward").addEventListener("click", () => this.graph.animate("forward"));
     $("#animate-backward").addEventListener("click", () => this.graph.animate("backward"));
     $("#graph-png").addEventListener("click", () => this.downloadPng());
@@ -79,7 +87,7 @@ export class JobView {
     $("#job-content").hidden = false;
     $("#best-section").hidden = true;
     $("#compare-section").hidden = true;
-    this.front.hide();
+    this.analysis.open(id);
     $("#job-title").textContent = `Job ${id}`;
     clear($("#job-status"));
     $("#job-error").textContent = "";
@@ -138,7 +146,8 @@ export class JobView {
     this.job = null;
     clearTimeout(this.refreshTimer);
     this.graph.destroy();
-    this.front.hide();
+    this.analysis.close();
+    this.tensorboard.hide();
     this.dialog.close();
     $("#job-empty").hidden = false;
     $("#job-missing").hidden = true;
@@ -151,12 +160,13 @@ export class JobView {
     this.job = { ...(this.job || {}), ...job };
     this.renderHead();
     if (this.job.kind === "compare") {
+      this.analysis.setJob(this.job);
       this.loadComparison();
       return;
     }
     this.renderTiles();
     this.updateBest();
-    if (this.job.config?.objective === "pareto") this.loadFront();
+    this.analysis.setJob(this.job);
     if (JOB_TERMINAL.has(this.job.status)) this.loadBest();
   }
 
@@ -195,31 +205,21 @@ export class JobView {
       run.best_accuracy === null ? "" : ` best validation accuracy ${pct(run.best_accuracy)}`)));
   }
 
-  // A pareto job's front, read again after each refresh (one read at a time).
-  loadFront() {
-    if (this.frontLoad) {
-      this.frontAgain = true;
-      return;
-    }
-    const id = this.job.id;
-    this.frontLoad = api.front(id)
-      .then((front) => this.openId === id && this.front.render(id, front, (n) => `onegin-${id}-trial-${n}-model.keras`))
-      .catch((error) => console.warn("front read failed", error))
-      .finally(() => {
-        this.frontLoad = null;
-        if (this.frontAgain && this.openId === id) {
-          this.frontAgain = false;
-          this.loadFront();
-        }
-      });
-  }
-
-  // A trial's details from the front: the gallery's copy, else read over REST.
+  // A trial's details from a chart: the gallery's copy, else read over REST.
   async openTrial(number, opener) {
     const id = this.job?.id;
     if (!id) return;
     const trial = this.gallery.trials.get(number) ?? await api.trial(id, number).catch(() => null);
-    if (trial && this.openId === id) this.dialog.open(id, trial, opener);
+    if (trial && this.openId === id) this.dialog.open(id, trial, opener, this.trialContext(trial));
+  }
+
+  // What a trial's details say beyond its record (stopinfo.js): a running trial's live
+  // progress, the trials that re-ran its parameters, the job's epochs.
+  trialContext(trial) {
+    const reruns = [...this.gallery.trials.values()]
+      .filter((t) => t.retry_of === trial.number).map((t) => t.number);
+    return { live: this.gallery.progress.get(trial.number) ?? null, reruns,
+      epochs: this.job?.config?.epochs ?? null, scoreLabel: this.analysis.scoreLabel };
   }
 
   onSnapshot({ job, trials }) {
@@ -231,6 +231,7 @@ export class JobView {
   onEvent(event) {
     const data = event.data || {};
     const n = event.trial;
+    this.analysis.onEvent(event);
     switch (event.type) {
       case "job_status":
         this.setJob({
@@ -362,6 +363,9 @@ export class JobView {
       waitingLine.textContent = `Waiting for GPU workers since ${since}: no worker has started its trials`
         + (depth === null || depth === undefined ? "." : ` (${depth} trial${depth === 1 ? "" : "s"} in the GPU queue).`);
     }
+    // a comparison's config is no job request; only a finished search can be continued
+    $("#reuse-button").hidden = job.kind === "compare";
+    $("#continue-button").hidden = job.kind === "compare" || !JOB_TERMINAL.has(job.status);
     const cancel = $("#cancel-button");
     cancel.disabled = JOB_TERMINAL.has(job.status) || job.status === "cancelling";
     cancel.textContent = job.status === "cancelling" ? "Cancelling…" : "Cancel job";
@@ -380,6 +384,7 @@ export class JobView {
     $("#tile-avg").textContent = duration(this.progress.avg_trial_seconds ?? this.averageSeconds());
     $("#tile-eta").textContent = JOB_TERMINAL.has(job.status) ? "Done" : duration(this.progress.eta_seconds);
     this.renderScoreTip();
+    this.tensorboard.update(this.job);
   }
 
   // Mean wall time of finished trials, from their records (before any job_progress event).
@@ -452,18 +457,6 @@ export class JobView {
     }
     if (this.openId !== id) return;
     this.renderBest(id, best);
-    api.study(id).then((study) => {
-      if (this.openId !== id) return;
-      if (this.job.config?.objective === "pareto") {
-        clear($("#history-chart"), h("p", { class: "muted" }, "Two objectives: see the Pareto front above."));
-      } else {
-        historyChart($("#history-chart"), study.history);
-      }
-      importanceChart($("#importance-chart"), study.importances);
-    }).catch(() => {
-      clear($("#history-chart"), h("p", { class: "muted" }, "The study is unavailable."));
-      clear($("#importance-chart"));
-    });
   }
 
   renderBest(id, best) {
@@ -489,22 +482,13 @@ export class JobView {
 
   renderTabs(id, best) {
     const available = best.metrics?.plots;
-    const tabs = $("#diag-tabs");
     const panel = $("#diag-panel");
-    const buttons = PLOT_NAMES.map((name, i) => h("button", {
-      type: "button", role: "tab", id: `tab-${name}`, class: "tab",
-      "aria-selected": i === 0 ? "true" : "false", "aria-controls": "diag-panel",
-      tabindex: i === 0 ? "0" : "-1", dataset: { plot: name },
-      onclick: () => select(i),
-    }, PLOT_LABELS[name]));
-    const select = (i, focus = false) => {
-      buttons.forEach((b, j) => {
-        b.setAttribute("aria-selected", String(i === j));
-        b.tabIndex = i === j ? 0 : -1;
-      });
-      if (focus) buttons[i].focus();
+    const tabs = PLOT_NAMES.map((name) => ({
+      id: `tab-${name}`, label: PLOT_LABELS[name], controls: "diag-panel", dataset: { plot: name },
+    }));
+    tabList($("#diag-tabs"), tabs, (i, button) => {
       const name = PLOT_NAMES[i];
-      panel.setAttribute("aria-labelledby", buttons[i].id);
+      panel.setAttribute("aria-labelledby", button.id);
       panel.dataset.plot = name;
       if (available && !available.includes(name)) {
         clear(panel, h("p", { class: "muted" }, `No ${PLOT_LABELS[name].toLowerCase()} plot was rendered for this model.`));
@@ -518,24 +502,14 @@ export class JobView {
         h("p", { class: "actions" },
           h("a", { class: "button", href: src, target: "_blank", rel: "noopener" }, "Open full size"),
           h("a", { class: "button", href: src, download: `onegin-${id}-${name}.png` }, `Download ${PLOT_LABELS[name].toLowerCase()} (PNG)`)));
-    };
-    tabs.onkeydown = (event) => {
-      const i = buttons.indexOf(document.activeElement);
-      if (i < 0) return;
-      const keys = { ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: buttons.length - 1 };
-      if (!(event.key in keys)) return;
-      event.preventDefault();
-      select((keys[event.key] + buttons.length) % buttons.length, true);
-    };
-    clear(tabs, buttons);
-    select(0);
+    }).select(0);
   }
 
   async downloadPng() {
     const blob = await this.graph.png();
     if (!blob) return;
     const url = URL.createObjectURL(blob);
-    const link = h("a", { href: url, download: `onegin-${this.job?.id || "best"}-architecture.png` });
+    const link = h("a", { href: url, download: `onegin-${this.job?.id || "best"}-${this.graph.pngName}.png` });
     document.body.append(link);
     link.click();
     link.remove();

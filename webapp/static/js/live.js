@@ -76,8 +76,15 @@ export function follow(jobId, handlers) {
     socket.on("connect", () => {
       stopPolling();
       polled = false;
-      socket.emit("join", { job_id: jobId });
-      setState("live");
+      // live once joined: the server sends the snapshot, then every event after it
+      socket.emit("join", { job_id: jobId }, (ack) => {
+        if (ack?.ok) {
+          setState("live");
+        } else { // not joined (records unavailable): REST carries on
+          setState("polling");
+          startPolling();
+        }
+      });
     });
     socket.on("disconnect", socketDown);
     socket.on("connect_error", socketDown);
