@@ -21,6 +21,7 @@ from onegin.search_space import (
     ConditionalFloatParam,
     FloatParam,
     IntParam,
+    searched_branches,
 )
 
 
@@ -222,24 +223,34 @@ EXPLANATIONS: Mapping[str, Explanation] = {
 }
 
 
-def _range_text(param: Any) -> str:
-    """The default space's search range of ``param``, in words."""
+def _span(low: float, high: float) -> str:
+    return f"{low:g}" if low == high else f"{low:g}–{high:g}"
+
+
+def _range_text(param: Any, branches: tuple[Any, ...] | None) -> str:
+    """The default space's search range of ``param``, in words; a conditional float's
+    for the ``branches`` the space searches."""
     if isinstance(param, CategoricalParam):
         return ", ".join(str(c).lower() if isinstance(c, bool) else str(c) for c in param.choices)
     if isinstance(param, ConditionalFloatParam):
-        return "; ".join(f"{branch} {low:g}–{high:g}" for branch, (low, high) in
-                         param.ranges.items())
+        return "; ".join(f"{branch} {_span(*span)}" for branch, span in param.ranges.items()
+                         if branch in (branches or ()))
     if isinstance(param, IntParam | FloatParam):
-        return f"{param.low:g}" if param.low == param.high else f"{param.low:g}–{param.high:g}"
+        return _span(param.low, param.high)
     raise TypeError(f"unknown parameter kind {type(param).__name__}")
 
 
 def searched_ranges(space_name: str = "default") -> dict[str, dict[str, str]]:
-    """parameter -> modality -> what ``space_name`` searches for it, in words."""
+    """parameter -> modality -> what ``space_name`` searches for it, in words. A parameter
+    that never applies there (a schedule's setting while the rate stays constant) is not
+    searched; a conditional one is given for the values of its condition searched."""
     ranges: dict[str, dict[str, str]] = {}
     for modality in MODALITIES:
-        for param in TABLES[space_name][modality]:
-            ranges.setdefault(param.name, {})[modality] = _range_text(param)
+        space = {param.name: param for param in TABLES[space_name][modality]}
+        for param in space.values():
+            branches = searched_branches(param, space)
+            if branches != ():
+                ranges.setdefault(param.name, {})[modality] = _range_text(param, branches)
     return ranges
 
 

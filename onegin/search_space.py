@@ -401,20 +401,30 @@ def _condition_text(param: Param, config: Mapping[str, Any]) -> str:
     return f"applies only when {on} is one of {list(values)}; {now}"
 
 
-def _unreachable(param: Param, space: Mapping[str, Param]) -> ConfigError | None:
-    """An error when no value the space searches for the parameter ``param`` depends on
-    lets it apply (a decay rate set while the schedule stays constant)."""
+def _searched(param: Param) -> tuple[Any, ...]:
+    return param.choices if isinstance(param, CategoricalParam) else ()
+
+
+def searched_branches(param: Param, space: Mapping[str, Param]) -> tuple[Any, ...] | None:
+    """The values searched in ``space`` (parameters by name) of the parameter ``param``
+    depends on that let it apply, in the search's order; None when it applies always.
+    Empty: it never applies there (a decay rate while the schedule stays constant)."""
     condition = _condition(param)
     if condition is None:
         return None
-    on = space[condition[0]]
-    reachable = on.choices if isinstance(on, CategoricalParam) else ()
-    if any(_member(value, condition[1]) for value in reachable):
+    return tuple(value for value in _searched(space[condition[0]])
+                 if _member(value, condition[1]))
+
+
+def _unreachable(param: Param, space: Mapping[str, Param]) -> ConfigError | None:
+    """An error when no value the space searches for the parameter ``param`` depends on
+    lets it apply (a decay rate set while the schedule stays constant)."""
+    if searched_branches(param, space) != ():
         return None
+    on, values = _condition(param) or ("", ())
     return ConfigError(f"params.{param.name}",
-                       f"applies only when {condition[0]} is one of {list(condition[1])}, "
-                       f"which this job never searches ({list(reachable)}): "
-                       f"set {condition[0]} too")
+                       f"applies only when {on} is one of {list(values)}, which this job "
+                       f"never searches ({list(_searched(space[on]))}): set {on} too")
 
 
 def _bounds(param: IntParam | FloatParam | ConditionalFloatParam,
