@@ -123,7 +123,7 @@ async function start(session) {
     });
     trialsTable = new TrialsTable($("#trials-table"), { dialog: jobView.dialog });
     initToggletips();
-    window.addEventListener("hashchange", route);
+    window.addEventListener("hashchange", navigate);
   }
   form.applyLimits(session.limits);
   try {

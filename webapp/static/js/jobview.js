@@ -130,8 +130,10 @@ export class JobView {
     this.live?.stop();
     this.live = null;
     clearInterval(this.watchdog);
+    const focused = $("#job-content").contains(document.activeElement);
     $("#job-content").hidden = true;
     $("#job-missing").hidden = false;
+    if (focused) $("#job-missing-title").focus(); // the heading it had is gone
     $("#job-missing-text").textContent = `There is no job ${id}, or it is not yours to see.`;
     document.title = "Job not found — Onegin";
   }
