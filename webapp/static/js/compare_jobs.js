@@ -36,12 +36,28 @@ export function defaultMetric(a, b) {
 // The ECharts option: one step line per job (the best so far holds until beaten).
 export const CURVE_COLORS = ["#1d4ed8", "#c2410c"]; // app.css .compare-key matches them
 
+// What the chart says to a screen reader (ECharts' aria description on its role="img"):
+// each job's last best and where it was reached; the table under the chart has every point.
+export function curvesDescription(series, metric) {
+  const { label, format } = CURVE_METRICS[metric];
+  const ends = series.map(({ name, points }) => {
+    if (!points.length) return `${name}: no completed trial.`;
+    const [number, value] = points[points.length - 1];
+    const first = points.findIndex(([, v]) => v === value);
+    return `${name}: ${format(value)}, reached at trial #${points[first][0]}`
+      + `${points[first][0] === number ? "" : ` and held to trial #${number}`}.`;
+  });
+  return [`Best ${label.toLowerCase()} so far by trial number.`, ...ends,
+    "The table below lists every point."].join(" ");
+}
+
 export function curvesOption(series, metric) {
   const { label, format } = CURVE_METRICS[metric];
   return {
     animation: false,
     color: CURVE_COLORS,
-    aria: { enabled: true, decal: { show: true } },
+    aria: { enabled: true, decal: { show: true },
+      label: { description: curvesDescription(series, metric) } },
     grid: { left: 64, right: 24, top: 40, bottom: 48 },
     legend: { top: 0, type: "scroll" },
     tooltip: { trigger: "axis", valueFormatter: format },

@@ -2,7 +2,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { bestSoFar, curvesOption, defaultMetric, modelRows, paramRows } from "./compare_jobs.js";
+import {
+  bestSoFar, curvesDescription, curvesOption, defaultMetric, modelRows, paramRows,
+} from "./compare_jobs.js";
 
 test("the best so far rises at each new best and holds otherwise, by trial number", () => {
   const trials = [
@@ -30,6 +32,15 @@ test("curves follow the total score only when both jobs share the objective", ()
     [["a", "end", "solid"], ["b", "end", "dashed"]]);
   assert.equal(option.yAxis.name, "Best validation accuracy so far");
   assert.equal(option.yAxis.axisLabel.formatter(0.5), "50.0%");
+});
+
+test("the chart's description names each job's best so far and where it was reached", () => {
+  const series = [{ name: "Night", points: [[0, 0.8], [2, 0.93], [5, 0.93]] },
+    { name: "Day", points: [] }];
+  const text = "Best validation accuracy so far by trial number. Night: 93.0%, reached at trial #2 "
+    + "and held to trial #5. Day: no completed trial. The table below lists every point.";
+  assert.equal(curvesDescription(series, "val_accuracy"), text);
+  assert.equal(curvesOption(series, "val_accuracy").aria.label.description, text);
 });
 
 test("best models line up row by row and their differences are marked", () => {

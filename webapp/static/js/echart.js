@@ -33,12 +33,16 @@ export class LazyChart {
     this.container.dataset.rendered = "true";
   }
 
-  // Gone, with `message` (if any) in its place.
+  // Gone, with `message` (if any) in its place. The role and label ECharts' aria gave the
+  // container go too: an image's content is hidden from screen readers, and the message is
+  // no image.
   dispose(message = null) {
     window.removeEventListener("resize", this.resize);
     this.chart?.dispose();
     this.chart = null;
     delete this.container.dataset.rendered;
+    this.container.removeAttribute("role");
+    this.container.removeAttribute("aria-label");
     if (message) clear(this.container, h("p", { class: "muted" }, message));
   }
 }
