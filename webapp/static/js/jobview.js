@@ -10,6 +10,7 @@ import {
   PLOT_NAMES,
   statusLabel,
   TRIAL_ACTIVE,
+  announce,
   clear,
   duration,
   h,
@@ -23,7 +24,7 @@ import { ArchitectureViews } from "./architecture_views.js";
 import { Gallery, TrialDialog, trialFromResult } from "./gallery.js";
 import { ArchitectureGraph, layerTable } from "./graph.js";
 import { follow, POLL_MS } from "./live.js";
-import { budgetSummary, splitText } from "./trialstate.js";
+import { budgetSummary, finishedText, splitText } from "./trialstate.js";
 
 const WATCHDOG_MS = 10_000;
 const CONNECTION_TEXT = {
@@ -266,6 +267,7 @@ export class JobView {
         break;
       case "trial_finished":
         this.gallery.upsert(trialFromResult(n, data));
+        announce(finishedText(this.gallery.trials.get(n)));
         this.updateBest();
         this.scheduleRefresh();
         break;
