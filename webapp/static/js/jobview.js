@@ -91,6 +91,7 @@ export class JobView {
     $("#job-title").textContent = `Job ${id}`;
     clear($("#job-status"));
     $("#job-error").textContent = "";
+    $("#continue-button").hidden = true; // the last job's, until this one's state is known
     this.renderTiles();
     // A first picture over REST; the socket's snapshot (or polling) follows and wins.
     Promise.all([api.job(id), allTrials(id)]).then(([job, trials]) => {
