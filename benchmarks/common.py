@@ -67,19 +67,26 @@ def fresh_database(admin_url: str) -> Iterator[str]:
         admin.dispose()
 
 
-def write(name: str, payload: dict[str, Any], rows: Sequence[tuple[str, str]]) -> Path:
-    """Write ``results/<name>.json`` and print a two-column table."""
+def write(name: str, payload: dict[str, Any], rows: Sequence[Sequence[str]],
+          header: Sequence[str] = ()) -> Path:
+    """Write ``results/<name>.json`` and print the table (a figure, then one value per column)."""
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"{name}.json"
     path.write_text(json.dumps(payload, indent=2))
-    width = max(len(k) for k, _ in rows)
-    print(f"\n{name}\n" + "-" * (width + 24))
-    for key, value in rows:
-        print(f"{key:<{width}}  {value}")
+    lines = [tuple(header)] if header else []
+    lines += [tuple(row) for row in rows]
+    widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))]
+    text = ["  ".join(f"{cell:<{w}}" for cell, w in zip(line, widths, strict=True)).rstrip()
+            for line in lines]
+    print(f"\n{name}\n" + "-" * len(max(text, key=len)) + "\n" + "\n".join(text))
     print(f"\nwritten to {path}")
     return path
 
 
-def markdown(table: Sequence[tuple[str, str]]) -> str:
-    """The same two-column table as markdown (``results/<name>.md``)."""
-    return "| figure | value |\n|---|---|\n" + "".join(f"| {k} | {v} |\n" for k, v in table)
+def markdown(table: Sequence[Sequence[str]],
+             header: Sequence[str] = ("figure", "value")) -> str:
+    """The same table as markdown (``results/<name>.md``)."""
+    def line(cells: Sequence[str]) -> str:
+        return "| " + " | ".join(cells) + " |\n"
+
+    return line(header) + line(["---"] * len(header)) + "".join(line(row) for row in table)

@@ -3,9 +3,11 @@
 Loopback only, on the running PostgreSQL (a private database) and Redis (db 14
 unless told otherwise), everything started here and stopped at the end:
 
-- the web app exactly as ``deploy/entrypoint.sh web`` runs it: gunicorn, one
-  gthread worker with 400 threads, 75 s keep-alive, access log, auth required (one
-  API token);
+- the web app exactly as ``deploy/entrypoint.sh web`` runs it (that script starts it):
+  gunicorn, one worker of each ``--worker-class`` in turn (gevent: a greenlet per
+  connection; gthread: 400 threads), 75 s keep-alive, access log, auth required (one
+  API token). With several classes, or ``--rounds``, the runs alternate (gthread,
+  gevent, gthread, …) so the machine's other load falls on each alike;
 - a real job: the real orchestrator and GPU-worker processes (Celery), whose events
   reach the browsers through onegin's own `RedisEventBus` and Flask-SocketIO's
   message queue. By default the trainer is a SLEEP (``benchmarks/sleep_worker.py``,
@@ -22,13 +24,21 @@ join errors, disconnects, events a watcher never got, gunicorn worker restarts),
 event latency p50/p95 (the event's ``ts``, set when it is published, to its arrival
 in a watcher; after the warm-up), REST latency, and the RSS growth of the gunicorn
 processes (master and worker, summed, sampled every second): the mean over the last
-``--window`` seconds against the mean over the ``--window`` seconds after the warm-up.
-Targets: 0 errors, event p95 <= 100 ms, RSS growth < 10 %.
+``--window`` seconds against the mean over the ``--window`` seconds after the warm-up;
+and the web processes' CPU, with the kernel's share of it (a thread's wake-up is
+kernel time) and the time they waited, runnable, for a CPU. Targets: 0 errors, event
+p95 <= 100 ms, RSS growth < 10 %.
+
+A machine shared with other busy work is not a web pod with a CPU share of its own:
+there gevent's one thread gets one run-queue slot among many and is starved, where
+gthread's many threads take more. ``--web-nice -10`` gives the web app's session
+(kernel autogroup) the weight a pod's CPU request would; both are worth measuring.
 
 Needs PostgreSQL and Redis (ONEGIN_TEST_POSTGRES_URL, ONEGIN_TEST_REDIS_URL):
 
     .venv/bin/python benchmarks/load.py                    # 10 minutes
     .venv/bin/python benchmarks/load.py --duration 120 --warmup 20 --window 30
+    .venv/bin/python benchmarks/load.py --worker-class gthread gevent --rounds 2 ...
 """
 
 from __future__ import annotations
@@ -57,8 +67,8 @@ from benchmarks.common import environment, fresh_database, markdown, write  # no
 
 TARGET_P95_MS = 100.0
 TARGET_GROWTH = 0.10
-WEB_THREADS = 400  # deploy/entrypoint.sh: WEB_THREADS' default
-WEB_KEEPALIVE = 75  # and WEB_KEEPALIVE's
+ENTRYPOINT = ROOT / "deploy" / "entrypoint.sh"
+WORKER_CLASSES = ("gevent", "gthread")  # deploy/entrypoint.sh's WEB_WORKER_CLASS; its default first
 SLEEP_MODULE = "benchmarks.sleep_worker"
 PROGRESS_PER_SECOND = 4  # the real trainer's cap: onegin.progress.Throttle(0.25)
 # 100 python-socketio clients in one process serialise on its GIL: 30 ms median latency
@@ -157,6 +167,18 @@ def error_counts(rest: Mapping[str, Any], watchers: Sequence[Any], missed: int,
     }
 
 
+def cpu_use(samples: Sequence[Any]) -> dict[str, float | None]:
+    """From the first sample to the last (`Sample`s): CPU cores used, the kernel's share
+    of that CPU, and the seconds per second the process waited, runnable, for a CPU."""
+    if len(samples) < 2 or samples[-1].t <= samples[0].t:
+        return {"cores": None, "kernel_share": None, "run_queue_wait_per_s": None}
+    first, last = samples[0], samples[-1]
+    seconds, cpu = last.t - first.t, last.cpu_s - first.cpu_s
+    return {"cores": cpu / seconds,
+            "kernel_share": (last.system_s - first.system_s) / cpu if cpu > 0 else None,
+            "run_queue_wait_per_s": (last.waiting_s - first.waiting_s) / seconds}
+
+
 def verdicts(errors: Mapping[str, int], event_p95_ms: float | None,
              rss_growth: float | None) -> dict[str, bool]:
     return {"no_errors": not any(errors.values()),
@@ -174,6 +196,8 @@ class Sample:
     t: float
     rss_bytes: int
     cpu_s: float
+    system_s: float  # the kernel's part of cpu_s
+    waiting_s: float  # runnable but not running: waiting for a CPU (its threads, summed)
     worker_pids: tuple[int, ...]
 
 
@@ -198,9 +222,9 @@ def process_tree(root: int) -> tuple[list[int], list[int]]:
 
 
 def sample(root: int) -> Sample:
-    """RSS and CPU seconds of gunicorn's master, workers and theirs (the importance
-    process), summed; the workers' pids, to count restarts."""
-    rss, ticks = 0, 0
+    """RSS, CPU seconds and seconds waiting for a CPU of gunicorn's master, workers and
+    theirs (the importance process), summed; the workers' pids, to count restarts."""
+    rss, ticks, system, waiting = 0, 0, 0, 0
     pids, workers = process_tree(root)
     for pid in pids:
         try:
@@ -211,8 +235,24 @@ def sample(root: int) -> Sample:
         rss += next((int(line.split()[1]) * 1024 for line in status.splitlines()
                      if line.startswith("VmRSS:")), 0)  # a zombie has none
         ticks += int(stat[11]) + int(stat[12])  # utime, stime
-    return Sample(time.time(), rss, ticks / os.sysconf("SC_CLK_TCK"),
+        system += int(stat[12])
+        waiting += run_queue_ns(pid)
+    hz = os.sysconf("SC_CLK_TCK")
+    return Sample(time.time(), rss, ticks / hz, system / hz, waiting / 1e9,
                   tuple(sorted(workers)))
+
+
+def run_queue_ns(pid: int) -> int:
+    """Nanoseconds the threads of ``pid`` alive now have spent runnable on a run queue,
+    not running (``/proc/…/schedstat``'s second field): how much the machine's other
+    load held the process up."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").glob("*/schedstat"):
+        try:
+            total += int(task.read_text().split()[1])
+        except (OSError, IndexError):  # the thread ended; a kernel without schedstats
+            continue
+    return total
 
 
 @contextmanager
@@ -274,7 +314,8 @@ def job_fields(trainer: str, workers: int, duration: float, trial_seconds: float
 # ----------------------------------------------------------------------- the run
 
 
-def run(args: argparse.Namespace) -> dict[str, Any]:
+def run(args: argparse.Namespace, worker_class: str) -> dict[str, Any]:
+    """One run of the whole load against a web app of ``worker_class``."""
     import multiprocessing
 
     import redis
@@ -319,12 +360,17 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         def env(role: Role) -> dict[str, str]:
             return child_environ(settings, role) | extra
 
-        web = stack.enter_context(started([
-            sys.executable, "-m", "gunicorn", "webapp.wsgi:app", "--bind", f"127.0.0.1:{port}",
-            "--worker-class", "gthread", "--workers", "1", "--threads", str(args.threads),
-            "--keep-alive", str(WEB_KEEPALIVE), "--graceful-timeout", "20",
-            "--no-control-socket", "--access-logfile", "-", "--error-logfile", "-"],
-            env(Role.WEB), logs / "web.log"))
+        # the entrypoint runs `gunicorn` from PATH: this interpreter's
+        web_env = env(Role.WEB) | {
+            "PATH": os.pathsep.join((str(Path(sys.executable).parent), os.environ["PATH"])),
+            "WEB_WORKER_CLASS": worker_class} | (
+            {"WEB_THREADS": str(args.threads)} if args.threads else {})
+        web = stack.enter_context(started(["bash", str(ENTRYPOINT), "web"], web_env,
+                                          logs / "web.log"))
+        if args.web_nice:
+            # the web app is a session of its own (started()): with the kernel's autogroups
+            # its CPU share is its session's, and a process's own niceness counts only inside
+            Path(f"/proc/{web.pid}/autogroup").write_text(str(args.web_nice))
         stack.enter_context(started(worker_command("load-orch", ORCHESTRATOR_QUEUE),
                                     env(Role.ORCHESTRATOR),
                                     logs / "orchestrator.log"))
@@ -419,12 +465,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         counts = services.records.trial_counts(job_id)
         services.events.close()
 
-    return summarize(args, load_start, load_end, published, reports, rest.requests, samples,
-                     {"status": job.status, "counts": dict(counts)},
+    return summarize(args, worker_class, load_start, load_end, published, reports,
+                     rest.requests, samples, {"status": job.status, "counts": dict(counts)},
                      (load_avg_start, load_avg_end), logs / "web.log")
 
 
-def summarize(args: argparse.Namespace, load_start: float, load_end: float,
+def summarize(args: argparse.Namespace, worker_class: str, load_start: float, load_end: float,
               published_ts: Sequence[float], watchers: Sequence[Any], requests: Sequence[Any],
               samples: Sequence[Sample], job: Mapping[str, Any],
               load_avg: tuple[Any, Any], web_log: Path) -> dict[str, Any]:
@@ -441,18 +487,20 @@ def summarize(args: argparse.Namespace, load_start: float, load_end: float,
     worker_sets = [s.worker_pids for s in samples]
     restarts = sum(a != b for a, b in pairwise(worker_sets))
     errors = error_counts(rest, watchers, missed, restarts)
-    cpu = (samples[-1].cpu_s - samples[0].cpu_s) / (samples[-1].t - samples[0].t) \
-        if len(samples) > 1 else None
     log_lines = web_log.read_text(errors="replace").splitlines()
     joins = [w.joined_after_s for w in watchers if w.joined_after_s is not None]
     return {
+        "worker_class": worker_class,
         "watchers": {"joined": len(joins), "of": len(watchers),
                      "connect_to_join": latency_ms(joins),
                      "snapshots": sum(w.snapshots for w in watchers)},
         "load": {"sockets": args.sockets, "watcher_processes": args.watcher_processes,
                  "rest_per_s": args.rps, "duration_s": args.duration,
                  "warmup_s": args.warmup, "window_s": args.window,
-                 "web": f"gunicorn gthread, 1 worker, {args.threads} threads, auth required",
+                 "web": f"deploy/entrypoint.sh web: gunicorn, 1 {worker_class} worker"
+                        + (f", {args.threads} threads" if args.threads and worker_class == "gthread"
+                           else "") + (f", nice {args.web_nice}" if args.web_nice else "")
+                        + ", auth required",
                  "job": job_description(args), "job_status_after_cancel": job["status"],
                  "job_trial_counts": job["counts"]},
         "events": {"published_during_load": len(in_run),
@@ -475,7 +523,7 @@ def summarize(args: argparse.Namespace, load_start: float, load_end: float,
                                        "window after the warm-up - 1",
                          "series_mb": [[round(s.t - load_start, 1), round(s.rss_bytes / 2**20, 1)]
                                        for s in samples]},
-        "web_cpu_cores_used": cpu,
+        "web_cpu": cpu_use(samples),
         "web_log_error_lines": sum(("ERROR" in line or "Traceback" in line)
                                    for line in log_lines),
         "machine_load_average_start_end": load_avg,
@@ -500,6 +548,8 @@ def rows(result: Mapping[str, Any]) -> list[tuple[str, str]]:
     errors, ok = result["errors"], result["verdicts"]
     lat, rlat = ev["latency_after_warmup"], rest["latency"]
     growth_pct = None if mem["growth"] is None else mem["growth"] * 100
+    cpu = result["web_cpu"]
+    kernel_pct = None if cpu["kernel_share"] is None else cpu["kernel_share"] * 100
     return [
         ("load", f"{result['load']['sockets']} watchers, {rest['rate_per_s']:.1f} REST req/s, "
                  f"{result['load']['duration_s']:.0f} s"),
@@ -520,8 +570,24 @@ def rows(result: Mapping[str, Any]) -> list[tuple[str, str]]:
          f"{_fmt(mem['last_mean'] and mem['last_mean'] / 2**20)}"),
         ("RSS growth % (< 10)", _fmt(growth_pct, "+.1f")
          + (" ✓" if ok["rss_growth_under_10_percent"] else " ✗")),
-        ("web CPU, cores", _fmt(result["web_cpu_cores_used"], ".2f")),
+        ("web CPU cores (kernel %), run-queue wait s/s",
+         f"{_fmt(cpu['cores'], '.2f')} ({_fmt(kernel_pct, '.0f')}), "
+         f"{_fmt(cpu['run_queue_wait_per_s'], '.2f')}"),
+        ("machine load average, start / end",
+         " / ".join(f"{load[0]:.1f}" for load in result["machine_load_average_start_end"])),
     ]
+
+
+def schedule(worker_classes: Sequence[str], rounds: int) -> list[tuple[str, str]]:
+    """(label, class) of each run in order: the classes in turn, ``rounds`` times over."""
+    return [(c + (f" #{r}" if rounds > 1 else ""), c)
+            for r in range(1, rounds + 1) for c in worker_classes]
+
+
+def side_by_side(tables: Sequence[Sequence[tuple[str, str]]]) -> list[tuple[str, ...]]:
+    """One row per figure, one value per run (the runs' `rows`, all of the same figures)."""
+    return [(figure, *(table[i][1] for table in tables))
+            for i, (figure, _) in enumerate(tables[0])]
 
 
 def main() -> None:
@@ -534,7 +600,16 @@ def main() -> None:
     parser.add_argument("--watcher-processes", type=int, default=WATCHER_PROCESSES,
                         help="processes the watchers are spread over")
     parser.add_argument("--rps", type=float, default=50.0, help="REST requests per second")
-    parser.add_argument("--threads", type=int, default=WEB_THREADS, help="gunicorn threads")
+    parser.add_argument("--worker-class", nargs="+", choices=WORKER_CLASSES,
+                        default=[WORKER_CLASSES[0]], dest="worker_classes",
+                        help="gunicorn worker classes to measure, each in turn")
+    parser.add_argument("--rounds", type=int, default=1, choices=range(1, 11), metavar="1-10",
+                        help="times the classes are measured in turn (interleaved)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="gthread: gunicorn threads (default: the entrypoint's)")
+    parser.add_argument("--web-nice", type=int, default=0,
+                        help="the niceness of the web app's autogroup (negative: root only): "
+                             "on a machine shared with other work, a CPU share like a pod's")
     parser.add_argument("--workers", type=int, default=2, help="GPU worker processes")
     parser.add_argument("--trainer", choices=("sleep", "digits"), default="sleep")
     parser.add_argument("--trial-seconds", type=float, default=10.0, help="sleep trainer only")
@@ -551,11 +626,17 @@ def main() -> None:
     # SIGTERM (timeout, kill) unwinds like Ctrl-C: the processes started here are stopped
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
-    result = run(args) | {"environment": environment(),
-                          "date": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
-    table = rows(result)
-    path = write(args.name, result, table)
-    path.with_suffix(".md").write_text(markdown(table))
+    plan = schedule(args.worker_classes, args.rounds)
+    runs = []
+    for label, worker_class in plan:
+        say(f"run {label}")
+        runs.append(run(args, worker_class) | {"label": label})
+    result = {"runs": runs, "environment": environment(),
+              "date": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    table = side_by_side([rows(r) for r in runs])
+    header = ("figure", *(label for label, _ in plan))
+    path = write(args.name, result, table, header)
+    path.with_suffix(".md").write_text(markdown(table, header))
 
 
 if __name__ == "__main__":

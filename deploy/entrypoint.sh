@@ -5,7 +5,7 @@
 # container's main process and SIGTERM from `docker stop` / Kubernetes reaches it.
 # Configuration arrives only as ONEGIN_* variables (see docs/configuration.md).
 #
-#   web               gunicorn, one process, threads: Flask-SocketIO (threading mode)
+#   web               gunicorn, one process: gevent (WEB_WORKER_CLASS=gthread: threads)
 #   orchestrator      onegin worker orchestrator (Optuna on PostgreSQL, the orchestrator queue)
 #   gpu-worker        onegin worker gpu (one trial at a time; needs no database)
 #   migrate           onegin db upgrade, then create the S3 bucket if missing; exits
@@ -66,9 +66,19 @@ case "$role" in
     # Bound beyond loopback, so with auth=auto the settings demand sign-in.
     export ONEGIN_WEB_HOST=${ONEGIN_WEB_HOST:-0.0.0.0}
     export ONEGIN_WEB_PORT=${ONEGIN_WEB_PORT:-8000}
+    # gevent: a greenlet per connection; gthread: an OS thread per connection, so
+    # WEB_THREADS must exceed the live WebSockets plus the requests served at once
+    case "${WEB_WORKER_CLASS:-gevent}" in
+      gevent) concurrency=(--worker-class gevent --worker-connections "${WEB_CONNECTIONS:-1000}") ;;
+      gthread) concurrency=(--worker-class gthread --threads "${WEB_THREADS:-400}") ;;
+      *)
+        echo "web: WEB_WORKER_CLASS must be gevent or gthread, not '$WEB_WORKER_CLASS'" >&2
+        exit 2
+        ;;
+    esac
     exec gunicorn webapp.wsgi:app \
       --bind "$ONEGIN_WEB_HOST:$ONEGIN_WEB_PORT" \
-      --worker-class gthread --workers 1 --threads "${WEB_THREADS:-400}" \
+      --workers 1 "${concurrency[@]}" \
       --keep-alive "${WEB_KEEPALIVE:-75}" \
       --graceful-timeout 20 --no-control-socket --access-logfile - --error-logfile - "$@"
     ;;

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from onegin.artifacts import TENSORBOARD_FOLDER
 from onegin.errors import TrialCancelled, TrialFailed
 from onegin.hopeless import chance_level, diverged, prior_loss
 from onegin.json_values import finite_or_none
@@ -179,7 +180,7 @@ def train_trial(
     ]
     if spec.tensorboard:
         callbacks.append(keras.callbacks.TensorBoard(
-            log_dir=str(out / "tensorboard"), write_graph=False, profile_batch=0,
+            log_dir=str(out / TENSORBOARD_FOLDER), write_graph=False, profile_batch=0,
         ))
 
     with timer.phase("training"):
@@ -297,5 +298,5 @@ def _artifact_list(out: Path, plots: list[str], tensorboard: bool) -> list[str]:
     names = ["model.keras", "history.json", "metrics.json", "architecture.json"]
     names += [f"plots/{name}.png" for name in plots]
     if tensorboard:
-        names.append("tensorboard/")
+        names.append(f"{TENSORBOARD_FOLDER}/")
     return names

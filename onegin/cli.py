@@ -558,9 +558,12 @@ def build_parser() -> argparse.ArgumentParser:
     _db_parser(sub)
     _cancel_parser(sub)
     _token_parser(sub)
-    from onegin.upload_commands import add_dataset_parser  # it imports this module's helpers
+    # these import this module's helpers
+    from onegin.tensorboard.command import add_tensorboard_parser
+    from onegin.upload_commands import add_dataset_parser
 
     add_dataset_parser(sub)
+    add_tensorboard_parser(sub)
     parser.missing_roles = _add_role_commands(sub)
     return parser
 

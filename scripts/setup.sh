@@ -7,7 +7,7 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -e ".[worker,orchestrator,web,monitor,dev]"
+.venv/bin/python -m pip install --quiet -e ".[worker,orchestrator,web,monitor,tensorboard,dev]"
 # The dashboard's third-party browser modules (Socket.IO client, Cytoscape.js, ECharts, three.js):
 # installed from the lockfile and copied into webapp/static/vendor (git-ignored).
 if command -v npm >/dev/null 2>&1; then

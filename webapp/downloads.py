@@ -1,4 +1,5 @@
-"""Artifact downloads: path-safe keys, streamed bodies, and the best model's zip bundle.
+"""Artifact downloads: path-safe keys, streamed bodies, and zips (the best model's bundle,
+a job's TensorBoard logs).
 
 Every name from a URL is joined to a prefix the server chose and checked with
 `validate_key(..., within=prefix)`, so ``..``, absolute paths and other jobs'
@@ -11,7 +12,7 @@ from __future__ import annotations
 import posixpath
 import tempfile
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import IO
 
 from flask import Response, send_file
@@ -67,26 +68,27 @@ def send_artifact(store: ArtifactStore, key: str, *, attachment: bool = False,
     return _harden(response, policy)
 
 
-def bundle_members(infos: Iterable[ArtifactInfo], prefix: str) -> list[str]:
-    """Keys for the bundle: top-level model/YAML/JSON files and everything under plots/."""
-    keys = []
+def bundle_members(infos: Iterable[ArtifactInfo], prefix: str) -> dict[str, str]:
+    """The bundle's names (relative to ``prefix``) -> keys: top-level model/YAML/JSON files
+    and everything under plots/."""
+    members = {}
     for info in infos:
         name = info.key[len(prefix):]
         if name.startswith("plots/") or ("/" not in name and name.endswith(BUNDLE_TOP_LEVEL)):
-            keys.append(info.key)
-    return sorted(keys)
+            members[name] = info.key
+    return dict(sorted(members.items()))
 
 
-def send_bundle(store: ArtifactStore, prefix: str, keys: list[str], download_name: str
+def send_bundle(store: ArtifactStore, members: Mapping[str, str], download_name: str
                 ) -> Response:
-    """A zip of ``keys`` (named relative to ``prefix``), spooled so big models do not
-    sit in memory; models and PNGs are already compressed, so they are stored."""
+    """A zip of ``members`` (name in the zip -> key), spooled so big models do not sit
+    in memory; models and PNGs are already compressed, so they are stored."""
     spool: IO[bytes] = tempfile.SpooledTemporaryFile(  # noqa: SIM115 (send_file closes it)
         max_size=BUNDLE_SPOOL_BYTES)
     try:
         with zipfile.ZipFile(spool, "w") as archive:
-            for key in keys:
-                member = zipfile.ZipInfo(key[len(prefix):])
+            for name, key in members.items():
+                member = zipfile.ZipInfo(name)
                 member.external_attr = 0o644 << 16
                 member.compress_type = (zipfile.ZIP_STORED
                                         if member.filename.endswith((".keras", ".png"))

@@ -25,6 +25,7 @@ from onegin.records.trial_columns import FIXED_COLUMNS, NUMERIC_FIXED, PARAM_NAM
 from onegin.scoring import HEALTH_COMPONENTS, OBJECTIVES
 from onegin.search_space import MODALITIES, SPACE_NAMES, space_for
 from onegin.statuses import JOB_STATUSES, TRIAL_STATUSES
+from onegin.tensorboard.selection import NUMBERS_PATTERN
 from onegin.uploads.catalogue import UPLOAD_ID
 from webapp.job_query import MAX_TEXT
 from webapp.limits import LIMITED_FIELDS, Limits
@@ -238,6 +239,18 @@ def _paths() -> dict[str, Schema]:
             {"200": _json(_ref("TrialColumns"), "fixed columns, then the parameters "
                           "the job's trials have"),
              "404": _error("NotFound")}, params=_JOB_PARAMS, tag="Trials")},
+        f"{API}/jobs/{{job_id}}/tensorboard.zip": {"get": _op(
+            "Download the trials' TensorBoard logs as one zip, a folder per trial",
+            {"200": _file("application/zip", "the logs as an attachment"),
+             "404": _error("NoLogs"), "422": _error("ValidationFailed")},
+            params=(*_JOB_PARAMS, "TrialNumbers"), tag="Trials",
+            description="Each trial's logs are in a folder named as `onegin tensorboard` "
+                        "names its run (`trial-007 · conv_layers=3 learning_rate=0.0012`: "
+                        "the number and the parameters that differ among the trials "
+                        "chosen), so `tensorboard --logdir` on the unpacked zip shows the "
+                        "same runs. Without `trials`, every trial that has logs; a number "
+                        "the job has no trial for, or a trial asked for without logs, is "
+                        "404, naming them.")},
         f"{API}/jobs/{{job_id}}/trials/{{number}}": {"get": _op(
             "One trial", {"200": _json(_ref("Trial"), "the trial"),
                           "404": _error("NotFound")}, params=_TRIAL_PARAMS, tag="Trials")},
@@ -669,6 +682,8 @@ def _parameters() -> dict[str, Schema]:
                                "default": "number"},
                       "a column to sort by; a leading '-' sorts descending "
                       "(-total_score, params.learning_rate)"),
+        "TrialNumbers": query("trials", {"type": "string", "pattern": f"^{NUMBERS_PATTERN}$"},
+                              "trial numbers, comma-separated, e.g. 1,4,7 (default: all)"),
         "Columns": query("columns", {"type": "string", "pattern": _comma_list(_COLUMN)},
                          "the CSV's columns, comma-separated, in order (default: every "
                          "fixed column, then the job's parameters)"),
@@ -693,6 +708,8 @@ def _responses() -> dict[str, Schema]:
                                   "its X-CSRF-Token"),
         "NotFound": _json(error, "no such resource, or not the caller's"),
         "NoBest": _json(error, "no such job, or no best model yet"),
+        "NoLogs": _json(error, "no such job, no such trial, or no TensorBoard logs: none "
+                               "in the job, or none for a trial asked for (named)"),
         "Conflict": _json(error, "the job's status does not allow it"),
         "TooLarge": _json(error, "the body is larger than max_request_bytes (also a "
                           "chunked one)"),

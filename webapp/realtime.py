@@ -23,6 +23,7 @@ stops when the last watcher leaves.
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from typing import Any
 
@@ -67,15 +68,26 @@ class CountingRedisManager(socketio_lib.RedisManager, _CountsRelayedEvents):
     reaches this process's clients goes on through ours to ``Manager.emit``."""
 
 
+def async_mode() -> str:
+    """``gevent`` in a process gevent has monkey-patched (gunicorn's gevent worker, which
+    patches before it imports the app), else ``threading`` (`onegin web`, gthread).
+
+    Asked of the process, not of what is installed: Flask-SocketIO's own choice takes
+    gevent whenever it is importable, and `onegin web`'s threads would then block.
+    """
+    monkey = sys.modules.get("gevent.monkey")
+    return "gevent" if monkey is not None and monkey.is_module_patched("socket") else "threading"
+
+
 def create_socketio(app: Flask, web: WebState) -> SocketIO:
-    """The app's SocketIO (threading mode), relaying through Redis when events do."""
+    """The app's SocketIO (`async_mode`), relaying through Redis when events do."""
     redis_events = web.settings.events_url.startswith(("redis://", "rediss://"))
     # with Redis: what SocketIO(message_queue=events_url, channel="flask-socketio") builds
     manager: _CountsRelayedEvents = (
         CountingRedisManager(web.settings.events_url, channel=SOCKETIO_CHANNEL)
         if redis_events else CountingManager())
     manager.events_relayed = web.metrics.events_relayed
-    sio = SocketIO(app, async_mode="threading", client_manager=manager)
+    sio = SocketIO(app, async_mode=async_mode(), client_manager=manager)
     Relay(app, sio, web, tail=not redis_events).register()
     return sio
 

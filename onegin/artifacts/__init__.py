@@ -4,10 +4,10 @@ Laid out like every external service in `onegin`: ``protocol`` (the
 `ArtifactStore` contract and `ArtifactInfo`), ``errors``, one module per backend
 (``local``, ``s3`` with ``s3_errors``), and ``resolve`` (`open_artifact_store`,
 URL -> backend). Beside them: ``retry`` (a wrapper around any backend),
-``keys`` (valid keys and the layout: ``jobs/<job_id>/trials/<n>/`` per trial,
-``jobs/<job_id>/best/`` for the winner, ``jobs/<job_id>/report/`` for a comparison's
-report), ``files`` (local file plumbing) and
-``tree`` (`put_tree`). boto3 is imported only when an S3 store is built, so the
+``keys`` (valid keys and the layout: ``jobs/<job_id>/trials/<n>/`` per trial, its
+TensorBoard logs in ``tensorboard/`` there, ``jobs/<job_id>/best/`` for the winner,
+``jobs/<job_id>/report/`` for a comparison's report), ``files`` (local file plumbing)
+and ``tree`` (`put_tree`). boto3 is imported only when an S3 store is built, so the
 web app can do without it.
 """
 
@@ -23,10 +23,12 @@ from onegin.artifacts.errors import (
 )
 from onegin.artifacts.keys import (
     MAX_KEY_BYTES,
+    TENSORBOARD_FOLDER,
     best_prefix,
     content_type_of,
     job_prefix,
     report_prefix,
+    tensorboard_prefix,
     trial_prefix,
     validate_key,
     validate_prefix,
@@ -40,6 +42,7 @@ from onegin.artifacts.tree import put_tree
 
 __all__ = [
     "MAX_KEY_BYTES",
+    "TENSORBOARD_FOLDER",
     "ArtifactAccessDenied",
     "ArtifactCorrupted",
     "ArtifactError",
@@ -58,6 +61,7 @@ __all__ = [
     "open_artifact_store",
     "put_tree",
     "report_prefix",
+    "tensorboard_prefix",
     "trial_prefix",
     "validate_key",
     "validate_prefix",

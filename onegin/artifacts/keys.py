@@ -63,6 +63,14 @@ def trial_prefix(job_id: str, number: int) -> str:
     return f"{job_prefix(job_id)}trials/{number}/"
 
 
+TENSORBOARD_FOLDER = "tensorboard"  # a trial's TensorBoard logs: one folder per run inside
+
+
+def tensorboard_prefix(job_id: str, number: int) -> str:
+    """Where a trial's TensorBoard logs live: ``jobs/<job_id>/trials/<n>/tensorboard/``."""
+    return f"{trial_prefix(job_id, number)}{TENSORBOARD_FOLDER}/"
+
+
 def best_prefix(job_id: str) -> str:
     """Where the orchestrator copies the best trial's artifacts: ``jobs/<job_id>/best/``."""
     return f"{job_prefix(job_id)}best/"

@@ -5,13 +5,18 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from benchmarks.common import markdown
 from benchmarks.load import (
+    Sample,
+    cpu_use,
     error_counts,
     growth,
     latency_ms,
     memory_windows,
     percentile,
     rest_summary,
+    schedule,
+    side_by_side,
     undelivered,
     verdicts,
     window_mean,
@@ -95,3 +100,29 @@ def test_verdicts_hold_the_targets_at_their_edges() -> None:
     assert late == {"no_errors": False, "event_p95_at_most_100_ms": False,
                     "rss_growth_under_10_percent": False}
     assert verdicts(none, None, None)["event_p95_at_most_100_ms"] is False
+
+
+def test_cpu_use_is_cores_kernel_share_and_run_queue_wait_over_the_run() -> None:
+    first = Sample(t=100.0, rss_bytes=0, cpu_s=10.0, system_s=2.0, waiting_s=1.0,
+                   worker_pids=(7,))
+    last = Sample(t=110.0, rss_bytes=0, cpu_s=15.0, system_s=3.0, waiting_s=4.0,
+                  worker_pids=(7,))
+    assert cpu_use([first, last]) == {"cores": 0.5, "kernel_share": 0.2,
+                                      "run_queue_wait_per_s": 0.3}
+    assert cpu_use([first]) == {"cores": None, "kernel_share": None,
+                                "run_queue_wait_per_s": None}
+
+
+def test_worker_classes_alternate_round_by_round() -> None:
+    assert schedule(["gthread", "gevent"], 2) == [
+        ("gthread #1", "gthread"), ("gevent #1", "gevent"),
+        ("gthread #2", "gthread"), ("gevent #2", "gevent")]
+    assert schedule(["gevent"], 1) == [("gevent", "gevent")]
+
+
+def test_runs_side_by_side_as_one_markdown_table() -> None:
+    table = side_by_side([[("p95", "90"), ("errors", "0")], [("p95", "200"), ("errors", "3")]])
+    assert table == [("p95", "90", "200"), ("errors", "0", "3")]
+    assert markdown(table, ("figure", "gevent", "gthread")).splitlines() == [
+        "| figure | gevent | gthread |", "| --- | --- | --- |",
+        "| p95 | 90 | 200 |", "| errors | 0 | 3 |"]

@@ -31,13 +31,16 @@ from tests.deploy.test_compose import entrypoint_roles
 from tests.fixtures.services import free_port, wait_for_port
 
 
-def get(url: str, auth: tuple[str, str] | None = None) -> tuple[int, bytes]:
+def get(url: str, auth: tuple[str, str] | None = None, bearer: str | None = None,
+        timeout: float = 15) -> tuple[int, bytes]:
     request = urllib.request.Request(url)
     if auth:
         token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
         request.add_header("Authorization", f"Basic {token}")
+    if bearer:
+        request.add_header("Authorization", f"Bearer {bearer}")
     try:
-        with urllib.request.urlopen(request, timeout=15) as response:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             return int(response.status), response.read()
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read()
@@ -82,10 +85,17 @@ def test_migrate_creates_the_schema_and_bucket_and_is_idempotent(
     assert again.returncode == 0 and "exists" in again.stderr, again.stderr
 
 
-@pytest.fixture
-def web(backends: Backends, tmp_path: Path) -> Iterator[tuple[str, dict[str, str], Started]]:
+WEB_WORKER_CLASSES = ("gevent", "gthread")  # deploy/entrypoint.sh's; its default first
+
+
+@pytest.fixture(params=WEB_WORKER_CLASSES)
+def web(request: pytest.FixtureRequest, backends: Backends,
+        tmp_path: Path) -> Iterator[tuple[str, dict[str, str], Started]]:
+    """The web role as compose runs it: the default worker class, then each other one."""
     port = free_port()
-    env = backends.env_of("web", tmp_path, ONEGIN_WEB_PORT=str(port))
+    chosen = {} if request.param == WEB_WORKER_CLASSES[0] else {
+        "WEB_WORKER_CLASS": request.param}
+    env = backends.env_of("web", tmp_path, ONEGIN_WEB_PORT=str(port), **chosen)
     process = Started(entrypoint("web"), env, tmp_path / "web.log")
     try:
         wait_for_port(port, timeout=60)
@@ -95,12 +105,19 @@ def web(backends: Backends, tmp_path: Path) -> Iterator[tuple[str, dict[str, str
 
 
 def test_web_serves_under_gunicorn_with_websockets(
-        web: tuple[str, dict[str, str], Started]) -> None:
+        web: tuple[str, dict[str, str], Started], request: pytest.FixtureRequest) -> None:
+    """REST, probes, a Redis event relayed to a WebSocket client in its job's room, and
+    importances ranked in the web app's child process, by the worker class asked for (by
+    default, the entrypoint's); then a clean stop."""
     import socketio
 
-    from onegin.events import SOCKETIO_NAMESPACE
+    from onegin.events import SOCKETIO_NAMESPACE, make_event, open_event_bus
+    from onegin.job_config import OptimizationConfig
+    from onegin.records import RecordStore
+    from orchestrator.study import open_study
 
     base, env, process = web
+    assert f"Using worker: {request.node.callspec.params['web']}" in process.output()
     assert get(f"{base}/api/v1/healthz") == (200, b'{"status":"ok"}\n')
     status, body = get(f"{base}/api/v1/readyz")
     assert status == 200, body
@@ -120,16 +137,49 @@ def test_web_serves_under_gunicorn_with_websockets(
     with pytest.raises(socketio.exceptions.ConnectionError):
         refused.connect(base, namespaces=[SOCKETIO_NAMESPACE], transports=["websocket"],
                         wait_timeout=10)
-    client = socketio.Client(reconnection=False)
-    client.connect(base, namespaces=[SOCKETIO_NAMESPACE], transports=["websocket"],
+    records = RecordStore(env["ONEGIN_DATABASE_URL"])
+    owner = records.find_token(token)
+    assert owner is not None
+    fields = {"dataset": "digits", "seed": 3}
+    job_id = records.create_job(fields, owner=owner.id).id
+    client = socketio.SimpleClient()
+    client.connect(base, namespace=SOCKETIO_NAMESPACE, transports=["websocket"],
                    auth={"token": token}, wait_timeout=10)
     try:
-        assert client.connected and client.transport() == "websocket"
+        assert client.transport == "websocket"
+        assert client.call("join", {"job_id": job_id}, timeout=10) == {"ok": True,
+                                                                        "job_id": job_id}
+        name, snapshot = client.receive(timeout=10)
+        assert name == "snapshot" and snapshot["job"]["id"] == job_id
+        event = make_event("job_status", job_id, status="running")
+        bus = open_event_bus(env["ONEGIN_EVENTS_URL"])
+        bus.publish(event)  # as a worker does: through Redis, to the web app's room
+        bus.close()
+        assert client.receive(timeout=10) == ["job_status", event]
     finally:
         client.disconnect()
 
+    config = OptimizationConfig.from_dict(fields)
+    study, space = open_study(job_id, config, env["ONEGIN_DATABASE_URL"]), config.space()
+    for value in (0.5, 0.7, 0.6):
+        trial = study.ask()
+        space.suggest(trial)
+        study.tell(trial, value)
+    # the first ranking starts the ranking process (a Python importing Optuna): seconds
+    status, body = get(f"{base}/api/v1/jobs/{job_id}/study", bearer=token, timeout=90)
+    assert status == 200, body
+    assert json.loads(body)["importance_trials"] == 3  # the child process ranked them
+
     assert process.stop(signal.SIGTERM, timeout=30) == 0, "SIGTERM reaches gunicorn"
     assert "Handling signal: term" in process.output()
+
+
+def test_web_refuses_an_unknown_worker_class(backends: Backends, tmp_path: Path) -> None:
+    env = backends.env_of("web", tmp_path, ONEGIN_WEB_PORT=str(free_port()),
+                          WEB_WORKER_CLASS="eventlet")
+    done = run_entrypoint("web", env=env, timeout=30)
+    assert done.returncode == 2
+    assert "WEB_WORKER_CLASS must be gevent or gthread, not 'eventlet'" in done.stderr
 
 
 def test_web_probe_fails_when_nothing_answers(backends: Backends, tmp_path: Path) -> None:

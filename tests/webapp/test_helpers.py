@@ -90,8 +90,9 @@ def test_listing_bundle_and_content_types() -> None:
     assert listing([*infos, ArtifactInfo("jobs/other/x", 1, None, None)], prefix)[0] == \
         {"name": "model.keras", "size": 1}
     assert len(listing(infos, prefix)) == len(infos)
-    assert [k[len(prefix):] for k in bundle_members(infos, prefix)] == [
-        "best_hyperparameters.yaml", "metrics.json", "model.keras", "plots/a.png"]
+    assert bundle_members(infos, prefix) == {
+        name: prefix + name for name in
+        ("best_hyperparameters.yaml", "metrics.json", "model.keras", "plots/a.png")}
     assert content_type_of("a/b.yaml") == "application/yaml"
     assert content_type_of("plots/x.png") == "image/png"
     assert content_type_of("model.keras") == "application/octet-stream"

@@ -36,6 +36,7 @@ from onegin.search_space import space_for
 from onegin.settings import GPU_WORKER
 from tests.fixtures.services import free_port
 from tests.webapp.conftest import Web, WebFactory
+from webapp.app import socketio_for
 
 REPO = Path(__file__).resolve().parents[2]
 Message = tuple[str, Any]
@@ -231,3 +232,14 @@ def test_embedded_events_are_tailed_to_the_room(web: Web) -> None:
                               re.M))
     assert relayed["trial_progress"] == relayed["job_finished"] == "1.0"  # each one, once
     assert relayed["job_status"] == "0.0"  # published before anyone watched: not relayed
+
+
+def test_async_mode_follows_gevent_patching_not_what_is_installed(web: Web) -> None:
+    """gevent is installed here, yet an unpatched process (`onegin web`, gthread) must
+    keep threads; gunicorn's gevent worker patches before it imports the app."""
+    assert socketio_for(web.app).async_mode == "threading"
+    code = ("from gevent import monkey\nmonkey.patch_all()\n"
+            "from webapp.realtime import async_mode\nprint(async_mode())\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60, cwd=REPO, check=True)
+    assert done.stdout.strip() == "gevent"

@@ -17,6 +17,7 @@ def register_api(app: Flask) -> None:
         reference,
         session,
         study,
+        tensorboard,
         tokens,
         trials,
         trials_table,
@@ -24,6 +25,6 @@ def register_api(app: Flask) -> None:
     )
 
     for module in (health, reference, session, jobs, comparisons, trials, trials_table, best,
-                   front, study, tokens, uploads):
+                   front, study, tensorboard, tokens, uploads):
         app.register_blueprint(module.bp, url_prefix=API_PREFIX)
     app.register_blueprint(health.metrics_bp)

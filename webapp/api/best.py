@@ -78,8 +78,8 @@ def hyperparameters(job_id: str) -> Response:
 def bundle(job_id: str) -> Response:
     job, prefix = _best_folder(job_id)
     store = state().services.artifacts
-    keys = bundle_members(store.list(prefix), prefix)
-    return send_bundle(store, prefix, keys, f"onegin-{job.id}-best.zip")
+    members = bundle_members(store.list(prefix), prefix)
+    return send_bundle(store, members, f"onegin-{job.id}-best.zip")
 
 
 @bp.get("/jobs/<job_id>/best/artifacts")

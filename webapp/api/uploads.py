@@ -23,6 +23,7 @@ from onegin.uploads.checked import check_upload
 from onegin.uploads.specs import remember, spec_for
 from webapp.auth import current_principal, require_principal
 from webapp.errors import ApiError, not_found, validation_failed
+from webapp.offload import off_the_loop
 from webapp.pagination import parse_page, unknown_parameters
 from webapp.state import state
 
@@ -97,7 +98,8 @@ def create_upload() -> tuple[Response, int, dict[str, str]]:
     except ConfigError as exc:
         raise validation_failed({exc.field: exc.reason}) from None
     try:
-        checked = check_upload(data, max_unpacked_bytes=UNPACK_FACTOR * settings.upload_max_bytes)
+        checked = off_the_loop(check_upload, data,
+                               max_unpacked_bytes=UNPACK_FACTOR * settings.upload_max_bytes)
     except ConfigErrors as exc:
         raise validation_failed(exc.as_dict()) from None
     owner = current_principal().owner

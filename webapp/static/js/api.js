@@ -94,4 +94,6 @@ export const urls = {
   yaml: (id) => `${BASE}/jobs/${enc(id)}/best/best_hyperparameters.yaml`,
   trialsCsv: (id) => `${BASE}/jobs/${enc(id)}/trials.csv`,
   bundle: (id) => `${BASE}/jobs/${enc(id)}/best/bundle.zip`,
+  tensorboardZip: (id, numbers = []) => `${BASE}/jobs/${enc(id)}/tensorboard.zip`
+    + (numbers.length ? `?trials=${numbers.join(",")}` : ""),
 };

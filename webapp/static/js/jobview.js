@@ -24,6 +24,7 @@ import { ArchitectureViews } from "./architecture_views.js";
 import { Gallery, TrialDialog, trialFromResult } from "./gallery.js";
 import { ArchitectureGraph, layerTable } from "./graph.js";
 import { follow, POLL_MS } from "./live.js";
+import { TensorBoardPanel } from "./tensorboard.js";
 import { budgetSummary, finishedText, splitText } from "./trialstate.js";
 
 const WATCHDOG_MS = 10_000;
@@ -54,6 +55,7 @@ export class JobView {
     });
     this.frontLoad = null; // the front's read under way; frontAgain: read it once more after
     this.frontAgain = false;
+    this.tensorboard = new TensorBoardPanel($("#tensorboard-section"));
     this.graph = new ArchitectureViews({
       graph: new ArchitectureGraph({
         container: $("#graph"), legend: $("#graph-legend"), caption: $("#graph-caption"),
@@ -150,6 +152,7 @@ export class JobView {
     clearTimeout(this.refreshTimer);
     this.graph.destroy();
     this.front.hide();
+    this.tensorboard.hide();
     this.dialog.close();
     $("#job-empty").hidden = false;
     $("#job-missing").hidden = true;
@@ -404,6 +407,7 @@ export class JobView {
     $("#tile-avg").textContent = duration(this.progress.avg_trial_seconds ?? this.averageSeconds());
     $("#tile-eta").textContent = JOB_TERMINAL.has(job.status) ? "Done" : duration(this.progress.eta_seconds);
     this.renderScoreTip();
+    this.tensorboard.update(this.job);
   }
 
   // Mean wall time of finished trials, from their records (before any job_progress event).
