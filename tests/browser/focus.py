@@ -14,11 +14,14 @@ from typing import Any
 MIN_CONTRAST = 3.0
 
 # What the focused element is, and what is wrong with its ring ("" when nothing). Every
-# element reached is numbered (data-kb) so that a walk can tell where it has been.
+# element reached is numbered once (data-kb) so that a walk can tell where it has been.
 FOCUSED = """(minContrast) => {
   const el = document.activeElement;
   if (!el || el === document.body || el === document.documentElement) return null;
-  el.dataset.kb ??= String(document.querySelectorAll("[data-kb]").length);
+  if (el.dataset.kb === undefined) {
+    window.__kb = (window.__kb ?? 0) + 1;
+    el.dataset.kb = String(window.__kb);
+  }
   // a heading or region given the focus by a script (tabindex -1) is no control to operate
   const text = (el.getAttribute("aria-label") || el.textContent || el.value || "").trim();
   const name = `${el.closest(".tip") ? "(in a tip) " : ""}${el.tagName.toLowerCase()}`
@@ -113,23 +116,27 @@ class Keyboard:
         raise AssertionError(f"{limit} presses of {key} never reached {selector}")
 
     def walk(self, key: str = "Tab") -> list[str]:
-        """Press ``key`` until the focus comes back to where it started (through the document,
-        where the page's tab order wraps); the names of the elements in between. Fails when a
-        press leaves the focus where it was (a trap) or the walk never ends."""
-        start = self.page.evaluate(FOCUSED, MIN_CONTRAST)  # a mouse may have put it there
+        """Press ``key`` until the focus comes back to where it started (the page's tab order
+        wraps round); the names of the elements in between. Fails when a press leaves the
+        focus where it was (a trap) or the walk never ends."""
+        # where a mouse left the focus (its ring is not the keyboard's), else the first control
+        start = self.page.evaluate(FOCUSED, MIN_CONTRAST) or self.press(key)
+        assert start is not None, f"{key} reaches no control"
         seen: list[str] = []
         for _ in range(400):
             before = self.page.evaluate("() => document.activeElement?.dataset.kb ?? null")
             now = self.press(key)
             if now is not None and now["key"] == before:
-                raise AssertionError(f"{key} left the focus on {now['name']}: a keyboard trap")
-            if now is not None and start is not None and now["key"] == start["key"]:
-                return seen
-            if now is None and start is None and seen:
+                raise AssertionError(f"{key} left the focus on {now['name']}: a keyboard trap "
+                                     f"(after {seen[-3:]})")
+            if now is not None and now["key"] == start["key"]:
                 return seen
             if now is not None:
                 seen.append(now["name"])
-        raise AssertionError(f"400 presses of {key} never came back: {seen[-5:]}")
+        connected = self.page.evaluate(
+            "(k) => document.querySelector(`[data-kb='${k}']`)?.isConnected ?? false", start["key"])
+        raise AssertionError(f"400 presses of {key} never came back to {start} "
+                             f"(still in the page: {connected}): {seen[-5:]}")
 
     def assert_visible(self) -> None:
         assert not self.problems, "focus not visible:\n" + "\n".join(

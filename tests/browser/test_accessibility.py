@@ -250,11 +250,18 @@ def _architecture_2d(page: Any, seeded: Seeded) -> None:
     _best(page, seeded)
 
 
+def _tensorboard(page: Any, seeded: Seeded) -> None:
+    _open_job(page, seeded.night, 3)
+    page.fill("#tensorboard-trials", "99")  # no such trial: the field says so
+    page.wait_for_selector("#tensorboard-trials-error:has-text('no trial 99')")
+
+
 def _trials_table(page: Any, seeded: Seeded) -> None:
     _open(page, f"#/jobs/{seeded.night}/trials")
     page.wait_for_selector("#trials-table[data-rendered]")
     page.click("#trials-table th button[data-column='total_score']")
-    page.wait_for_selector("#trials-table th[aria-sort='ascending']")
+    page.wait_for_selector("#trials-table th:has(button[data-column='total_score'])"
+                           "[aria-sort='ascending']")
 
 
 def _comparison(page: Any, seeded: Seeded) -> None:
@@ -286,7 +293,7 @@ STATES: dict[str, Callable[[Any, Seeded], None]] = {
     "jobs-list": _jobs, "form": _form, "form-errors": _form_errors, "uploads": _uploads,
     "running-job": _running, "details-completed": _details_completed,
     "details-pruned": _details_pruned, "architecture-2d": _architecture_2d,
-    "trials-table": _trials_table,
+    "tensorboard-error": _tensorboard, "trials-table": _trials_table,
     "comparison-job": _comparison, "pareto-front": _front, "compare-two-jobs": _compare_two,
     "missing-job": _missing_job,
 }
