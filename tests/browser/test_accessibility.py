@@ -272,6 +272,7 @@ def _comparison(page: Any, seeded: Seeded) -> None:
 def _front(page: Any, seeded: Seeded) -> None:
     _open(page, f"#/jobs/{seeded.pareto}")
     page.wait_for_selector("#front-chart[data-rendered='true'] canvas")
+    assert page.get_attribute("#front-chart", "aria-label").startswith("Pareto front: 2 trials")
 
 
 def _compare_two(page: Any, seeded: Seeded) -> None:

@@ -24,7 +24,9 @@ export function frontOption(front) {
   const low = (key) => Math.max(0, Math.floor((Math.min(...all.map((t) => t[key])) - 0.02) * 10) / 10);
   return {
     animation: false,
-    aria: { enabled: true },
+    aria: { enabled: true, label: { description: `Pareto front: ${members.length} trials no other `
+      + `beats on both validation accuracy and health, and ${(front.dominated || []).length} `
+      + "dominated trials. The table below lists the front's members." } },
     grid: { left: 56, right: 20, top: 36, bottom: 48 },
     legend: { top: 0, data: [FRONT_SERIES, DOMINATED_SERIES] },
     tooltip: {
