@@ -15,6 +15,7 @@ from onegin.compare_config import CompareConfig
 from onegin.job_config import OptimizationConfig
 from onegin.job_kinds import JobKind
 from onegin.records import RecordStore
+from tests.browser.conftest import onegin_command
 
 HEALTH = dict.fromkeys(("neuron_utilization", "parameter_efficiency", "training_stability",
                         "gradient_health", "convergence_quality", "accuracy_consistency"), 0.7)
@@ -22,6 +23,17 @@ DATASET = {"dataset": "digits", "num_classes": 10, "chance": 0.107}
 ADAM = {"conv_layers": 2, "filters": 32, "optimizer": "adam", "learning_rate": 0.001,
         "activation": "relu", "batch_size": 32}
 SGD = ADAM | {"conv_layers": 1, "optimizer": "sgd", "learning_rate": 0.05}
+
+
+def make_token(home: Path, name: str, *flags: str) -> tuple[str, str]:
+    """``onegin token create NAME FLAGS`` on ``home``, as an operator makes one: the secret it
+    printed once, and the token's id (what the jobs it starts are owned by)."""
+    secret = onegin_command(home, "token", "create", name, *flags).strip().splitlines()[-1]
+    records = RecordStore(f"sqlite:///{home}/onegin.db")
+    try:
+        return secret, next(t.id for t in records.list_tokens() if t.name == name)
+    finally:
+        records.close()
 
 
 def dense_architecture(layers: int, params: int) -> dict[str, Any]:

@@ -25,13 +25,12 @@ import pytest
 from onegin.artifacts import best_prefix, trial_prefix
 from onegin.events import make_event
 from onegin.events.resolve import open_event_bus
-from onegin.records import RecordStore
 from onegin.uploads import catalogue
 from onegin.uploads.checked import check_upload
 from tests.browser.axe import assert_accessible
-from tests.browser.conftest import CHROMIUM, onegin_command, onegin_web, watch_errors
+from tests.browser.conftest import CHROMIUM, onegin_web, watch_errors
 from tests.browser.focus import Keyboard
-from tests.browser.seeding import ADAM, DATASET, SGD, Seeder, dense_architecture
+from tests.browser.seeding import ADAM, DATASET, SGD, Seeder, dense_architecture, make_token
 from tests.browser.test_architecture_3d import WEBGL_ARGS
 from tests.fixtures.upload_files import COLOURS, class_zip, png_bytes, zip_bytes
 
@@ -94,12 +93,7 @@ def _seed(seeder: Seeder) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
     home = tmp_path_factory.mktemp("accessibility")
-    secret = onegin_command(home, "token", "create", "reader").strip().splitlines()[-1]
-    records = RecordStore(f"sqlite:///{home}/onegin.db")
-    try:
-        owner = next(t.id for t in records.list_tokens() if t.name == "reader")
-    finally:
-        records.close()
+    secret, owner = make_token(home, "reader")
     seeder = Seeder(home, owner=owner)
     try:
         ids = _seed(seeder)
