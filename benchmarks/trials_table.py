@@ -32,6 +32,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -178,26 +179,49 @@ def measure(url: str, job_id: str, columns: list[str], repeats: int) -> dict[str
     return results
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def arguments(description: str) -> argparse.Namespace:
+    """A benchmark's options on a seeded job: --trials, --repeats, --database."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--trials", type=int, default=5000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--database", choices=("postgresql", "sqlite"), default="postgresql")
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+@dataclass
+class SeededServer:
+    url: str
+    job_id: str
+    store: RecordStore  # the server's records
+    seeded_seconds: float
+
+
+@contextmanager
+def seeded_server(trials: int, kind: str) -> Iterator[SeededServer]:
+    """A real ``onegin web`` (no workers) on a fresh database (`database`) that holds a job
+    of ``trials`` seeded trials (`seed_job`)."""
     from tests.browser.conftest import onegin_web
 
-    with tempfile.TemporaryDirectory() as home, database(args.database) as db_url:
-        records_url = db_url or f"sqlite:///{home}/onegin.db"
-        store = RecordStore(records_url, upgrade=True)
-        started = time.perf_counter()
-        job_id = seed_job(store, args.trials)
-        seeded_s = time.perf_counter() - started
+    with tempfile.TemporaryDirectory() as home, database(kind) as db_url:
+        store = RecordStore(db_url or f"sqlite:///{home}/onegin.db", upgrade=True)
+        try:
+            started = time.perf_counter()
+            job_id = seed_job(store, trials)
+            seeded_s = time.perf_counter() - started
+            settings = {"ONEGIN_DATABASE_URL": db_url} if db_url else {}
+            with onegin_web(Path(home), workers=0, **settings) as url:
+                yield SeededServer(url, job_id, store, seeded_s)
+        finally:
+            store.close()
+
+
+def main() -> None:
+    args = arguments(__doc__.splitlines()[0])
+    with seeded_server(args.trials, args.database) as server:
         columns = [c.name for c in FIXED_COLUMNS] + [
-            p["name"] for p in describe_params(store.param_values(job_id))]
-        store.close()
-        settings = {"ONEGIN_DATABASE_URL": db_url} if db_url else {}
-        with onegin_web(Path(home), workers=0, **settings) as url:
-            results = measure(url, job_id, columns, args.repeats)
+            p["name"] for p in describe_params(server.store.param_values(server.job_id))]
+        results = measure(server.url, server.job_id, columns, args.repeats)
+        seeded_s = server.seeded_seconds
     sorts = [ms for values in results["sort_ms"].values() for ms in values]
     summary = {
         "first_render_cold_ms": median(results["cold_ms"]),

@@ -27,6 +27,7 @@ from onegin.search_space import MODALITIES, SPACE_NAMES, space_for
 from onegin.statuses import JOB_STATUSES, TRIAL_STATUSES
 from onegin.tensorboard.selection import NUMBERS_PATTERN
 from onegin.uploads.catalogue import UPLOAD_ID
+from webapp.analysis import CURVES_SHOWN, TRIALS_SHOWN
 from webapp.job_query import MAX_TEXT
 from webapp.limits import LIMITED_FIELDS, Limits
 from webapp.pagination import DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE
@@ -212,6 +213,15 @@ def _paths() -> dict[str, Schema]:
             "The Optuna study: objective history and parameter importances",
             {"200": _json(_ref("Study"), "the study (empty before it starts)"),
              "404": _error("NotFound")}, params=_JOB_PARAMS, tag=jobs)},
+        f"{API}/jobs/{{job_id}}/analysis": {"get": _op(
+            "A job's trials for the dashboard's analysis plots, sampled to a drawable size",
+            {"200": _json(_ref("Analysis"), "every trial's history entry; parameters, "
+                          "health and learning curves of a sample"),
+             "404": _error("NotFound")}, params=_JOB_PARAMS, tag=jobs,
+            description=f"At most {TRIALS_SHOWN} trials come with their parameters and "
+                        f"health, and at most {CURVES_SHOWN} of those with their learning "
+                        "curve: every running trial, the best-scored quarter, and an even "
+                        "spread over trial numbers of the rest.")},
         f"{API}/jobs/{{job_id}}/front": {"get": _op(
             "The Pareto front over validation accuracy and health score",
             {"200": _json(_ref("Front"), "the front's members and the dominated trials "
@@ -534,6 +544,7 @@ def _schemas(job_limits: Limits | None) -> dict[str, Schema]:
             "dominated": {"type": "array", "description": "the other completed trials",
                           "items": _object(front_point, required=list(front_point))},
         }, required=["objectives", "best_trial", "front", "dominated"]),
+        "Analysis": _analysis(),
         "Study": _object({
             "history": {"type": "array", "items": _object(
                 {"number": {"type": "integer"}, "value": _nullable("number"),
@@ -548,6 +559,38 @@ def _schemas(job_limits: Limits | None) -> dict[str, Schema]:
                 "so it may lag the history; once the job has ended, all of them"},
         }, required=["history", "importances", "importance_trials"]),
     }
+
+
+def _analysis() -> Schema:
+    """GET /jobs/<id>/analysis (`webapp.analysis`)."""
+    score = _nullable("number")
+    epochs = {"type": "object", "additionalProperties": {"type": "number"},
+              "description": "epoch -> validation accuracy"}
+    row = _object({
+        "number": {"type": "integer"}, "status": {"enum": list(TRIAL_STATUSES)},
+        "params": {"type": "object"}, "val_accuracy": score, "total_score": score,
+        "health_score": score,
+        "health": _nullable("object", properties={c: {"type": "number"}
+                                                  for c in HEALTH_COMPONENTS},
+                            additionalProperties=False)},
+        required=["number", "status", "params", "val_accuracy", "total_score",
+                  "health_score", "health"])
+    return _object({
+        "total": {"type": "integer", "description": "the job's trials"},
+        # each a [number, status, score] triple, stated without prefixItems, which
+        # schemathesis (the fuzzer in tests/webapp) does not read
+        "history": {"type": "array", "description": "every trial by number: [number, "
+                    "status, total score or null]", "items": {
+                        "type": "array", "minItems": 3, "maxItems": 3, "items": {"anyOf": [
+                            {"type": "integer"}, {"enum": list(TRIAL_STATUSES)}, score]}}},
+        "trials": {"type": "array", "items": row,
+                   "description": "the sample, by number (all trials when they fit)"},
+        "curves": {"type": "object", "additionalProperties": epochs,
+                   "description": "trial number -> its learning curve, for trials of the "
+                                  "sample that reported an epoch"},
+        "limits": _object({"trials": {"type": "integer"}, "curves": {"type": "integer"}},
+                          required=["trials", "curves"]),
+    }, required=["total", "history", "trials", "curves", "limits"])
 
 
 def _holdout() -> Schema:

@@ -9,7 +9,7 @@ make a new store (pooled connections must not cross processes).
 from __future__ import annotations
 
 import secrets
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -261,6 +261,19 @@ class RecordStore:
                       .execution_options(yield_per=batch))
             for row in session.scalars(select):
                 yield _trial(row)
+
+    def trial_fields(self, job_id: str, fields: Sequence[str]) -> list[dict[str, Any]]:
+        """These fields of every trial of a job, by number, one dict a trial: a plot of
+        thousands of trials reads only what it draws (whole records take several times
+        as long to read)."""
+        unknown = [f for f in fields if f not in _TRIAL_COLUMNS]
+        if unknown:
+            raise InvalidField(unknown[0], "is not a trial field")
+        with self._session() as session:
+            _load_job(session, job_id)
+            rows = session.execute(sa.select(*(_TRIAL_COLUMNS[f] for f in fields))
+                                   .where(TrialRow.job_id == job_id).order_by(TrialRow.number))
+            return [dict(zip(fields, row, strict=True)) for row in rows]
 
     def param_values(self, job_id: str) -> list[tuple[str, str, str | None]]:
         """Every (parameter name, JSON type, text) a job's trials have, once each: the text

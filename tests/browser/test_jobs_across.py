@@ -243,30 +243,32 @@ def test_two_jobs_compare_curves_and_best_models(page: Any, seeded: Seeded, view
     assert page.is_disabled(f'#jobs-list tr[data-id="{seeded.live}"] .job-pick')  # two at most
     page.click("#jobs-compare")
     page.wait_for_function(f"() => location.hash === '#/compare/{seeded.night}/{seeded.day}'")
-    page.wait_for_selector("#compare-chart[data-rendered='true']")
-    assert page.inner_text("#compare-view-title") == "Night search vs Day search"
+    page.wait_for_selector("#compare-jobs-chart[data-rendered]")
+    assert page.inner_text("#compare-jobs-title") == "Night search vs Day search"
     # accuracy-only against health-aware: the curves follow validation accuracy
-    assert page.input_value("#compare-metric") == "val_accuracy"
-    assert page.get_attribute("#compare-chart", "data-points") == "3,4"
-    assert page.locator("#compare-chart canvas").count() == 1
-    jobs = page.inner_text("#compare-jobs")
+    assert page.input_value("#compare-jobs-metric") == "val_accuracy"
+    # a point at each new best and at the last completed trial
+    assert page.get_attribute("#compare-jobs-chart", "data-points") == "3,3"
+    assert page.locator("#compare-jobs-chart canvas").count() == 1
+    jobs = page.inner_text("#compare-jobs-list")
     assert "seed 1234" in jobs and "seed 99" in jobs
-    curves = page.eval_on_selector_all("#compare-chart-table table:first-of-type tbody tr", CELLS)
+    curves = page.eval_on_selector_all(
+        "#compare-jobs-chart-table table:first-of-type tbody tr", CELLS)
     assert curves == [["#0", "80.0%"], ["#2", "93.0%"], ["#5", "93.0%"]]
-    models = _rows(page, "#compare-models table:first-of-type")
+    models = _rows(page, "#compare-jobs-models table:first-of-type")
     assert models["Trial"] == ["#2", "#3", "differs"]
     assert models["Validation accuracy"] == ["93.00%", "95.00%", "differs"]
     assert models["Parameters"] == ["52,000", "21,000", "differs"]
     assert models["Neuron utilization"] == ["0.700", "0.700", ""]
-    params = _rows(page, "#compare-models .table-wrap:nth-of-type(2) table")
+    params = _rows(page, "#compare-jobs-models .table-wrap:nth-of-type(2) table")
     assert params["optimizer"] == ["adam", "sgd", "differs"]
     assert params["activation"] == ["relu", "relu", ""]
     page.screenshot(path=str(screenshots / f"{viewport}-compare.png"), full_page=True)
-    page.select_option("#compare-metric", "total_score")
-    page.wait_for_function("() => document.querySelector('#compare-chart-table caption')"
+    page.select_option("#compare-jobs-metric", "total_score")
+    page.wait_for_function("() => document.querySelector('#compare-jobs-chart-table caption')"
                            ".textContent.includes('total score')")
     page.evaluate(f"location.hash = '#/compare/doesnotexist/{seeded.day}'")
-    page.wait_for_selector("#compare-error:has-text('does not exist')")
+    page.wait_for_selector("#compare-jobs-error:has-text('does not exist')")
 
 
 def _rows(page: Any, table: str) -> dict[str, list[str]]:

@@ -57,7 +57,7 @@ def test_the_front_is_a_scatter_plot_whose_points_open_their_trials(
     members = [m["number"] for m in front["front"]]
     page.wait_for_function(
         f"""() => {{ const c = document.querySelector('#front-chart');
-                    return c.dataset.rendered === 'true' && c.dataset.front === '{len(members)}'
+                    return Number(c.dataset.rendered) > 0 && c.dataset.front === '{len(members)}'
                       && c.querySelector('canvas') !== null; }}""")
     page.locator("#front-chart").scroll_into_view_if_needed()  # clicks land in the viewport
     drawn = page.evaluate(FRONT_POINT)

@@ -502,6 +502,23 @@ def test_list_trials_by_number_with_paging_and_status(store: RecordStore) -> Non
         store.list_trials(job.id, status="done")
 
 
+def test_trial_fields_are_some_fields_of_every_trial_by_number(store: RecordStore) -> None:
+    job, other = store.create_job(CONFIG), store.create_job(CONFIG)
+    store.upsert_trial(job.id, 1, status="pruned", intermediate={"1": 0.5}, total_score=0.5)
+    store.upsert_trial(job.id, 0, status="completed", params={"units": 8}, health={"a": 1.0})
+    store.upsert_trial(other.id, 0, status="failed")
+    assert store.trial_fields(job.id, ("number", "status", "params", "health", "intermediate",
+                                       "total_score")) == [
+        {"number": 0, "status": "completed", "params": {"units": 8}, "health": {"a": 1.0},
+         "intermediate": {}, "total_score": None},
+        {"number": 1, "status": "pruned", "params": {}, "health": None,
+         "intermediate": {"1": 0.5}, "total_score": 0.5}]
+    with pytest.raises(InvalidField, match="owner"):
+        store.trial_fields(job.id, ("number", "owner"))
+    with pytest.raises(RecordNotFound):
+        store.trial_fields("nosuchjob", ("number",))
+
+
 def test_trial_counts(store: RecordStore) -> None:
     job = store.create_job(CONFIG)
     other = store.create_job(CONFIG)

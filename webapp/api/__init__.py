@@ -9,6 +9,7 @@ API_PREFIX = "/api/v1"
 
 def register_api(app: Flask) -> None:
     from webapp.api import (
+        analysis,
         best,
         comparisons,
         front,
@@ -25,6 +26,6 @@ def register_api(app: Flask) -> None:
     )
 
     for module in (health, reference, session, jobs, comparisons, trials, trials_table, best,
-                   front, study, tensorboard, tokens, uploads):
+                   front, study, analysis, tensorboard, tokens, uploads):
         app.register_blueprint(module.bp, url_prefix=API_PREFIX)
     app.register_blueprint(health.metrics_bp)

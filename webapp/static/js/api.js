@@ -69,6 +69,7 @@ export const api = {
   comparison: (id) => request("GET", `/comparisons/${enc(id)}`),
   study: (id) => request("GET", `/jobs/${enc(id)}/study`),
   front: (id) => request("GET", `/jobs/${enc(id)}/front`),
+  analysis: (id) => request("GET", `/jobs/${enc(id)}/analysis`),
   uploads: () => request("GET", "/uploads?per_page=500"),
   uploadDataset: (file, name) => send("POST", `/uploads?name=${enc(name)}`, file),
   deleteUpload: (id) => request("DELETE", `/uploads/${enc(id)}`),

@@ -1,22 +1,23 @@
 // Dashboard entry point: session check and sign-in, the router (#/, #/jobs, #/jobs/<id>,
-// #/jobs/<id>/trials, #/compare/<a>/<b>)
-// and the wiring between the form, the jobs page and the job view.
+// #/jobs/<id>/compare/<n>,<n>… for trials compared, #/jobs/<id>/trials, #/compare/<a>/<b>
+// for two jobs compared) and the wiring between the form, the jobs page and the job view.
 
 import { ApiError, api, setCsrfToken } from "./api.js";
 import { $, $$, announce, initToggletips, setStatuses } from "./dom.js";
 import { JobForm } from "./form.js";
 import { JobsList } from "./jobs.js";
-import { CompareView } from "./compare_view.js";
+import { CompareJobsView } from "./compare_jobs_view.js";
 import { JobView } from "./jobview.js";
 import { UploadsPanel } from "./uploads.js";
 import { TrialsTable } from "./trials_table.js";
+import { parseNumbers, selection } from "./trial_selection.js";
 
 let form = null;
 let jobView = null;
 let jobsList = null;
 let uploads = null;
 let trialsTable = null;
-let compareView = null;
+let compareJobsView = null;
 
 function show(view) {
   $("#boot-message").hidden = true;
@@ -110,7 +111,7 @@ async function start(session) {
       },
     });
     jobsList = new JobsList({ datasets: () => form.datasets });
-    compareView = new CompareView($("#compare-view"));
+    compareJobsView = new CompareJobsView($("#compare-jobs-view"));
     uploads = new UploadsPanel({
       onChange: (list) => form.setUploads(list),
       onUse: (upload) => {
@@ -121,7 +122,7 @@ async function start(session) {
         announce(`The form now uses the dataset ${upload.name}.`);
       },
     });
-    trialsTable = new TrialsTable($("#trials-table"), { dialog: jobView.dialog });
+    trialsTable = new TrialsTable($("#trials-table"), { dialog: jobView.dialog, selection });
     initToggletips();
     window.addEventListener("hashchange", navigate);
   }
@@ -139,26 +140,26 @@ async function start(session) {
 
 function route() {
   const hash = location.hash.replace(/^#/, "") || "/";
-  const match = hash.match(/^\/jobs\/([^/]+)$/);
+  const match = hash.match(/^\/jobs\/([^/]+)(?:\/compare\/([\d,]*))?$/);
   const table = hash.match(/^\/jobs\/([^/]+)\/trials$/);
-  const compare = hash.match(/^\/compare\/([^/]+)\/([^/]+)$/);
+  const comparedJobs = hash.match(/^\/compare\/([^/]+)\/([^/]+)$/);
   const layout = $("#app-view");
   let nav = "dashboard";
   $("#trials-table").hidden = !table;
   layout.classList.toggle("has-table", Boolean(table));
   if (!table) trialsTable.close();
-  $("#compare-view").hidden = !compare;
-  layout.classList.toggle("has-compare", Boolean(compare));
-  if (!compare) compareView.close();
-  if (compare) {
+  $("#compare-jobs-view").hidden = !comparedJobs;
+  layout.classList.toggle("has-compare-jobs", Boolean(comparedJobs));
+  if (!comparedJobs) compareJobsView.close();
+  if (comparedJobs) {
     nav = "jobs";
     jobView.close();
     $("#job-view").hidden = true;
     $("#jobs-view").hidden = true;
     layout.classList.remove("has-job", "on-jobs");
-    compareView.open(decodeURIComponent(compare[1]), decodeURIComponent(compare[2]));
-    $("#compare-view").scrollIntoView({ block: "start" });
-    $("#compare-view-title").focus({ preventScroll: true });
+    compareJobsView.open(decodeURIComponent(comparedJobs[1]), decodeURIComponent(comparedJobs[2]));
+    $("#compare-jobs-view").scrollIntoView({ block: "start" });
+    $("#compare-jobs-title").focus({ preventScroll: true });
   } else if (table) {
     nav = "jobs";
     jobView.close();
@@ -185,6 +186,7 @@ function route() {
     layout.classList.remove("on-jobs");
     if (match) {
       jobView.open(decodeURIComponent(match[1]));
+      if (match[2] !== undefined) jobView.analysis.showComparison(parseNumbers(match[2]));
       $("#trials-table-link").href = `#/jobs/${match[1]}/trials`;
       layout.classList.add("has-job");
       nav = "jobs";
@@ -206,7 +208,7 @@ function navigate() {
   route();
   const heading = ["#trials-table", "#jobs-title", "#job-title", "#config-title"]
     .map((selector) => $(selector)).find((el) => el.offsetParent !== null);
-  if ($("#compare-view").hidden) heading?.focus({ preventScroll: !$("#jobs-view").hidden });
+  if ($("#compare-jobs-view").hidden) heading?.focus({ preventScroll: !$("#jobs-view").hidden });
 }
 
 // A control focused in a table that scrolls sideways comes wholly into view, its focus ring

@@ -1,9 +1,11 @@
 // Two jobs side by side, as pure data (no DOM; node --test checks it): each job's
-// best-so-far curve, their best models' numbers and hyperparameters row by row, and the
-// ECharts option that draws both curves on one chart.
+// best-so-far curve and the ECharts option that draws both on one chart, their best models'
+// numbers row by row (their hyperparameters: side_by_side.js's paramDiff).
 
+import { PALETTE, baseOption } from "./chart_kit.js";
 import { HEALTH_LABELS, int, num, pct } from "./dom.js";
-import { paramValue } from "./gallery.js";
+import { sideRow } from "./side_by_side.js";
+import { bestSoFar } from "./study_charts.js";
 
 // What the curves can follow: both are in every completed trial's record. Validation
 // accuracy means the same in any two jobs; a total score only under the same objective.
@@ -12,19 +14,10 @@ export const CURVE_METRICS = {
   total_score: { label: "Total score", format: (v) => num(v, 4) },
 };
 
-// [[trial number, best value so far]] over the completed trials, in number order: one
-// point per completed trial with a finite value (Optuna's optimization history).
-export function bestSoFar(trials, key = "total_score") {
-  const points = [];
-  let best = -Infinity;
-  const completed = trials
-    .filter((t) => t.status === "completed" && Number.isFinite(Number(t[key])) && t[key] !== null)
-    .sort((a, b) => a.number - b.number);
-  for (const trial of completed) {
-    best = Math.max(best, Number(trial[key]));
-    points.push([trial.number, best]);
-  }
-  return points;
+// A job's curve from its trial records: the job view's history's best so far, so a pruned
+// trial (stopped before it finished training) is never the best here either.
+export function jobBestSoFar(trials, metric) {
+  return bestSoFar(trials.map((t) => [t.number, t.status, t[metric]]));
 }
 
 // The metric to draw first: the total score when both jobs score alike, else accuracy.
@@ -33,31 +26,14 @@ export function defaultMetric(a, b) {
   return objective(a) && objective(a) === objective(b) ? "total_score" : "val_accuracy";
 }
 
-// The ECharts option: one step line per job (the best so far holds until beaten).
-export const CURVE_COLORS = ["#1d4ed8", "#c2410c"]; // app.css .compare-key matches them
-
-// What the chart says to a screen reader (ECharts' aria description on its role="img"):
-// each job's last best and where it was reached; the table under the chart has every point.
-export function curvesDescription(series, metric) {
-  const { label, format } = CURVE_METRICS[metric];
-  const ends = series.map(({ name, points }) => {
-    if (!points.length) return `${name}: no completed trial.`;
-    const [number, value] = points[points.length - 1];
-    const first = points.findIndex(([, v]) => v === value);
-    return `${name}: ${format(value)}, reached at trial #${points[first][0]}`
-      + `${points[first][0] === number ? "" : ` and held to trial #${number}`}.`;
-  });
-  return [`Best ${label.toLowerCase()} so far by trial number.`, ...ends,
-    "The table below lists every point."].join(" ");
-}
-
-export function curvesOption(series, metric) {
+// The ECharts option: one step line per job (the best so far holds until beaten), in the
+// compared things' colours. series: [{name, points: [[trial number, best so far]]}]
+export function bestSoFarOption(series, metric) {
   const { label, format } = CURVE_METRICS[metric];
   return {
-    animation: false,
-    color: CURVE_COLORS,
-    aria: { enabled: true, decal: { show: true },
-      label: { description: curvesDescription(series, metric) } },
+    ...baseOption(`Best ${label.toLowerCase()} so far by trial number: ${series.map(({ name, points }) =>
+      `${name} ${points.length ? format(points.at(-1)[1]) : "none yet"}`).join("; ")}.`),
+    color: PALETTE,
     grid: { left: 64, right: 24, top: 40, bottom: 48 },
     legend: { top: 0, type: "scroll" },
     tooltip: { trigger: "axis", valueFormatter: format },
@@ -72,31 +48,17 @@ export function curvesOption(series, metric) {
   };
 }
 
-// Rows comparing the two best models: [label, text a, text b, differs].
-export function modelRows(a, b) {
-  const rows = [];
-  const add = (label, read, format) => {
-    const [x, y] = [a, b].map((best) => (best ? read(best) : undefined));
-    rows.push([label, a ? format(x) : "—", b ? format(y) : "—", format(x) !== format(y)]);
-  };
-  add("Trial", (best) => best.trial, (v) => (v === undefined ? "—" : `#${v}`));
-  add("Validation accuracy", (best) => best.val_accuracy, (v) => pct(v, 2));
-  add("Test accuracy", (best) => best.metrics?.test_accuracy, (v) => pct(v, 2));
-  add("Total score", (best) => best.total_score, (v) => num(v, 4));
-  add("Health score", (best) => best.health_score, (v) => num(v, 3));
-  for (const [key, label] of Object.entries(HEALTH_LABELS)) {
-    add(label, (best) => best.health?.[key], (v) => num(v, 3));
-  }
-  add("Parameters", (best) => best.architecture?.total_params, int);
-  add("Layers", (best) => best.architecture?.layers?.length, (v) => (v === undefined ? "—" : String(v)));
-  return rows;
-}
-
-// Hyperparameter rows of both best models, every name either has: [name, a, b, differs].
-export function paramRows(a = {}, b = {}) {
-  const names = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
-  return names.map((name) => {
-    const [x, y] = [a, b].map((params) => (name in params ? paramValue(params[name]) : "—"));
-    return [name, x, y, x !== y];
-  });
+// Rows comparing the best models (one may be missing: no best yet), as side_by_side.js's.
+export function modelRows(bests) {
+  const row = (name, read, format) => sideRow(name, bests.map((best) => (best ? read(best) : undefined)), format);
+  return [
+    row("Trial", (best) => best.trial, (v) => `#${v}`),
+    row("Validation accuracy", (best) => best.val_accuracy, (v) => pct(v, 2)),
+    row("Test accuracy", (best) => best.metrics?.test_accuracy, (v) => pct(v, 2)),
+    row("Total score", (best) => best.total_score, (v) => num(v, 4)),
+    row("Health score", (best) => best.health_score, (v) => num(v, 3)),
+    ...Object.entries(HEALTH_LABELS).map(([key, label]) => row(label, (best) => best.health?.[key], (v) => num(v, 3))),
+    row("Parameters", (best) => best.architecture?.total_params, int),
+    row("Layers", (best) => best.architecture?.layers?.length),
+  ];
 }

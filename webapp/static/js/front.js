@@ -2,8 +2,8 @@
 // score, the front's members highlighted and joined, the default best marked, and every
 // point opening its trial's details. A table beside it lists the members with their models.
 
+import { ChartFrame, baseOption } from "./chart_kit.js";
 import { clear, h, num, pct } from "./dom.js";
-import { LazyChart } from "./echart.js";
 
 export const FRONT_SERIES = "Pareto front";
 export const DOMINATED_SERIES = "Dominated trials";
@@ -23,10 +23,8 @@ export function frontOption(front) {
   // axes from a round tenth below the lowest point up to 1
   const low = (key) => Math.max(0, Math.floor((Math.min(...all.map((t) => t[key])) - 0.02) * 10) / 10);
   return {
-    animation: false,
-    aria: { enabled: true, label: { description: `Pareto front: ${members.length} trials no other `
-      + `beats on both validation accuracy and health, and ${(front.dominated || []).length} `
-      + "dominated trials. The table below lists the front's members." } },
+    ...baseOption(`Pareto front: ${members.length} trials no other beats on both validation accuracy and `
+      + `health, and ${(front.dominated || []).length} dominated trials.`),
     grid: { left: 56, right: 20, top: 36, bottom: 48 },
     legend: { top: 0, data: [FRONT_SERIES, DOMINATED_SERIES] },
     tooltip: {
@@ -54,28 +52,27 @@ export function frontOption(front) {
 }
 
 export class FrontChart {
-  // onTrial(number, opener): open that trial's details
-  constructor({ section, container, table, onTrial }) {
-    this.section = section;
-    this.container = container;
-    this.table = table;
+  // panel: where the chart and its table go; onTrial(number, opener) opens that trial
+  constructor(panel, { onTrial }) {
     this.onTrial = onTrial;
-    this.chart = new LazyChart(container, { onInit: (chart) => chart.on("click", (params) => {
-      if (params.data?.number !== undefined) this.onTrial(params.data.number, null);
-    }) });
+    this.frame = new ChartFrame(panel, { id: "front-chart", label: "Pareto front: accuracy against health",
+      onPoint: (params) => params.data?.number !== undefined && onTrial(params.data.number, null) });
+    this.frame.box.classList.add("front-chart");
+    this.table = h("div", { class: "table-wrap", id: "front-table" });
+    panel.append(this.table);
   }
 
-  async render(jobId, front, modelName) {
-    this.section.hidden = false;
-    const count = (front.front || []).length + (front.dominated || []).length;
-    this.container.dataset.front = String((front.front || []).length);
-    this.container.dataset.dominated = String((front.dominated || []).length);
+  render(jobId, front, modelName) {
+    const box = this.frame.box;
+    box.dataset.front = String((front.front || []).length);
+    box.dataset.dominated = String((front.dominated || []).length);
     this.renderTable(jobId, front, modelName);
-    if (!count) {
-      this.chart.dispose("No completed trial yet.");
+    if (!(front.front || []).length) {
+      this.frame.message("No completed trial yet.");
       return;
     }
-    await this.chart.draw(frontOption(front));
+    this.frame.note.textContent = "◆ the best by this job's weights; choose a point for its trial.";
+    this.frame.draw(() => ({ option: frontOption(front) }), { keep: true });
   }
 
   renderTable(jobId, front, modelName) {
@@ -95,8 +92,8 @@ export class FrontChart {
       h("tbody", {}, rows)) : null);
   }
 
-  hide() {
-    this.chart.dispose();
-    this.section.hidden = true;
+  dispose() {
+    this.frame.dispose();
+    clear(this.table);
   }
 }

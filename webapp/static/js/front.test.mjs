@@ -39,9 +39,3 @@ test("the axes start below the lowest point and end at 1", () => {
   const empty = frontOption({ front: [], dominated: [], best_trial: null });
   assert.equal(empty.xAxis.min, 0);
 });
-
-test("the chart describes itself to screen readers in words", () => {
-  assert.equal(frontOption(FRONT).aria.label.description, "Pareto front: 2 trials no other beats "
-    + "on both validation accuracy and health, and 1 dominated trials. The table below lists "
-    + "the front's members.");
-});

@@ -57,10 +57,12 @@ function paramsLine(params) {
 }
 
 export class Gallery {
-  constructor(container, moreButton, { onDetails }) {
+  // cardTools(number): extra controls for a card (the Compare box), or null
+  constructor(container, moreButton, { onDetails, cardTools = () => null }) {
     this.container = container;
     this.moreButton = moreButton;
     this.onDetails = onDetails;
+    this.cardTools = cardTools;
     this.trials = new Map();
     this.progress = new Map();
     this.cards = new Map();
@@ -195,7 +197,7 @@ export class Gallery {
       h("ul", { class: "health-bars", "aria-label": "Health components" }),
       h("p", { class: "trial-error" }, ""),
       h("p", { class: "trial-note" }, ""),
-      details);
+      h("div", { class: "card-actions" }, details, this.cardTools(number)));
   }
 
   draw(number) {

@@ -1,7 +1,8 @@
 // One job: state badge, cancel, summary tiles, the live trial gallery and the best model.
 
+import { Analysis } from "./analysis.js";
 import { ApiError, allTrials, api, urls } from "./api.js";
-import { historyChart, importanceChart } from "./charts.js";
+import { ArchitectureViews } from "./architecture_views.js";
 import {
   $,
   HEALTH_LABELS,
@@ -19,12 +20,12 @@ import {
   pct,
   statusBadge,
 } from "./dom.js";
-import { FrontChart } from "./front.js";
-import { ArchitectureViews } from "./architecture_views.js";
 import { Gallery, TrialDialog, trialFromResult } from "./gallery.js";
 import { ArchitectureGraph, layerTable } from "./graph.js";
 import { follow, POLL_MS } from "./live.js";
+import { tabList } from "./tabs.js";
 import { TensorBoardPanel } from "./tensorboard.js";
+import { selection } from "./trial_selection.js";
 import { budgetSummary, finishedText, splitText } from "./trialstate.js";
 
 const WATCHDOG_MS = 10_000;
@@ -48,13 +49,11 @@ export class JobView {
     this.dialog = new TrialDialog($("#trial-dialog"));
     this.gallery = new Gallery($("#gallery"), $("#gallery-more"), {
       onDetails: (trial, button) => this.dialog.open(this.job.id, trial, button, this.trialContext(trial)),
+      cardTools: (number) => selection.box(this.jobId, number),
     });
-    this.front = new FrontChart({
-      section: $("#front-section"), container: $("#front-chart"), table: $("#front-table"),
+    this.analysis = new Analysis($("#analysis-section"), {
       onTrial: (number, opener) => this.openTrial(number, opener),
     });
-    this.frontLoad = null; // the front's read under way; frontAgain: read it once more after
-    this.frontAgain = false;
     this.tensorboard = new TensorBoardPanel($("#tensorboard-section"));
     this.graph = new ArchitectureViews({
       graph: new ArchitectureGraph({
@@ -89,7 +88,7 @@ export class JobView {
     $("#job-content").hidden = false;
     $("#best-section").hidden = true;
     $("#compare-section").hidden = true;
-    this.front.hide();
+    this.analysis.open(id);
     $("#job-title").textContent = `Job ${id}`;
     clear($("#job-status"));
     $("#job-error").textContent = "";
@@ -151,7 +150,7 @@ export class JobView {
     this.job = null;
     clearTimeout(this.refreshTimer);
     this.graph.destroy();
-    this.front.hide();
+    this.analysis.close();
     this.tensorboard.hide();
     this.dialog.close();
     $("#job-empty").hidden = false;
@@ -165,12 +164,13 @@ export class JobView {
     this.job = { ...(this.job || {}), ...job };
     this.renderHead();
     if (this.job.kind === "compare") {
+      this.analysis.setJob(this.job);
       this.loadComparison();
       return;
     }
     this.renderTiles();
     this.updateBest();
-    if (this.job.config?.objective === "pareto") this.loadFront();
+    this.analysis.setJob(this.job);
     if (JOB_TERMINAL.has(this.job.status)) this.loadBest();
   }
 
@@ -209,26 +209,7 @@ export class JobView {
       run.best_accuracy === null ? "" : ` best validation accuracy ${pct(run.best_accuracy)}`)));
   }
 
-  // A pareto job's front, read again after each refresh (one read at a time).
-  loadFront() {
-    if (this.frontLoad) {
-      this.frontAgain = true;
-      return;
-    }
-    const id = this.job.id;
-    this.frontLoad = api.front(id)
-      .then((front) => this.openId === id && this.front.render(id, front, (n) => `onegin-${id}-trial-${n}-model.keras`))
-      .catch((error) => console.warn("front read failed", error))
-      .finally(() => {
-        this.frontLoad = null;
-        if (this.frontAgain && this.openId === id) {
-          this.frontAgain = false;
-          this.loadFront();
-        }
-      });
-  }
-
-  // A trial's details from the front: the gallery's copy, else read over REST.
+  // A trial's details from a chart: the gallery's copy, else read over REST.
   async openTrial(number, opener) {
     const id = this.job?.id;
     if (!id) return;
@@ -254,6 +235,7 @@ export class JobView {
   onEvent(event) {
     const data = event.data || {};
     const n = event.trial;
+    this.analysis.onEvent(event);
     switch (event.type) {
       case "job_status":
         this.setJob({
@@ -480,18 +462,6 @@ export class JobView {
     }
     if (this.openId !== id) return;
     this.renderBest(id, best);
-    api.study(id).then((study) => {
-      if (this.openId !== id) return;
-      if (this.job.config?.objective === "pareto") {
-        clear($("#history-chart"), h("p", { class: "muted" }, "Two objectives: see the Pareto front above."));
-      } else {
-        historyChart($("#history-chart"), study.history);
-      }
-      importanceChart($("#importance-chart"), study.importances);
-    }).catch(() => {
-      clear($("#history-chart"), h("p", { class: "muted" }, "The study is unavailable."));
-      clear($("#importance-chart"));
-    });
   }
 
   renderBest(id, best) {
@@ -517,22 +487,13 @@ export class JobView {
 
   renderTabs(id, best) {
     const available = best.metrics?.plots;
-    const tabs = $("#diag-tabs");
     const panel = $("#diag-panel");
-    const buttons = PLOT_NAMES.map((name, i) => h("button", {
-      type: "button", role: "tab", id: `tab-${name}`, class: "tab",
-      "aria-selected": i === 0 ? "true" : "false", "aria-controls": "diag-panel",
-      tabindex: i === 0 ? "0" : "-1", dataset: { plot: name },
-      onclick: () => select(i),
-    }, PLOT_LABELS[name]));
-    const select = (i, focus = false) => {
-      buttons.forEach((b, j) => {
-        b.setAttribute("aria-selected", String(i === j));
-        b.tabIndex = i === j ? 0 : -1;
-      });
-      if (focus) buttons[i].focus();
+    const tabs = PLOT_NAMES.map((name) => ({
+      id: `tab-${name}`, label: PLOT_LABELS[name], controls: "diag-panel", dataset: { plot: name },
+    }));
+    tabList($("#diag-tabs"), tabs, (i, button) => {
       const name = PLOT_NAMES[i];
-      panel.setAttribute("aria-labelledby", buttons[i].id);
+      panel.setAttribute("aria-labelledby", button.id);
       panel.dataset.plot = name;
       if (available && !available.includes(name)) {
         clear(panel, h("p", { class: "muted" }, `No ${PLOT_LABELS[name].toLowerCase()} plot was rendered for this model.`));
@@ -546,17 +507,7 @@ export class JobView {
         h("p", { class: "actions" },
           h("a", { class: "button", href: src, target: "_blank", rel: "noopener" }, "Open full size"),
           h("a", { class: "button", href: src, download: `onegin-${id}-${name}.png` }, `Download ${PLOT_LABELS[name].toLowerCase()} (PNG)`)));
-    };
-    tabs.onkeydown = (event) => {
-      const i = buttons.indexOf(document.activeElement);
-      if (i < 0) return;
-      const keys = { ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: buttons.length - 1 };
-      if (!(event.key in keys)) return;
-      event.preventDefault();
-      select((keys[event.key] + buttons.length) % buttons.length, true);
-    };
-    clear(tabs, buttons);
-    select(0);
+    }).select(0);
   }
 
   async downloadPng() {

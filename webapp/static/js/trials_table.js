@@ -5,6 +5,7 @@
 
 import { api, urls } from "./api.js";
 import { HEALTH_LABELS, clear, duration, h, int, num, pct, statusBadge } from "./dom.js";
+import { MIN_COMPARED, compareHash } from "./trial_selection.js";
 
 export const STORAGE_KEY = "onegin.trialsTable.columns";
 export const PER_PAGE = 50;
@@ -107,9 +108,12 @@ export function emptyState() {
 }
 
 export class TrialsTable {
-  constructor(root, { dialog }) {
+  // selection: the trials picked for a comparison (trial_selection.js), a box on each row
+  constructor(root, { dialog, selection = null }) {
     this.root = root;
     this.dialog = dialog;
+    this.selection = selection;
+    selection?.subscribe((jobId, numbers) => jobId === this.jobId && this.selectionChanged(numbers));
     this.jobId = null;
     this.columns = [];
     this.shown = [];
@@ -163,12 +167,13 @@ export class TrialsTable {
     this.next = h("button", { type: "button", class: "button button--quiet", id: "trials-table-next", onclick: () => this.go(this.state.page + 1) }, "Next");
     this.csv = h("a", { class: "button", id: "trials-table-csv", download: `onegin-${id}-trials.csv` }, "Download CSV");
     this.chips = h("ul", { class: "filter-chips", id: "trials-table-filters", "aria-label": "Filters in use" });
+    this.compareLink = this.selection && h("a", { class: "button", id: "trials-table-compare" });
     clear(this.root,
       h("div", { class: "section-head" },
         h("h2", { id: "trials-table-title" }, `Trials of job ${id}`),
         h("a", { class: "button button--quiet", href: `#/jobs/${encodeURIComponent(id)}` }, "Back to the job")),
       h("div", { class: "trials-toolbar", role: "group", "aria-label": "Table tools" },
-        this.columnPicker(), this.filterForm(), this.csv),
+        this.columnPicker(), this.filterForm(), this.csv, this.compareLink),
       this.chips,
       h("div", { class: "table-wrap" }, this.table),
       h("nav", { class: "pager", "aria-label": "Trial pages" }, this.prev, this.pageLabel, this.next));
@@ -252,24 +257,37 @@ export class TrialsTable {
   render(page) {
     this.lastPage = page;
     this.trials = new Map(page.trials.map((t) => [t.number, t]));
-    const head = h("tr", {}, this.shown.map((name) => h("th", { scope: "col", "aria-sort": ariaSort(this.state, name) },
+    const head = h("tr", {}, this.selection && h("th", { scope: "col" }, h("span", { class: "sr-only" }, "Compare")),
+      this.shown.map((name) => h("th", { scope: "col", "aria-sort": ariaSort(this.state, name) },
       h("button", { type: "button", class: "sort", dataset: { column: name }, onclick: () => this.sortBy(name) }, columnLabel(name)))));
+    const pick = (number) => this.selection && h("td", { class: "pick", onclick: (event) => event.stopPropagation() },
+      this.selection.box(this.jobId, number));
     const rows = page.trials.map((trial) => h("tr", { dataset: { number: String(trial.number) }, onclick: (event) => this.details(trial.number, event) },
+      pick(trial.number),
       this.shown.map((name) => (name === "number"
         ? h("th", { scope: "row" }, h("button", { type: "button", class: "linklike", "aria-label": `Trial ${trial.number} details` }, `#${trial.number}`))
         : h("td", { class: name === "status" ? "" : "num" }, name === "status" ? statusBadge(trial.status) : formatCell(name, cellValue(trial, name)))))));
     clear(this.table,
       h("caption", { class: "sr-only" }, `Trials of job ${this.jobId}, sorted by ${columnLabel(this.state.sort)}, ${this.state.descending ? "descending" : "ascending"}`),
       h("thead", {}, head),
-      h("tbody", {}, rows.length ? rows : h("tr", {}, h("td", { colspan: String(this.shown.length), class: "muted" }, "No trial matches."))));
+      h("tbody", {}, rows.length ? rows : h("tr", {}, h("td", { colspan: String(this.shown.length + (this.selection ? 1 : 0)), class: "muted" }, "No trial matches."))));
     const pages = Math.max(1, Math.ceil(page.total / PER_PAGE));
     this.pageLabel.textContent = `Page ${this.state.page} of ${pages} · ${page.total} trial${page.total === 1 ? "" : "s"}`;
     this.prev.disabled = this.state.page <= 1;
     this.next.disabled = this.state.page >= pages;
     this.csv.href = this.csvUrl();
     this.renderChips();
+    if (this.selection) this.selectionChanged(this.selection.get(this.jobId));
     this.root.dataset.rendered = String(Number(this.root.dataset.rendered || 0) + 1);
     this.root.dispatchEvent(new CustomEvent("trials-table:rendered", { bubbles: true }));
+  }
+
+  // The rows' boxes and the link to the comparison follow the picked trials.
+  selectionChanged(numbers) {
+    this.selection.sync(this.jobId, this.table);
+    this.compareLink.textContent = `Compare ${numbers.length} picked trials`;
+    this.compareLink.href = compareHash(this.jobId, numbers);
+    this.compareLink.hidden = numbers.length < MIN_COMPARED;
   }
 
   renderChips() {
