@@ -25,7 +25,7 @@ ADDRESS = "/__test__/axe.min.js"  # answered by the test's route, never by the s
 # relative (axe-core issue #3720, open): whatever a sticky bar covers at this scroll position
 # would fail target-size, which scrolling undoes. Sticky elements are therefore checked in
 # their place in the flow (position: static for the run; the layout around them is the same).
-RUN = """async (tags) => {
+RUN = """async ([tags, within]) => {
   const sticky = [...document.querySelectorAll("body *")]
     .filter((el) => getComputedStyle(el).position === "sticky")
     .map((el) => [el, el.style.getPropertyValue("position"),
@@ -33,7 +33,7 @@ RUN = """async (tags) => {
   sticky.forEach(([el]) => el.style.setProperty("position", "static", "important"));
   let results;
   try {
-    results = await axe.run(document, {runOnly: {type: "tag", values: tags}});
+    results = await axe.run(within ?? document, {runOnly: {type: "tag", values: tags}});
   } finally {
     sticky.forEach(([el, value, priority]) => el.style.setProperty("position", value, priority));
   }
@@ -51,14 +51,15 @@ def axe_script() -> Path:
     return AXE
 
 
-def violations(page: Any) -> list[dict[str, Any]]:
-    """Every axe violation on ``page`` now, of any impact."""
+def violations(page: Any, within: str | None = None) -> list[dict[str, Any]]:
+    """Every axe violation on ``page`` now (in the element ``within`` selects, if given),
+    of any impact."""
     if not page.evaluate("() => typeof window.axe === 'object'"):
         url = urljoin(page.url, ADDRESS)
         page.route(url, lambda route: route.fulfill(path=axe_script(),
                                                     content_type="text/javascript"))
         page.add_script_tag(url=url)
-    return list(page.evaluate(RUN, TAGS))
+    return list(page.evaluate(RUN, [TAGS, within]))
 
 
 def report(found: list[dict[str, Any]]) -> str:
@@ -70,7 +71,8 @@ def report(found: list[dict[str, Any]]) -> str:
         for v in found)
 
 
-def assert_accessible(page: Any, where: str) -> None:
-    """Fail, listing them, when ``page`` has a serious or critical violation."""
-    blocking = [v for v in violations(page) if v["impact"] in BLOCKING]
+def assert_accessible(page: Any, where: str, within: str | None = None) -> None:
+    """Fail, listing them, when ``page`` (or the part ``within`` selects) has a serious or
+    critical violation."""
+    blocking = [v for v in violations(page, within) if v["impact"] in BLOCKING]
     assert not blocking, f"axe on {where}:\n{report(blocking)}"

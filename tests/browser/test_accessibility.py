@@ -56,10 +56,12 @@ def _seed(seeder: Seeder) -> dict[str, str]:
     night = seeder.job("running completed", dataset="digits", trials=3, epochs=3,
                        name="Night search", seed=1234)
     seeder.completed(night, 0, ADAM, 0.93, total_score=0.9,
+                     intermediate={"1": 0.7, "2": 0.88, "3": 0.93},
                      metrics={"plots": ["history"], "param_count": 52_000})
     plot = png_bytes(COLOURS["blue"], size=64)
     seeder.artifacts.put_bytes(trial_prefix(night, 0) + "plots/history.png", plot)
-    seeder.trial(night, 1, "pruned", SGD, val_accuracy=0.41, total_score=0.41, metrics={
+    seeder.trial(night, 1, "pruned", SGD, val_accuracy=0.41, total_score=0.41,
+                 intermediate={"1": 0.3, "2": 0.41}, metrics={
         "epochs_run": 2, "pruned_at_epoch": 2, "prune_reason": "pruner", "dataset": DATASET,
         "prune_evidence": {"epoch": 2, "batch": 4, "rule": "median", "judged_epoch": 2,
                            "value": 0.41, "threshold": 0.71, "peers": 3}})
@@ -265,18 +267,26 @@ def _comparison(page: Any, seeded: Seeded) -> None:
 
 def _front(page: Any, seeded: Seeded) -> None:
     _open(page, f"#/jobs/{seeded.pareto}")
-    page.wait_for_selector("#front-chart[data-rendered='true'] canvas")
+    page.click("#analysis-tab-front")
+    page.wait_for_selector("#front-chart[data-rendered] canvas")
     assert page.get_attribute("#front-chart", "aria-label").startswith("Pareto front: 2 trials")
 
 
 def _compare_two(page: Any, seeded: Seeded) -> None:
     _open(page, f"#/compare/{seeded.night}/{seeded.day}")
-    page.wait_for_selector("#compare-chart[data-rendered='true']")
-    page.wait_for_selector("#compare-models table")
+    page.wait_for_selector("#compare-jobs-chart[data-rendered]")
+    page.wait_for_selector("#compare-jobs-models table")
     page.click(".curve-table summary")
     # the chart is an image described in words (ECharts' aria option)
-    assert page.get_attribute("#compare-chart", "role") == "img"
-    assert "reached at trial #" in page.get_attribute("#compare-chart", "aria-label")
+    assert page.get_attribute("#compare-jobs-chart", "role") == "img"
+    assert page.get_attribute("#compare-jobs-chart", "aria-label").startswith(
+        "Best validation accuracy so far by trial number: Night search 93.0%")
+
+
+def _compare_trials(page: Any, seeded: Seeded) -> None:
+    _open(page, f"#/jobs/{seeded.night}/compare/0,1")
+    page.wait_for_selector("#compare-trials-table")
+    page.wait_for_selector("#compare-trials-curves[data-rendered]")
 
 
 def _missing_job(page: Any, seeded: Seeded) -> None:
@@ -289,7 +299,8 @@ STATES: dict[str, Callable[[Any, Seeded], None]] = {
     "running-job": _running, "details-completed": _details_completed,
     "details-pruned": _details_pruned, "architecture-2d": _architecture_2d,
     "tensorboard-error": _tensorboard, "trials-table": _trials_table,
-    "comparison-job": _comparison, "pareto-front": _front, "compare-two-jobs": _compare_two,
+    "comparison-job": _comparison, "pareto-front": _front, "compare-trials": _compare_trials,
+    "compare-two-jobs": _compare_two,
     "missing-job": _missing_job,
 }
 
@@ -307,6 +318,24 @@ def test_every_view_has_no_serious_violation(page: Any, seeded: Seeded, viewport
     STATES[state](page, seeded)
     page.screenshot(path=str(screenshots / f"a11y-{viewport}-{state}.png"), full_page=True)
     assert_accessible(page, f"{state} ({viewport})")
+
+
+# The Analysis area's tabs, and the element each one draws into (a chart, or its frame's note
+# where there is nothing to draw, such as importances without a study).
+ANALYSIS_TABS = ["history", "importance", "slices", "parallel", "curves", "radar"]
+PANEL_DRAWN = """(key) => { const box = document.querySelector(`#analysis-${key}`);
+  return box !== null && (Boolean(box.dataset.rendered) || box.hidden); }"""
+
+
+def test_every_analysis_chart_has_no_serious_violation(page: Any, seeded: Seeded, viewport: str,
+                                                       screenshots: Path) -> None:
+    _open_job(page, seeded.night, 3)
+    for key in ANALYSIS_TABS:
+        page.click(f"#analysis-tab-{key}")
+        page.wait_for_function(PANEL_DRAWN, arg=key)
+        page.locator("#analysis-section").screenshot(
+            path=str(screenshots / f"a11y-{viewport}-analysis-{key}.png"))
+        assert_accessible(page, f"the analysis tab {key} ({viewport})", "#analysis-section")
 
 
 def test_the_3d_view_has_no_serious_violation(page_3d: Any, seeded: Seeded, viewport: str,
@@ -418,6 +447,25 @@ def test_the_main_flows_work_with_the_keyboard_alone(page_3d: Any, seeded: Seede
     keys.press("End")
     keys.press("Home")
     assert page.evaluate("() => document.activeElement.id") == first
+
+    # the Analysis area's tabs take the arrow keys too; an enlarged chart keeps the focus
+    # (the page under it is covered) until Escape gives it back to its Enlarge button
+    keys.tab_to("#analysis-tabs [aria-selected='true']", back=True)
+    keys.press("ArrowRight")
+    assert _active(page, "#analysis-tab-importance")
+    assert page.get_attribute("#analysis-tab-importance", "aria-selected") == "true"
+    keys.press("ArrowLeft")
+    assert _active(page, "#analysis-tab-history") and page.is_visible("#analysis-panel-history")
+    enlarge = "#analysis-panel-history .chart-enlarge"
+    keys.tab_to(enlarge)
+    keys.press("Enter")
+    assert page.get_attribute(enlarge, "aria-pressed") == "true"
+    for _ in range(3):
+        keys.press("Tab")
+        assert page.evaluate("() => document.querySelector('#analysis-panel-history "
+                             ".chart-frame').contains(document.activeElement)")
+    keys.press("Escape")
+    assert page.get_attribute(enlarge, "aria-pressed") == "false" and _active(page, enlarge)
 
     # 2D / 3D: Space presses the toggle; the canvas takes the arrow keys, Tab leaves it
     keys.tab_to("#view-3d")
