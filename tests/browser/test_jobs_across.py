@@ -305,7 +305,10 @@ def test_clone_with_edits_keeps_every_setting_and_continue_submits_a_continuatio
     clone = _start(page)
     assert clone["sent"]["pruner"] == "hyperband" and clone["sent"]["seed"] == 1234
     assert (clone["job"]["config"]["trials"], clone["job"]["config"]["seed"]) == (2, 1234)
-    assert page.is_hidden("#form-origin")  # the next job starts from the form alone
+    # the app moves to the new job once the POST's answer is read, after the response the
+    # test saw: wait for that, or the test's own navigation below races the app's
+    page.wait_for_function(f"() => location.hash === '#/jobs/{clone['job']['id']}'")
+    page.wait_for_selector("#form-origin", state="hidden")  # the next job: the form alone
 
     _open(page, f"#/jobs/{seeded.night}")
     page.wait_for_selector("#continue-button:not([hidden])")

@@ -10,6 +10,7 @@ import { CompareTrialsView } from "./compare_trials_view.js";
 import { CurveStore, curvesOption } from "./curves_chart.js";
 import { JOB_TERMINAL, clear, h } from "./dom.js";
 import { FrontChart } from "./front.js";
+import { ParamLegend, hyperparameterTexts, jobEvidence } from "./hyperparameters.js";
 import { parallelOption } from "./parallel_chart.js";
 import { byOutcome, paramAxes } from "./param_axes.js";
 import { DRAWN, OFFERED, healthiestFirst, radarOption } from "./radar_chart.js";
@@ -103,6 +104,12 @@ export class Analysis {
       [["key--completed", "Completed"], ["key--pruned", "Pruned"], ["key--running", "Training now"],
         ["key--best", "Best trial"]].map(([cls, text]) => h("li", {}, h("span", { class: `key ${cls}`, "aria-hidden": "true" }), text)));
     this.frames.curves.root.insertBefore(this.curveKeys, this.frames.curves.note);
+    this.paramLegend = new ParamLegend(this.frames.importance.root, this.frames.importance.note);
+    this.texts = {}; // GET /hyperparameters: the importance chart says what each parameter is
+    hyperparameterTexts().then((texts) => {
+      this.texts = texts;
+      if (this.jobId && this.current === "importance") this.draw("importance");
+    }, (error) => console.warn("no hyperparameter texts", error));
     this.front = new FrontChart(this.panels.front, { onTrial });
     this.compare = new CompareTrialsView(this.panels.compare, {
       curves: this.curves, onTrial,
@@ -159,6 +166,7 @@ export class Analysis {
     this.comparing = null;
     Object.values(this.sources).forEach((s) => s.reset());
     Object.values(this.frames).forEach((f) => f.dispose());
+    this.paramLegend.dispose();
     this.front.dispose();
     this.compare.dispose();
     this.curves = this.compare.store = new CurveStore();
@@ -265,18 +273,31 @@ export class Analysis {
   drawImportance(study, frame) {
     const count = Object.keys(study.importances || {}).length;
     if (!count) {
+      this.paramLegend.dispose();
       frame.message("Importance needs two completed trials or more.");
       return;
     }
     frame.note.textContent = `How much each parameter explains the score (fANOVA over ${trialWord(study.importance_trials)}`
-      + `${this.job && !JOB_TERMINAL.has(this.job.status) ? "; refreshed as the job goes on" : ""}).`;
-    frame.draw(() => ({ option: importanceOption(study.importances), height: 48 + 30 * count }), { inputs: [study] });
+      + `${this.job && !JOB_TERMINAL.has(this.job.status) ? "; refreshed as the job goes on" : ""}). `
+      + "Choose a parameter above for what it is and how it played out in this job's trials.";
+    frame.draw(() => ({ option: importanceOption(study.importances, this.texts), height: 48 + 30 * count }),
+      { inputs: [study, this.texts] });
+    this.paramLegend.render(this.byImportance(), this.texts, jobEvidence(this.jobId, {
+      scoreLabel: this.scoreLabel,
+      read: () => (this.sources.analysis.data ? Promise.resolve(this.sources.analysis.data) : api.analysis(this.jobId)),
+      onTrial: (number) => this.onTrial(number, null),
+      seeAll: () => this.select("slices", true),
+    }));
+  }
+
+  // The parameters the study has ranked, the most important first.
+  byImportance() {
+    return Object.entries(this.sources.study.data?.importances || {}).sort((a, b) => b[1] - a[1]).map(([name]) => name);
   }
 
   // Parameters ordered by importance when the study has ranked them, else by name.
   axes(rows) {
-    const ranked = Object.entries(this.sources.study.data?.importances || {}).sort((a, b) => b[1] - a[1]);
-    return paramAxes(rows, ranked.map(([name]) => name));
+    return paramAxes(rows, this.byImportance());
   }
 
   drawSlices(data, frame) {

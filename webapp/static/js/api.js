@@ -56,6 +56,7 @@ export const api = {
   scoring: () => request("GET", "/scoring"),
   statuses: () => request("GET", "/statuses"),
   searchSpace: () => request("GET", "/search-space"),
+  hyperparameters: () => request("GET", "/hyperparameters"),
   createJob: (config) => request("POST", "/jobs", config),
   jobsQuery: (query) => request("GET", `/jobs?${query}`),
   job: (id) => request("GET", `/jobs/${enc(id)}`),

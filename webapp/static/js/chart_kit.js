@@ -57,8 +57,9 @@ export function trialWord(count) {
 // chart over the whole window (Escape closes it). `draw(build)` keeps `build(width)`, which
 // returns `{option, height?}`, and calls it again whenever the box's width changes.
 export class ChartFrame {
-  // onPoint(params): a click on a point, line or bar (ECharts' event parameters)
-  constructor(host, { id, label, onPoint = null }) {
+  // onPoint(params): a click on a point, line or bar (ECharts' event parameters);
+  // enlarge: false for a small chart inside a dialog or a disclosure (no "Enlarge" toggle)
+  constructor(host, { id, label, onPoint = null, enlarge = true }) {
     this.label = label;
     this.onPoint = onPoint;
     this.chart = null;
@@ -71,7 +72,8 @@ export class ChartFrame {
     this.box = h("div", { class: "chart-box", id });
     this.note = h("p", { class: "chart-note muted" });
     this.root = h("figure", { class: "chart-frame" },
-      h("figcaption", { class: "chart-head" }, h("span", { class: "chart-title" }, label), this.toggleButton),
+      h("figcaption", { class: "chart-head" }, h("span", { class: "chart-title" }, label),
+        enlarge ? this.toggleButton : null),
       this.box, this.note);
     // enlarged, it covers the page: the focus stays on it until Escape or its button
     this.onKey = (event) => {

@@ -4,6 +4,7 @@
 import { ApiError, api } from "./api.js";
 import { carriedSettings, describeCarried, jobRequest } from "./clone.js";
 import { $, $$, HEALTH_LABELS, clear, h, label } from "./dom.js";
+import { FormHyperparameters } from "./hyperparameters.js";
 import { rebalance, sum, toFractions, toPercents } from "./weights.js";
 
 // A group of range inputs whose integer percents always total 100.
@@ -81,6 +82,7 @@ export class JobForm {
     this.scoring = null;
     this.carried = {}; // a cloned or continued job's settings the form has no field for
     this.continueFrom = null;
+    this.hyperparameters = new FormHyperparameters($("#form-hyperparameters"));
     this.balance = new WeightGroup($("#balance-group"), $("#balance-total"),
       { accuracy: "Accuracy", health: "Health" }, () => this.onWeightsChange?.());
     this.health = new WeightGroup($("#health-group"), $("#health-total"), HEALTH_LABELS,
@@ -125,6 +127,7 @@ export class JobForm {
   }
 
   async load() {
+    this.hyperparameters.load(); // says so itself if it fails: the form works without it
     const [datasets, scoring] = await Promise.all([api.datasets(), api.scoring()]);
     this.datasets = datasets.datasets || [];
     this.scoring = scoring;
@@ -175,6 +178,7 @@ export class JobForm {
     $("#dataset-desc").textContent = spec
       ? `${spec.description} (${spec.modality}, ${spec.num_classes} classes, input ${spec.input_shape.join("×")})`
       : "";
+    this.hyperparameters.show(spec?.modality);
   }
 
   syncObjective() {
@@ -223,6 +227,7 @@ export class JobForm {
     this.fill(job.config);
     this.carried = carriedSettings(job.config, { continuing });
     this.continueFrom = continuing ? job.id : null;
+    this.hyperparameters.setOverrides(this.carried.params);
     const title = job.name ? `${job.name} (#${job.id})` : `job ${job.id}`;
     $("#form-origin-text").textContent = continuing
       ? `Continues ${title}: its finished trials join the new search's study without running `
@@ -236,6 +241,7 @@ export class JobForm {
 
   forget() {
     this.carried = {};
+    this.hyperparameters.setOverrides({});
     this.continueFrom = null;
     $("#form-origin").hidden = true;
     $("#dataset").disabled = false;

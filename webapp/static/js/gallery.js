@@ -19,6 +19,7 @@ import {
   statusBadge,
   when,
 } from "./dom.js";
+import { disposeCharts, jobEvidence, paramsTable } from "./hyperparameters.js";
 import { stopDetails, stopReason } from "./stopinfo.js";
 import { atChance, beatBest, epochLabel } from "./trialstate.js";
 
@@ -349,6 +350,7 @@ export class TrialDialog {
     this.opener = null;
     dialog.querySelector("#trial-dialog-close").addEventListener("click", () => this.close());
     dialog.addEventListener("close", () => {
+      disposeCharts(this.body);
       this.body.replaceChildren();
       if (this.opener && document.contains(this.opener)) this.opener.focus();
       this.opener = null;
@@ -363,7 +365,8 @@ export class TrialDialog {
     dialog.addEventListener("keydown", (event) => keepTabIn(dialog, event));
   }
 
-  // context: stopinfo's {live, reruns, epochs} for the "why and when it stopped" table
+  // context: stopinfo's {live, reruns, epochs} for the "why and when it stopped" table, and
+  // the score the job maximises (scoreLabel) for its parameters' slices
   open(jobId, trial, opener, context = {}) {
     this.opener = opener || document.activeElement;
     this.title.textContent = `Trial #${trial.number} details`;
@@ -400,7 +403,8 @@ export class TrialDialog {
       trial.health ? h("section", {}, h("h3", {}, "Health components"),
         h("ul", { class: "health-bars health-bars--large" }, healthBars(trial.health))) : null,
       h("div", { class: "dialog-grid" },
-        table(Object.entries(trial.params || {}).map(([k, v]) => [k.replace(/_/g, " "), paramValue(v)]), "Hyperparameters"),
+        paramsTable(Object.entries(trial.params || {}).map(([k, v]) => [k, paramValue(v)]),
+          jobEvidence(jobId, { scoreLabel: context.scoreLabel })),
         m.timings ? table(Object.entries(m.timings).map(([k, v]) => [label(k), seconds_(v)]), "Time per phase") : null),
       this.plots(jobId, trial),
     ];

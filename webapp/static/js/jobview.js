@@ -223,7 +223,7 @@ export class JobView {
     const reruns = [...this.gallery.trials.values()]
       .filter((t) => t.retry_of === trial.number).map((t) => t.number);
     return { live: this.gallery.progress.get(trial.number) ?? null, reruns,
-      epochs: this.job?.config?.epochs ?? null };
+      epochs: this.job?.config?.epochs ?? null, scoreLabel: this.analysis.scoreLabel };
   }
 
   onSnapshot({ job, trials }) {

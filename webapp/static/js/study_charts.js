@@ -2,7 +2,7 @@
 // with the best so far) and the parameters' importance (fANOVA, from GET /study).
 // Options are pure, for node --test.
 
-import { COLORS, baseOption, shortValue } from "./chart_kit.js";
+import { COLORS, baseOption, escapeHtml, shortValue } from "./chart_kit.js";
 import { pct } from "./dom.js";
 
 export const COMPLETED_SERIES = "Completed";
@@ -73,7 +73,8 @@ export function historyOption(history, { scoreLabel = "Total score", narrow = fa
 }
 
 // importances: {param: importance}; bars as shares of their sum, the most important on top.
-export function importanceOption(importances) {
+// texts: GET /hyperparameters' explanations: a bar's tooltip says what its parameter is.
+export function importanceOption(importances, texts = {}) {
   const entries = Object.entries(importances || {}).filter(([, v]) => Number.isFinite(Number(v)));
   entries.sort((a, b) => a[1] - b[1]);
   const total = entries.reduce((acc, [, v]) => acc + Math.max(0, v), 0) || 1;
@@ -82,7 +83,7 @@ export function importanceOption(importances) {
     ...baseOption(`Parameter importance, most important first: ${[...shares].reverse()
       .map((s) => `${s.name} ${pct(s.value, 0)}`).join(", ")}.`),
     grid: { left: 8, right: 48, top: 8, bottom: 24, containLabel: true },
-    tooltip: { trigger: "item", formatter: (p) => `${p.name}: ${pct(p.value, 1)} of the importance` },
+    tooltip: { trigger: "item", confine: true, formatter: (p) => paramTip(p.name, texts[p.name], `${pct(p.value, 1)} of the importance`) },
     xAxis: { type: "value", max: (range) => Math.min(1, Math.ceil(range.max * 10 + 0.5) / 10),
       axisLabel: { formatter: (v) => pct(v, 0) } },
     yAxis: { type: "category", data: shares.map((s) => s.name), axisLabel: { interval: 0 } },
@@ -90,4 +91,12 @@ export function importanceOption(importances) {
       itemStyle: { color: "#7c3aed" },
       label: { show: true, position: "right", formatter: (p) => pct(p.value, 0) } }],
   };
+}
+
+// A parameter's tooltip (HTML, escaped): its title and name, `detail`, and what it is, in a
+// box that wraps (hyperparameters.css; ECharts' tooltip does not).
+function paramTip(name, text, detail) {
+  if (!text) return `${escapeHtml(name)}: ${detail}`;
+  return `<div class="param-tip"><strong>${escapeHtml(text.title)}</strong> (${escapeHtml(name)}): ${detail}`
+    + `<br><span class="param-tip-what">${escapeHtml(text.what)}</span></div>`;
 }
