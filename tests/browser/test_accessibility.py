@@ -201,6 +201,8 @@ def _form(page: Any, seeded: Seeded) -> None:
     page.focus("#w-accuracy")
     page.keyboard.press("ArrowLeft")  # the sliders rebalance
     page.wait_for_selector("#balance-group output:has-text('69%')")
+    page.click("#hp-form summary")  # what each hyperparameter is
+    page.wait_for_selector("#hp-form li[data-param] .hp-explain")
     page.click("[aria-controls='dataset-tip']")  # the datasets' tooltip, open
     page.wait_for_selector("#dataset-tip.open")
 
@@ -235,6 +237,8 @@ def _running(page: Any, seeded: Seeded) -> None:
 def _details_completed(page: Any, seeded: Seeded) -> None:
     _details(page, seeded, 0)
     page.wait_for_selector("#trial-dialog .plot img")
+    page.click("#trial-dialog tr[data-param='optimizer'] .hp-toggle")  # what it is, opened
+    page.wait_for_selector("#trial-dialog .hp-explain")
 
 
 def _details_pruned(page: Any, seeded: Seeded) -> None:
