@@ -10,6 +10,14 @@ Arms, each per (dataset, budget, seed), two trials or cores at a time:
   plain ``model.fit`` on the same split (TensorFlow on every core), last-epoch
   validation accuracy as the objective. No orchestration, health or plots.
 - ``random``: the same script with ``RandomSampler(seed)``.
+- ``onegin-schedules``, ``onegin-early-stopping``, ``onegin-schedules-early-stopping``:
+  ``onegin`` with the learning-rate schedules, early stopping or both searched too
+  (``params`` narrowing ``lr_schedule`` to every schedule, ``early_stopping`` to both):
+  whether they earn a place in the default space (docs/search.md).
+
+The scripts build through the same builder, so they search what the default space
+searches, schedules and early stopping included (Keras' callbacks for them passed to
+``model.fit``, the kept epoch's validation accuracy as the objective).
 
 Per run: best validation accuracy, the best model's test and holdout accuracy, time
 to target (target = 99.5 % of the best validation accuracy any arm reached for that
@@ -21,6 +29,8 @@ one Onegin trial in 12 ends within 10 points of chance.
 
     .venv/bin/python benchmarks/search.py [--datasets digits mnist sms_spam]
         [--budgets 12 30] [--seeds 3] [--arms ...] [--epochs 3]
+
+Results: ``--out`` (``benchmarks/results/search.json``) and a table beside it (``.md``).
 
 Every arm trains on the same split (``load_dataset(seed=seed)``: Onegin's trials all
 use the job's seed for the split), so holdout accuracies are comparable.
@@ -49,6 +59,10 @@ from benchmarks.common import RESULTS, SHARED_DATA, environment
 
 ARMS = ("onegin", "onegin-wide", "optuna-tpe", "random")
 PRUNER_ARMS = ("onegin-no-pruner", "onegin-successive-halving", "onegin-hyperband")
+SCHEDULE_ARMS = ("onegin-schedules", "onegin-early-stopping", "onegin-schedules-early-stopping")
+SCHEDULES = {"lr_schedule": {"choices": ["constant", "cosine", "exponential", "step",
+                                         "plateau"]}}
+EARLY_STOPPING = {"early_stopping": {"choices": [False, True]}}
 TARGET_FRACTION = 0.995
 CHANCE_MARGIN = 0.10
 MAX_NEAR_CHANCE_SHARE = 1 / 12
@@ -60,6 +74,10 @@ ARM_FIELDS: dict[str, dict[str, Any]] = {
     "onegin-no-pruner": {"pruner": "none"},
     "onegin-successive-halving": {"pruner": "successive_halving"},
     "onegin-hyperband": {"pruner": "hyperband"},
+    # the default space, searching the schedules, early stopping or both as well
+    "onegin-schedules": {"params": SCHEDULES},
+    "onegin-early-stopping": {"params": EARLY_STOPPING},
+    "onegin-schedules-early-stopping": {"params": SCHEDULES | EARLY_STOPPING},
 }
 
 
@@ -228,6 +246,7 @@ def run_script(arm: str, dataset: str, budget: int, seed: int, bench: Bench) -> 
 
     from gpu_worker.builder import build_model
     from gpu_worker.runtime import seed_everything
+    from gpu_worker.schedules import TrainingLength, kept_epoch
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     data = _data(dataset, bench, seed)
@@ -243,12 +262,15 @@ def run_script(arm: str, dataset: str, budget: int, seed: int, bench: Bench) -> 
         began = time.perf_counter()
         params = space.suggest(trial)
         seed_everything(seed + trial.number)
-        model = build_model(params, modality=data.modality, input_shape=data.input_shape,
-                            num_classes=data.num_classes, vocab_size=data.vocab_size).model
+        built = build_model(params, modality=data.modality, input_shape=data.input_shape,
+                            num_classes=data.num_classes, vocab_size=data.vocab_size,
+                            length=TrainingLength(bench.epochs, len(data.x_train)))
+        model = built.model
         fit = model.fit(data.x_train, data.y_train, validation_data=(data.x_val, data.y_val),
                         epochs=bench.epochs, batch_size=int(params["batch_size"]),
-                        shuffle=True, verbose=0)
-        value = float(fit.history["val_accuracy"][-1])
+                        callbacks=list(built.callbacks), shuffle=True, verbose=0)
+        runs = len(fit.history["val_accuracy"])
+        value = float(fit.history["val_accuracy"][kept_epoch(built.early_stopping, runs)])
         if value > kept.get("value", -1.0):
             kept.update(value=value, model=model)
         end = time.perf_counter()
@@ -322,7 +344,7 @@ def run_onegin(arm: str, dataset: str, budget: int, seed: int, bench: Bench) -> 
 
 RUNNERS: dict[str, Callable[[str, str, int, int, Bench], RunResult]] = {
     "onegin": run_onegin, "onegin-wide": run_onegin,
-    **dict.fromkeys(PRUNER_ARMS, run_onegin),
+    **dict.fromkeys(PRUNER_ARMS + SCHEDULE_ARMS, run_onegin),
     "optuna-tpe": run_script, "random": run_script,
 }
 
@@ -363,8 +385,10 @@ def main() -> None:
     parser.add_argument("--datasets", nargs="+", default=["digits", "mnist", "sms_spam"])
     parser.add_argument("--budgets", nargs="+", type=int, default=[12, 30])
     parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--arms", nargs="+", choices=ARMS + PRUNER_ARMS, default=list(ARMS),
-                        help="the pruner arms compare pruners on Onegin's default search")
+    parser.add_argument("--arms", nargs="+", choices=ARMS + PRUNER_ARMS + SCHEDULE_ARMS,
+                        default=list(ARMS),
+                        help="the pruner arms compare pruners on Onegin's default search; "
+                             "the schedule arms add schedules and early stopping to it")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--max-train-samples", type=int, default=None)
     parser.add_argument("--max-eval-samples", type=int, default=None)
@@ -421,6 +445,7 @@ def write(args: argparse.Namespace, runs: Sequence[RunResult]) -> dict[str, Any]
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(payload, indent=2))
+    args.out.with_suffix(".md").write_text(table(summary) + "\n")
     return summary
 
 

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gpu_worker.architecture import describe_model
 from gpu_worker.runtime import distribution_scope
 from onegin.search_space import MIN_POOLED_SIDE, conv_filters, space_for
+
+if TYPE_CHECKING:
+    from gpu_worker.schedules import TrainingLength
 
 ADAMW_WEIGHT_DECAY = 1e-4  # decoupled decay; Keras' default 4e-3 is tuned for long runs
 BN_MOMENTUM = 0.9  # Keras' 0.99 lags far behind in the few hundred steps of a search trial
@@ -24,9 +27,12 @@ class BuiltModel:
     model: Any  # keras.Model
     architecture: dict[str, Any]
     params: dict[str, Any]  # the full configuration, defaults filled in
+    # what model.fit needs for the configuration's schedule and early stopping
+    callbacks: tuple[Any, ...] = ()
+    early_stopping: Any = None  # keras.callbacks.EarlyStopping, one of the callbacks
 
 
-def _optimizer(name: str, learning_rate: float) -> Any:
+def _optimizer(name: str, learning_rate: Any) -> Any:
     import keras
 
     if name == "adam":
@@ -98,13 +104,19 @@ def build_model(
     input_shape: Sequence[int],
     num_classes: int,
     vocab_size: int | None = None,
+    length: TrainingLength | None = None,
 ) -> BuiltModel:
     """Build and compile; ``params`` is checked against the legal bounds first, so a
     configuration from any named space builds (``onegin.search_space.estimate_cost``
-    mirrors these layers: change both together)."""
+    mirrors these layers: change both together). ``length`` lays the learning-rate
+    schedule out over the training; only a constant rate can do without it."""
     import keras
 
+    from gpu_worker.schedules import early_stopping, rate_plan
+
     p = space_for(modality).resolve(params)
+    plan = rate_plan(p, length)
+    stopper = early_stopping(p)
     with distribution_scope():
         if modality == "image":
             inputs = keras.Input(shape=tuple(input_shape), name="image")
@@ -117,8 +129,10 @@ def build_model(
         outputs = keras.layers.Dense(num_classes, activation="softmax", name="output")(x)
         model = keras.Model(inputs, outputs, name=f"onegin_{modality}")
         model.compile(
-            optimizer=_optimizer(p["optimizer"], p["learning_rate"]),
+            optimizer=_optimizer(p["optimizer"], plan.learning_rate),
             loss="sparse_categorical_crossentropy",
             metrics=["accuracy"],
         )
-    return BuiltModel(model=model, architecture=describe_model(model), params=p)
+    callbacks = (*plan.callbacks, *([stopper] if stopper is not None else []))
+    return BuiltModel(model=model, architecture=describe_model(model), params=p,
+                      callbacks=callbacks, early_stopping=stopper)

@@ -133,9 +133,10 @@ class HopelessCallback(_Stopper):
     After every batch: a non-finite or blown-up loss (`diverged`; it replaces
     Keras' ``TerminateOnNaN``). After the first epoch (the first with enough steps,
     `chance_check_due`; there the loss must not have left a uniform guess's either)
-    and the last: validation accuracy and loss no better than the majority class and
-    the class prior (`at_chance`; early, the training loss too), so a chance-level
-    model is recorded pruned, never completed.
+    and the last (or, when early stopping ends the run, `ended_early`): validation
+    accuracy and loss no better than the majority class and the class prior
+    (`at_chance`; early, the training loss too), so a chance-level model is recorded
+    pruned, never completed.
     Evidence batches are 1-based within their epoch.
     """
 
@@ -159,13 +160,21 @@ class HopelessCallback(_Stopper):
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         due = chance_check_due(self.epoch, self._epochs, self._steps)
-        if due is None or not self._may_stop():
-            return
-        val_accuracy = finite_or_none((logs or {}).get("val_accuracy"))
-        val_loss = finite_or_none((logs or {}).get("val_loss"))
-        early = due == "early"
+        if due is not None and self._may_stop():
+            self._judge_chance(logs or {}, early=due == "early")
+
+    def ended_early(self, logs: dict[str, Any]) -> Stop | None:
+        """The last epoch's judgement for a run that early stopping ended before its last
+        epoch; ``logs``: the validation metrics of the epoch whose weights it kept."""
+        if self.stopped is None:
+            self._judge_chance(logs, early=False)
+        return self.stopped
+
+    def _judge_chance(self, logs: dict[str, Any], *, early: bool) -> None:
+        val_accuracy = finite_or_none(logs.get("val_accuracy"))
+        val_loss = finite_or_none(logs.get("val_loss"))
         start = uniform_loss(self._num_classes) if early else None
-        train_loss = finite_or_none((logs or {}).get("loss")) if early else None
+        train_loss = finite_or_none(logs.get("loss")) if early else None
         if at_chance(val_accuracy, val_loss, self._chance, self._prior, start, train_loss):
             assert val_accuracy is not None and val_loss is not None  # at_chance needs both
             self._stop("chance", chance_evidence(val_accuracy, val_loss, self._chance,

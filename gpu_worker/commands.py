@@ -88,6 +88,8 @@ def print_result(result: dict[str, Any], out: Path) -> None:
             table.add_row(key, f"{result[key]:.4f}")
     table.add_row("parameters", f"{result['param_count']:,}")
     table.add_row("epochs", str(result["epochs_run"]))
+    if result.get("stopped_epoch"):
+        table.add_row("early stopping ended it in epoch", str(result["stopped_epoch"]))
     for name in HEALTH_COMPONENTS if result.get("health") else ():
         table.add_row(f"health · {name}", f"{result['health'][name]:.3f}")
     holdout = result.get("holdout")

@@ -9,7 +9,9 @@ saves `model.keras`, `history.json`, `metrics.json`, `architecture.json`,
 A hopeless trial (its loss blew up, or it is at chance after its first or last
 epoch; see `onegin.hopeless`) and a trial the stop flag prunes end at once as
 ``pruned`` with a ``prune_reason`` and its evidence; only ``architecture.json``,
-``history.json`` and ``metrics.json`` are kept for them.
+``history.json`` and ``metrics.json`` are kept for them. A trial that early stopping
+ends (`gpu_worker.schedules`) is ``completed``, with its ``stopped_epoch`` and the
+metrics of the best epoch, whose weights it keeps.
 """
 
 from __future__ import annotations
@@ -130,6 +132,7 @@ def train_trial(
     from gpu_worker.holdout import evaluate_holdout
     from gpu_worker.plots import PlotInputs, render_plots
     from gpu_worker.runtime import configure_tensorflow, seed_everything
+    from gpu_worker.schedules import TrainingLength, kept_epoch
 
     hooks = hooks or TrialHooks()
     report = hooks.on_progress or (lambda _progress: None)
@@ -150,6 +153,7 @@ def train_trial(
             built = build_model(
                 spec.params, modality=data.modality, input_shape=data.input_shape,
                 num_classes=data.num_classes, vocab_size=data.vocab_size,
+                length=TrainingLength(spec.epochs, len(data.x_train)),
             )
         except (ValueError, TypeError) as exc:  # ConfigError is a ValueError: invalid model
             raise TrialFailed(f"the model could not be built: {exc}") from exc
@@ -177,7 +181,7 @@ def train_trial(
                     losses, progression,
                     None if spec.hopeless_stop else keras.callbacks.TerminateOnNaN())
         if c is not None
-    ]
+    ] + list(built.callbacks)  # after the stops: early stopping sees theirs first
     if spec.tensorboard:
         callbacks.append(keras.callbacks.TensorBoard(
             log_dir=str(out / TENSORBOARD_FOLDER), write_graph=False, profile_batch=0,
@@ -201,6 +205,11 @@ def train_trial(
         )
     epochs_run = len(history.get("loss", []))
     timer.epoch = epochs_run
+    kept = kept_epoch(built.early_stopping, epochs_run)
+    # nothing else ends a completed trial before its budget (a cancel has raised)
+    stopped_epoch = epochs_run if stop is None and epochs_run < spec.epochs else None
+    if stopped_epoch is not None and hopeless is not None:
+        stop = hopeless.ended_early({k: history[k][kept] for k in ("val_accuracy", "val_loss")})
     base: dict[str, Any] = {
         "params": params, "dataset": data.summary(), "epochs_run": epochs_run,
         "objective": spec.objective, "param_count": int(model.count_params()),
@@ -229,7 +238,8 @@ def train_trial(
     with timer.phase("evaluating"):
         # fit already scored the final weights on validation; predict only when
         # health or plots need the predictions themselves
-        val_acc, val_loss = history["val_accuracy"][-1], _last(history, "val_loss")
+        val_acc = history["val_accuracy"][kept]
+        val_loss = finite_or_none(history["val_loss"][kept])
         # without health the objective is simple, so the score is val_acc already
         needs_predictions = spec.health or spec.renders_plots(val_acc)
         y_val_pred = (
@@ -283,6 +293,7 @@ def train_trial(
             health_score=health_score(components, spec.weights) if components else None,
             total_score=score, timings=timer.seconds, plots=plot_names,
             artifacts=_artifact_list(out, plot_names, spec.tensorboard), holdout=holdout,
+            stopped_epoch=stopped_epoch,
         )
         _write_json(out / "metrics.json", _metrics(result) | {"health_details": details})
     report(Progress("done", epochs_run, spec.epochs, 1.0, {"total_score": score}))

@@ -164,6 +164,15 @@ def predicted_too_slow(elapsed: float, fraction_done: float, median_seconds: flo
     return predicted is not None and predicted > limit
 
 
+def budget_seconds(seconds: float, epochs_run: int | None, epochs: int) -> float:
+    """A completed trial's time scaled to the whole budget of ``epochs``: one that early
+    stopping ended after ``epochs_run`` must not set a faster pace for its peers than
+    training them out takes (its start-up is scaled too: a slightly slower pace)."""
+    if not epochs_run or epochs_run >= epochs:
+        return seconds
+    return seconds * epochs / epochs_run
+
+
 def slow_evidence(elapsed: float, fraction_done: float, median_seconds: float | None,
                   k: float = TOO_SLOW_FACTOR, startup: float = 0.0) -> dict[str, Any]:
     """JSON-ready facts behind a `predicted_too_slow` verdict, for the trial's record:

@@ -21,6 +21,7 @@ from onegin.search_space import (
     ConditionalFloatParam,
     FloatParam,
     IntParam,
+    searched_branches,
 )
 
 
@@ -128,6 +129,67 @@ EXPLANATIONS: Mapping[str, Explanation] = {
         "per epoch, and often need a higher learning rate; smaller batches add noise that can "
         "help generalization but train slower per epoch.",
         "32–128; small enough that an epoch has at least 30 updates."),
+    "lr_schedule": Explanation(
+        "Learning-rate schedule",
+        "How the learning rate moves during training: constant keeps it; cosine lowers it "
+        "to 0 by the last step along a half cosine; exponential multiplies it by "
+        "lr_decay_rate every epoch; step does so at once every lr_step_epochs epochs; "
+        "plateau does so when the validation loss has not improved for lr_plateau_patience "
+        "epochs.",
+        "Lowering the rate late in training lets the model settle into a minimum the full "
+        "rate keeps stepping over, often a little more accuracy in long runs; in runs of a "
+        "few epochs a decay has little time to help and mostly slows learning. The default "
+        "search keeps a constant rate; a job can search or fix any schedule.",
+        "constant for short searches; cosine for runs of tens of epochs; plateau when the "
+        "right length is hard to guess."),
+    "lr_warmup": Explanation(
+        "Learning-rate warm-up",
+        "Epochs (fractions allowed) over which the rate climbs linearly from 0 to the "
+        "learning rate before the schedule starts.",
+        "A warm-up steadies the first updates of large models, high rates and big batches, "
+        "whose early steps can otherwise blow up; too long a warm-up spends a short run's "
+        "epochs at low rates. 0 turns it off.",
+        "0 for small models; a fraction of an epoch to a few epochs for large ones or high "
+        "rates."),
+    "lr_decay_rate": Explanation(
+        "Learning-rate decay factor",
+        "What the learning rate is multiplied by at each decay: every epoch (exponential), "
+        "every lr_step_epochs epochs (step) or at each plateau (plateau). Only those "
+        "schedules have one.",
+        "A lower factor cuts the rate faster: the model settles sooner but may stop "
+        "learning before it is good; a factor near 1 barely decays at all.",
+        "0.5–0.9 per epoch for exponential in short runs (nearer 1 in long ones); 0.1–0.5 "
+        "per drop for step and plateau."),
+    "lr_step_epochs": Explanation(
+        "Epochs between rate drops",
+        "How many epochs the step schedule trains at one rate before multiplying it by "
+        "lr_decay_rate. Only the step schedule has it.",
+        "Fewer epochs between drops lowers the rate sooner and more often, so the model "
+        "settles quickly but may stall early; more epochs train longer at each rate.",
+        "About a third of the run (every 30 of 100 epochs); 1–2 in runs of a few epochs."),
+    "lr_plateau_patience": Explanation(
+        "Plateau patience",
+        "How many epochs without a better validation loss the plateau schedule waits "
+        "before multiplying the rate by lr_decay_rate. Only the plateau schedule has it.",
+        "Lower patience reacts to a stall sooner but also to noise, cutting the rate too "
+        "early; higher patience spends epochs at a rate that no longer helps.",
+        "2–10 epochs in long runs; 1–2 in runs of a few epochs."),
+    "early_stopping": Explanation(
+        "Early stopping",
+        "Whether a trial stops once its validation accuracy has not improved for "
+        "early_stopping_patience epochs, keeping its best epoch's weights. A trial it stops "
+        "is completed, and its details say in which epoch it stopped.",
+        "On: saves the epochs that no longer help and keeps the model from the epoch before "
+        "it began to overfit; in runs of a few epochs it rarely fires. Off: every trial "
+        "trains its whole budget and keeps its last epoch.",
+        "On for trials of tens of epochs; off (the default) for short searches."),
+    "early_stopping_patience": Explanation(
+        "Early-stopping patience",
+        "How many epochs without a better validation accuracy early stopping waits before "
+        "it ends the trial. Only applies with early stopping on.",
+        "Lower patience stops sooner and saves more time but may end a trial in a passing "
+        "dip; higher patience rides out noise at the cost of more epochs.",
+        "2–3 in short runs; 5–10 in long ones."),
     "embedding_dim": Explanation(
         "Embedding size",
         "How many numbers represent each word (token) before the LSTM reads it.",
@@ -161,24 +223,34 @@ EXPLANATIONS: Mapping[str, Explanation] = {
 }
 
 
-def _range_text(param: Any) -> str:
-    """The default space's search range of ``param``, in words."""
+def _span(low: float, high: float) -> str:
+    return f"{low:g}" if low == high else f"{low:g}–{high:g}"
+
+
+def _range_text(param: Any, branches: tuple[Any, ...] | None) -> str:
+    """The default space's search range of ``param``, in words; a conditional float's
+    for the ``branches`` the space searches."""
     if isinstance(param, CategoricalParam):
         return ", ".join(str(c).lower() if isinstance(c, bool) else str(c) for c in param.choices)
     if isinstance(param, ConditionalFloatParam):
-        return "; ".join(f"{branch} {low:g}–{high:g}" for branch, (low, high) in
-                         param.ranges.items())
+        return "; ".join(f"{branch} {_span(*span)}" for branch, span in param.ranges.items()
+                         if branch in (branches or ()))
     if isinstance(param, IntParam | FloatParam):
-        return f"{param.low:g}" if param.low == param.high else f"{param.low:g}–{param.high:g}"
+        return _span(param.low, param.high)
     raise TypeError(f"unknown parameter kind {type(param).__name__}")
 
 
 def searched_ranges(space_name: str = "default") -> dict[str, dict[str, str]]:
-    """parameter -> modality -> what ``space_name`` searches for it, in words."""
+    """parameter -> modality -> what ``space_name`` searches for it, in words. A parameter
+    that never applies there (a schedule's setting while the rate stays constant) is not
+    searched; a conditional one is given for the values of its condition searched."""
     ranges: dict[str, dict[str, str]] = {}
     for modality in MODALITIES:
-        for param in TABLES[space_name][modality]:
-            ranges.setdefault(param.name, {})[modality] = _range_text(param)
+        space = {param.name: param for param in TABLES[space_name][modality]}
+        for param in space.values():
+            branches = searched_branches(param, space)
+            if branches != ():
+                ranges.setdefault(param.name, {})[modality] = _range_text(param, branches)
     return ranges
 
 

@@ -67,8 +67,31 @@ def _clip(value: Any, low: Any, high: Any) -> Any:
     return min(max(value, low), high)
 
 
+Condition = tuple[str, tuple[Any, ...]]
+"""``(name, values)``: a parameter applies only while parameter ``name`` takes one of
+``values`` (a schedule's own settings, the patience of early stopping)."""
+
+
 @dataclass(frozen=True)
-class IntParam:
+class _Conditioned:
+    """A parameter that may apply only under a `Condition` (``when``).
+
+    Where it does not apply it is not asked for (Optuna's documented pattern for
+    conditional spaces: suggest inside the branch) and is left out of the configuration.
+    """
+
+    when: Condition | None = field(default=None, kw_only=True)
+
+    def applies(self, config: Mapping[str, Any]) -> bool:
+        return self.when is None or (
+            self.when[0] in config and _member(config[self.when[0]], self.when[1]))
+
+    def _describe_when(self) -> dict[str, Any]:
+        return {} if self.when is None else {"applies_when": {self.when[0]: list(self.when[1])}}
+
+
+@dataclass(frozen=True)
+class IntParam(_Conditioned):
     """An integer searched in ``[low, high]``; ``bounds`` are its legal limits."""
 
     name: str
@@ -128,11 +151,12 @@ class IntParam:
 
     def describe(self) -> dict[str, Any]:
         return {"type": "int", "low": self.low, "high": self.high, "log": self.log,
-                "default": self.default, "bounds": list(self.legal_range)}
+                "default": self.default, "bounds": list(self.legal_range),
+                **self._describe_when()}
 
 
 @dataclass(frozen=True)
-class FloatParam:
+class FloatParam(_Conditioned):
     """A float searched in ``[low, high]``; ``bounds`` are its legal limits."""
 
     name: str
@@ -186,11 +210,12 @@ class FloatParam:
 
     def describe(self) -> dict[str, Any]:
         return {"type": "float", "low": self.low, "high": self.high, "log": self.log,
-                "default": self.default, "bounds": list(self.legal_range)}
+                "default": self.default, "bounds": list(self.legal_range),
+                **self._describe_when()}
 
 
 @dataclass(frozen=True)
-class CategoricalParam:
+class CategoricalParam(_Conditioned):
     """One of ``choices`` (searched); ``allowed`` are all legal values (default: the choices)."""
 
     name: str
@@ -251,7 +276,7 @@ class CategoricalParam:
 
     def describe(self) -> dict[str, Any]:
         return {"type": "categorical", "choices": list(self.choices), "default": self.default,
-                "allowed": list(self.allowed)}
+                "allowed": list(self.allowed), **self._describe_when()}
 
 
 @dataclass(frozen=True)
@@ -261,6 +286,8 @@ class ConditionalFloatParam:
     Optuna sees one distinct parameter per branch, ``<name>_<branch>`` (its documented
     pattern for conditional spaces), so TPE never models Adam's and SGD's learning
     rates as one distribution; the configuration always carries plain ``<name>``.
+    A branch without a range is one the parameter does not apply to (a decay rate
+    under the constant schedule): it is neither asked for nor in the configuration.
     """
 
     name: str
@@ -278,9 +305,12 @@ class ConditionalFloatParam:
     def fixed(self) -> bool:
         return False
 
+    def applies(self, config: Mapping[str, Any]) -> bool:
+        return self.on in config and _member(config[self.on], tuple(self.ranges))
+
     def range_for(self, branch: Any) -> tuple[float, float]:
-        """The search range when ``on`` is ``branch`` (the legal bounds for an unknown one)."""
-        return self.ranges.get(branch, self.bounds)
+        """The search range when ``on`` is ``branch`` (a branch it `applies` to)."""
+        return self.ranges[branch]
 
     def default_for(self, branch: Any) -> float:
         low, high = self.range_for(branch)
@@ -304,10 +334,12 @@ class ConditionalFloatParam:
         return replace(self, ranges=ranges)
 
     def fix(self, value: Any) -> FloatParam:
-        """A fixed rate holds for every branch: it becomes a plain, fixed float."""
+        """A fixed rate holds for every branch: it becomes a plain, fixed float (that still
+        applies only to the branches this one does)."""
         value = _as_float(value)
         _check_legal(self, value)
-        return FloatParam(self.name, value, value, value, self.log, self.bounds)
+        return FloatParam(self.name, value, value, value, self.log, self.bounds,
+                          when=(self.on, tuple(self.ranges)))
 
     def suggest(self, trial: TrialLike, config: Mapping[str, Any]) -> float:
         branch = config[self.on]
@@ -353,6 +385,46 @@ def _describe_legal(param: Param) -> str:
 def _check_legal(param: Param, value: Any) -> None:
     if not param.legal(value):
         raise ConfigError(f"params.{param.name}", f"{value!r} is not {_describe_legal(param)}")
+
+
+def _condition(param: Param) -> Condition | None:
+    if isinstance(param, ConditionalFloatParam):
+        return param.on, tuple(param.ranges)
+    return param.when
+
+
+def _condition_text(param: Param, config: Mapping[str, Any]) -> str:
+    condition = _condition(param)
+    assert condition is not None
+    on, values = condition
+    now = f"it is {config[on]!r}" if on in config else f"{on} does not apply either"
+    return f"applies only when {on} is one of {list(values)}; {now}"
+
+
+def _searched(param: Param) -> tuple[Any, ...]:
+    return param.choices if isinstance(param, CategoricalParam) else ()
+
+
+def searched_branches(param: Param, space: Mapping[str, Param]) -> tuple[Any, ...] | None:
+    """The values searched in ``space`` (parameters by name) of the parameter ``param``
+    depends on that let it apply, in the search's order; None when it applies always.
+    Empty: it never applies there (a decay rate while the schedule stays constant)."""
+    condition = _condition(param)
+    if condition is None:
+        return None
+    return tuple(value for value in _searched(space[condition[0]])
+                 if _member(value, condition[1]))
+
+
+def _unreachable(param: Param, space: Mapping[str, Param]) -> ConfigError | None:
+    """An error when no value the space searches for the parameter ``param`` depends on
+    lets it apply (a decay rate set while the schedule stays constant)."""
+    if searched_branches(param, space) != ():
+        return None
+    on, values = _condition(param) or ("", ())
+    return ConfigError(f"params.{param.name}",
+                       f"applies only when {on} is one of {list(values)}, which this job "
+                       f"never searches ({list(_searched(space[on]))}): set {on} too")
 
 
 def _bounds(param: IntParam | FloatParam | ConditionalFloatParam,
@@ -412,10 +484,12 @@ class SearchSpace:
         return [p.name for p in self.params]
 
     def defaults(self) -> dict[str, Any]:
+        """The default configuration (a parameter that does not apply to it left out)."""
         values: dict[str, Any] = {}
         for p in self.params:
-            values[p.name] = (p.default_for(values[p.on]) if isinstance(p, ConditionalFloatParam)
-                              else p.default)
+            if p.applies(values):
+                values[p.name] = (p.default_for(values[p.on])
+                                  if isinstance(p, ConditionalFloatParam) else p.default)
         return values
 
     def with_overrides(self, overrides: Mapping[str, Any] | None) -> SearchSpace:
@@ -449,37 +523,54 @@ class SearchSpace:
                     updated[name] = param.narrow(spec)
             except ConfigError as exc:
                 errors.append(exc)
+        named = {error.field for error in errors}
+        errors += [error for name in overrides if name in known and f"params.{name}" not in named
+                   if (error := _unreachable(updated[name], updated)) is not None]
         if errors:
             raise ConfigErrors(errors)
         return replace(self, params=tuple(updated[n] for n in self.names()))
 
     def suggest(self, trial: TrialLike) -> dict[str, Any]:
-        """Ask a trial for a configuration (configuration names, Optuna names inside)."""
+        """Ask a trial for a configuration (configuration names, Optuna names inside);
+        a parameter is asked for only where it applies."""
         config: dict[str, Any] = {}
         for p in self.params:
-            config[p.name] = p.suggest(trial, config)
+            if p.applies(config):
+                config[p.name] = p.suggest(trial, config)
         return config
 
     def sample(self, rng: random.Random) -> dict[str, Any]:
         config: dict[str, Any] = {}
         for p in self.params:
-            config[p.name] = p.sample(rng, config)
+            if p.applies(config):
+                config[p.name] = p.sample(rng, config)
         return config
 
     def resolve(self, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """A full configuration: the given values, checked against the *legal* bounds,
-        over the defaults (a conditional default follows the resolved ``on`` value)."""
+        over the defaults (a conditional default follows the resolved ``on`` value).
+
+        A parameter that does not apply (`Condition`) is left out; given one, it is
+        refused, naming the parameter it depends on.
+        """
         given = dict(params or {})
-        values = self.defaults()
-        for name, value in given.items():
-            param = self[name]
-            if isinstance(param, FloatParam | ConditionalFloatParam):
-                value = _as_float(value)
-            _check_legal(param, value)
-            values[name] = value
+        for name in given:
+            self[name]  # an unknown name is refused, naming it
+        values: dict[str, Any] = {}
         for p in self.params:
-            if isinstance(p, ConditionalFloatParam) and p.name not in given:
-                values[p.name] = p.default_for(values[p.on])
+            if not p.applies(values):
+                if p.name in given:
+                    raise ConfigError(f"params.{p.name}", _condition_text(p, values))
+                continue
+            if p.name not in given:
+                values[p.name] = (p.default_for(values[p.on])
+                                  if isinstance(p, ConditionalFloatParam) else p.default)
+                continue
+            value = given[p.name]
+            if isinstance(p, FloatParam | ConditionalFloatParam):
+                value = _as_float(value)
+            _check_legal(p, value)
+            values[p.name] = value
         return values
 
     def check(self, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -503,7 +594,8 @@ class SearchSpace:
     def to_study(self, config: Mapping[str, Any]) -> dict[str, Any]:
         """The resolved configuration under Optuna's names (for ``study.enqueue_trial``)."""
         resolved = self.resolve(config)
-        return {self._study_name(p, resolved): resolved[p.name] for p in self.params}
+        return {self._study_name(p, resolved): resolved[p.name] for p in self.params
+                if p.name in resolved}
 
     def from_study(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """Optuna's parameter names and values back to a full, resolved configuration."""
@@ -531,7 +623,8 @@ class SearchSpace:
         choices outside a categorical's replaced by its default, fixed values imposed."""
         values: dict[str, Any] = {}
         for p in self.params:
-            values[p.name] = p.project(config.get(p.name), values)
+            if p.applies(values):
+                values[p.name] = p.project(config.get(p.name), values)
         return self.resolve(values)
 
     def warm_starts(self) -> list[dict[str, Any]]:
@@ -594,6 +687,51 @@ LEGAL_BATCH_SIZES = (16, *BATCH_SIZES)
 MIN_STEPS_PER_EPOCH = 30  # a trial of a few epochs needs this many optimizer steps in each
 LR_BOUNDS = (1e-6, 1.0)
 
+LR_SCHEDULES = ("constant", "cosine", "exponential", "step", "plateau")
+"""How the learning rate moves during a trial (`gpu_worker.schedules` builds each from
+Keras): ``constant``; ``cosine`` decays it to 0 over the trial (``CosineDecay``);
+``exponential`` multiplies it by ``lr_decay_rate`` every epoch, smoothly
+(``ExponentialDecay``); ``step`` does so every ``lr_step_epochs`` epochs at once
+(``ExponentialDecay``, ``staircase``); ``plateau`` multiplies it by ``lr_decay_rate``
+once the validation loss has not improved for ``lr_plateau_patience`` epochs
+(``ReduceLROnPlateau``). Opt-in: docs/search.md says why, with the benchmark's figures."""
+LR_WARMUP_RANGES: Mapping[str, tuple[float, float]] = {
+    # epochs of linear warm-up from 0 to the learning rate, before the schedule starts;
+    # a constant rate searched stays constant (narrow lr_warmup to warm it up)
+    "constant": (0.0, 0.0), "cosine": (0.0, 0.5), "exponential": (0.0, 0.5),
+    "step": (0.0, 0.5), "plateau": (0.0, 0.5),
+}
+LR_WARMUP_BOUNDS = (0.0, 10.0)
+LR_DECAY_RATE_RANGES: Mapping[str, tuple[float, float]] = {
+    # exponential: the factor per epoch; step and plateau: the factor of each drop
+    "exponential": (0.5, 0.9), "step": (0.2, 0.5), "plateau": (0.2, 0.5),
+}
+LR_DECAY_RATE_DEFAULTS: Mapping[str, float] = {"exponential": 0.7, "step": 0.5, "plateau": 0.5}
+LR_DECAY_RATE_BOUNDS = (0.01, 0.99)  # ReduceLROnPlateau refuses a factor of 1 or more
+
+
+def _training_params() -> tuple[Param, ...]:
+    """The learning-rate schedule and early stopping, in both spaces; opt-in (fixed to a
+    constant rate and no early stopping) until the search benchmark says otherwise."""
+    return (
+        CategoricalParam("lr_schedule", ("constant",), "constant", LR_SCHEDULES),
+        ConditionalFloatParam("lr_warmup", on="lr_schedule", ranges=LR_WARMUP_RANGES,
+                              defaults=dict.fromkeys(LR_SCHEDULES, 0.0),
+                              bounds=LR_WARMUP_BOUNDS),
+        ConditionalFloatParam("lr_decay_rate", on="lr_schedule", ranges=LR_DECAY_RATE_RANGES,
+                              defaults=LR_DECAY_RATE_DEFAULTS, bounds=LR_DECAY_RATE_BOUNDS),
+        # epochs between two drops of the step schedule
+        IntParam("lr_step_epochs", 1, 2, 1, bounds=(1, 100), when=("lr_schedule", ("step",))),
+        # epochs without a better validation loss before the plateau schedule drops the rate
+        IntParam("lr_plateau_patience", 1, 2, 1, bounds=(1, 20),
+                 when=("lr_schedule", ("plateau",))),
+        # stop a trial once its validation accuracy has not improved for
+        # early_stopping_patience epochs, keeping its best epoch's weights
+        CategoricalParam("early_stopping", (False,), False, (False, True)),
+        IntParam("early_stopping_patience", 1, 3, 2, bounds=(1, 50),
+                 when=("early_stopping", (True,))),
+    )
+
 
 def _wide_tables() -> dict[Modality, tuple[Param, ...]]:
     """The original space, unchanged in what it searches; legal bounds as in the default."""
@@ -602,6 +740,7 @@ def _wide_tables() -> dict[Modality, tuple[Param, ...]]:
         CategoricalParam("optimizer", ("adam", "rmsprop", "sgd"), "adam", OPTIMIZERS),
         FloatParam("learning_rate", 1e-5, 1e-1, 1e-3, log=True, bounds=LR_BOUNDS),
         CategoricalParam("batch_size", BATCH_SIZES, 64, LEGAL_BATCH_SIZES),
+        *_training_params(),
     )
     image: tuple[Param, ...] = (
         IntParam("conv_layers", 1, 4, 2, bounds=(1, 4)),
@@ -636,6 +775,7 @@ def _default_tables() -> dict[Modality, tuple[Param, ...]]:
         ConditionalFloatParam("learning_rate", on="optimizer", ranges=LEARNING_RATE_RANGES,
                               defaults=LEARNING_RATE_DEFAULTS, log=True, bounds=LR_BOUNDS),
         CategoricalParam("batch_size", (32, 64, 128), 64, LEGAL_BATCH_SIZES),
+        *_training_params(),
     )
     image: tuple[Param, ...] = (
         IntParam("conv_layers", 1, 3, 2, bounds=(1, 4)),
@@ -792,7 +932,7 @@ def largest_cost(space: SearchSpace, facts: DataFacts) -> Cost:
         elif isinstance(p, CategoricalParam) and p.name in _COST_CHOICES:
             options.append(list(p.choices))
         else:
-            options.append([defaults[p.name]])
+            options.append([defaults.get(p.name)])  # a training setting: no cost
     names, most_params, most_macs = space.names(), 0, 0
     for values in itertools.product(*options):
         cost = estimate_cost(dict(zip(names, values, strict=True)), space.modality,

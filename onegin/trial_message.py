@@ -194,7 +194,9 @@ class TrialResult:
 
     A trained trial (completed or pruned) carries its metrics; validation metrics are
     None when not finite (a diverged trial: JSON has no NaN). A pruned trial has a
-    ``prune_reason`` and ``prune_evidence``. A completed trial of a job with ``holdout``
+    ``prune_reason`` and ``prune_evidence``; a completed one that early stopping ended
+    before its last epoch, the (1-based) ``stopped_epoch``, and the validation metrics
+    of the best epoch, whose weights it kept. A completed trial of a job with ``holdout``
     on carries its holdout report (keys `onegin.holdout.HOLDOUT_KEYS`), else None. A
     failed or cancelled trial carries only its ``error`` (and ``cause``). ``history``
     stays in the trainer's output, out of the message; ``artifact_prefix`` and
@@ -222,6 +224,7 @@ class TrialResult:
     prune_reason: str | None = None
     prune_evidence: dict[str, Any] | None = None
     holdout: dict[str, Any] | None = None
+    stopped_epoch: int | None = None
     history: dict[str, list[float | None]] | None = None
     error: str | None = None
     cause: str | None = None
@@ -272,7 +275,7 @@ _RESULT_CHECKS: dict[str, Check] = {
     **{name: _number(name) for name in ("val_accuracy", "val_loss", "test_accuracy",
                                         "test_loss", "health_score", "total_score")},
     **{name: (lambda n: lambda v: None if v is None else _count(n)(v))(name)
-       for name in ("epochs_run", "param_count", "pruned_at_epoch")},
+       for name in ("epochs_run", "param_count", "pruned_at_epoch", "stopped_epoch")},
     **{name: _kind(name, dict, "a mapping")
        for name in ("params", "dataset", "health", "timings", "prune_evidence", "holdout",
                     "history")},

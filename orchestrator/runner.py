@@ -39,7 +39,7 @@ from onegin.celery_app import TRAIN_TRIAL
 from onegin.control import ClaimOutcome
 from onegin.errors import ConfigError, JobBusy, JobHandedOver
 from onegin.events import job_progress_data, make_event
-from onegin.hopeless import predicted_too_slow, slow_evidence
+from onegin.hopeless import budget_seconds, predicted_too_slow, slow_evidence
 from onegin.job_config import OptimizationConfig
 from onegin.outages import OutagePastLimit, outage_kind, ride_out, service_names
 from onegin.records import InvalidTransition, JobRecord
@@ -333,11 +333,12 @@ class JobRunner:
         counts = Counter(t.status for t in trials)
         self.budget_spent = sum(counts[s] for s in policy.COUNTED)
         self.recovery.restore(trials)
-        timed = [(t.status, (t.finished_at - t.started_at).total_seconds()) for t in trials
+        timed = [(t, (t.finished_at - t.started_at).total_seconds()) for t in trials
                  if t.status in policy.COUNTED and t.started_at and t.finished_at]
         self.durations = [seconds for _, seconds in timed]
-        self.peer_seconds = [seconds for status, seconds in timed
-                             if status == TrialStatus.COMPLETED]
+        self.peer_seconds = [
+            budget_seconds(seconds, (t.metrics or {}).get("epochs_run"), self.config.epochs)
+            for t, seconds in timed if t.status == TrialStatus.COMPLETED]
         recorded = {t.number for t in trials}
         for frozen in self.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
             if frozen.number not in recorded:  # asked ahead, never sent (or not recorded)
@@ -571,8 +572,9 @@ class JobRunner:
         if status in policy.COUNTED and flight.started_at is not None:
             seconds = max(0.0, self.clock() - flight.started_at)
             self.durations.append(seconds)
-            if status == TrialStatus.COMPLETED:
-                self.peer_seconds.append(seconds)
+            if status == TrialStatus.COMPLETED:  # an early-stopped one at its budget's pace
+                self.peer_seconds.append(
+                    budget_seconds(seconds, result.epochs_run, self.config.epochs))
         if result.prune_reason in ("pruner", "too_slow") and flight.stopped_by is not None:
             # what this runner judged by (the pruner's threshold, the pace it saw), beside
             # where the worker stopped

@@ -10,7 +10,8 @@ from onegin.trial_message import TrialResult
 
 PROGRESS_KEYS = ("phase", "epoch", "epochs", "epoch_fraction", "fraction")
 METRIC_KEYS = ("val_loss", "test_accuracy", "test_loss", "epochs_run", "param_count", "timings",
-               "plots", "pruned_at_epoch", "prune_reason", "prune_evidence", "dataset")
+               "plots", "pruned_at_epoch", "prune_reason", "prune_evidence", "dataset",
+               "stopped_epoch")
 
 
 def result_fields(result: TrialResult) -> dict[str, Any]:

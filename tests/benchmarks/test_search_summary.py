@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from benchmarks.search import (
+    SCHEDULE_ARMS,
+    Bench,
     RunResult,
     TrialPoint,
     assign_targets,
@@ -12,11 +16,13 @@ from benchmarks.search import (
     chance_level,
     median_or_none,
     near_chance,
+    onegin_config,
     summarize,
     target,
     time_to_target,
     verdicts,
 )
+from onegin.search_space import CategoricalParam
 
 
 def point(val: float | None, end: float | None = None, seconds: float | None = 1.0,
@@ -116,3 +122,12 @@ def test_verdict_two_allows_one_near_chance_trial_in_twelve() -> None:
     assert verdicts({"onegin": arm_row(0.9, 1.0, near=2, scored=36)})[
         "at_most_1_in_12_near_chance"] is True
     assert verdicts({"optuna-tpe": arm_row(0.9, 1.0)})["at_most_1_in_12_near_chance"] is None
+
+
+@pytest.mark.parametrize("arm", SCHEDULE_ARMS)
+def test_schedule_arms_are_valid_jobs_that_search_them(arm: str, tmp_path: Path) -> None:
+    space = onegin_config(arm, "digits", 12, 0, Bench(3, None, None, tmp_path)).space()
+    schedule, early = space["lr_schedule"], space["early_stopping"]
+    assert isinstance(schedule, CategoricalParam) and isinstance(early, CategoricalParam)
+    assert (len(schedule.choices) == 5) == ("schedules" in arm)
+    assert (len(early.choices) == 2) == ("early-stopping" in arm)

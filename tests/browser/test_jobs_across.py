@@ -13,31 +13,21 @@ its report. Jobs the tests start wait for an orchestrator that never comes.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
-from onegin.artifacts import best_prefix, open_artifact_store, report_prefix
-from onegin.compare_config import CompareConfig
 from onegin.events import make_event
 from onegin.events.resolve import open_event_bus
-from onegin.job_config import OptimizationConfig
-from onegin.job_kinds import JobKind
-from onegin.records import RecordStore
 from tests.browser.conftest import onegin_web, watch_errors
+from tests.browser.seeding import ADAM, DATASET, SGD, Seeder, dense_architecture
 
 pytest.importorskip("playwright.sync_api", reason="Playwright is not installed")
 
 VIEWPORTS = {"desktop": (1280, 800), "phone": (390, 844)}
-HEALTH = dict.fromkeys(("neuron_utilization", "parameter_efficiency", "training_stability",
-                        "gradient_health", "convergence_quality", "accuracy_consistency"), 0.7)
-DATASET = {"dataset": "digits", "num_classes": 10, "chance": 0.107}
 CELLS = "rows => rows.map(r => [...r.cells].map(c => c.textContent))"  # a table's text
 REPORT = b"<!doctype html><title>Comparison report</title><h1>Does health help?</h1>"
 
@@ -51,56 +41,6 @@ class Seeded:
     pareto: str  # queued, on mnist
     comparison: str  # completed, with its report
     events: Any  # the server's event bus
-
-
-def _architecture(layers: int, params: int) -> dict[str, Any]:
-    names = ["input", *(f"dense_{i}" for i in range(layers - 1))]
-    return {"layers": [{"name": n, "type": "Dense", "params": params // layers} for n in names],
-            "edges": [], "total_params": params, "trainable_params": params}
-
-
-class Seeder:
-    """Writes jobs, trials and best models as the orchestrator leaves them."""
-
-    def __init__(self, home: Path) -> None:
-        self.records = RecordStore(f"sqlite:///{home}/onegin.db", upgrade=True)
-        self.artifacts = open_artifact_store(f"file://{home}/artifacts")
-        self.start = datetime.now(UTC) - timedelta(hours=1)
-
-    def job(self, status_path: str, **config: Any) -> str:
-        job = self.records.create_job(OptimizationConfig.from_dict(config).to_dict())
-        for status in status_path.split():
-            self.records.update_job(job.id, status=status)
-        return job.id
-
-    def trial(self, job_id: str, number: int, status: str, params: dict[str, Any],
-              **fields: Any) -> None:
-        begun = self.start + timedelta(seconds=30 * number)
-        self.records.upsert_trial(job_id, number, status=status, params=params,
-                                  started_at=begun, **({} if status == "running" else {
-                                      "finished_at": begun + timedelta(seconds=12)}),
-                                  **fields)
-
-    def completed(self, job_id: str, number: int, params: dict[str, Any], accuracy: float,
-                  **fields: Any) -> None:
-        self.trial(job_id, number, "completed", params, val_accuracy=accuracy,
-                   total_score=fields.pop("total_score", accuracy), health=HEALTH,
-                   health_score=0.7, metrics={"epochs_run": 3, "dataset": DATASET,
-                                              "test_accuracy": accuracy - 0.01}, **fields)
-
-    def best(self, job_id: str, number: int, accuracy: float, score: float,
-             architecture: dict[str, Any]) -> None:
-        self.records.update_job(job_id, best_trial_number=number, best_score=score,
-                                best_accuracy=accuracy)
-        prefix = best_prefix(job_id)
-        self.artifacts.put_bytes(prefix + "architecture.json", json.dumps(architecture).encode())
-        self.artifacts.put_bytes(prefix + "best_hyperparameters.yaml", yaml.safe_dump(
-            {"job_id": job_id, "trial": number}).encode())
-
-
-ADAM = {"conv_layers": 2, "filters": 32, "optimizer": "adam", "learning_rate": 0.001,
-        "activation": "relu", "batch_size": 32}
-SGD = ADAM | {"conv_layers": 1, "optimizer": "sgd", "learning_rate": 0.05}
 
 
 def _seed(seeder: Seeder) -> dict[str, str]:
@@ -129,25 +69,19 @@ def _seed(seeder: Seeder) -> dict[str, str]:
                            "loss": 2.3, "epoch": 1}})
     seeder.trial(night, 7, "cancelled", ADAM, metrics={"last_progress": {
         "phase": "training", "epoch": 2, "epochs": 3, "epoch_fraction": 0.25, "fraction": 0.42}})
-    seeder.best(night, 2, 0.93, 0.9, _architecture(4, 52_000))
+    seeder.best(night, 2, 0.93, 0.9, dense_architecture(4, 52_000))
 
     day = seeder.job("running completed", dataset="digits", trials=4, epochs=3,
                      objective="simple", name="Day search", seed=99)
     for number, accuracy in enumerate((0.7, 0.88, 0.86, 0.95)):
         seeder.completed(day, number, SGD | {"filters": 16 * (number + 1)}, accuracy)
-    seeder.best(day, 3, 0.95, 0.95, _architecture(3, 21_000))
+    seeder.best(day, 3, 0.95, 0.95, dense_architecture(3, 21_000))
 
     live = seeder.job("running", dataset="digits", trials=3, epochs=3, name="Live search")
     seeder.trial(live, 0, "running", ADAM, worker="gpu-1")
     pareto = seeder.job("", dataset="mnist", objective="pareto", pruner="none",
                         name="Pareto on MNIST")
-    comparison = seeder.records.create_job(CompareConfig.from_dict(
-        {"dataset": "digits", "seeds": 1, "name": "Health?"}).to_dict(), kind=JobKind.COMPARE).id
-    for status in ("running", "completed"):
-        seeder.records.update_job(comparison, status=status)
-    for name, data in (("report.html", REPORT), ("report.pdf", b"%PDF-1.4 report"),
-                       ("summary.json", b"{}")):
-        seeder.artifacts.put_bytes(report_prefix(comparison) + name, data)
+    comparison = seeder.comparison("Health?", REPORT)
     return {"night": night, "day": day, "live": live, "pareto": pareto,
             "comparison": comparison}
 

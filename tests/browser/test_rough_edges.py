@@ -23,7 +23,8 @@ import pytest
 
 from onegin.job_config import OptimizationConfig
 from onegin.records import RecordStore
-from tests.browser.conftest import Dashboard, onegin_command, onegin_web, watch_errors
+from tests.browser.conftest import Dashboard, onegin_web, watch_errors
+from tests.browser.seeding import make_token
 
 pytest.importorskip("playwright.sync_api", reason="Playwright is not installed")
 
@@ -108,13 +109,11 @@ def _seed_states_job(records: RecordStore, owner: str) -> str:
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
     home = tmp_path_factory.mktemp("rough-edges")
-    printed = onegin_command(home, "token", "create", "limited", "--max-trials",
-                             str(LIMITS["max_trials"]), "--max-epochs", str(LIMITS["max_epochs"]),
-                             "--max-concurrency", str(LIMITS["max_concurrency"]))
-    secret = printed.strip().splitlines()[-1]
+    secret, owner = make_token(home, "limited", "--max-trials", str(LIMITS["max_trials"]),
+                               "--max-epochs", str(LIMITS["max_epochs"]),
+                               "--max-concurrency", str(LIMITS["max_concurrency"]))
     records = RecordStore(f"sqlite:///{home}/onegin.db")
     try:
-        owner = next(t.id for t in records.list_tokens() if t.name == "limited")
         job_id = _seed_states_job(records, owner)
     finally:
         records.close()

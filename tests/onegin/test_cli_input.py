@@ -58,7 +58,9 @@ def test_every_bad_field_of_a_job_file_is_named(tmp_path: Path) -> None:
         "invalid epochs: must be between 1 and 1000, got 0",
         "invalid params.colour: unknown parameter for image models; known: conv_layers, "
         "filters, kernel_size, activation, batch_norm, pooling, dense_layers, dense_units, "
-        "max_filters, dropout, optimizer, learning_rate, batch_size",
+        "max_filters, dropout, optimizer, learning_rate, batch_size, lr_schedule, lr_warmup, "
+        "lr_decay_rate, lr_step_epochs, lr_plateau_patience, early_stopping, "
+        "early_stopping_patience",
         "invalid params.conv_layers: 9 is not an integer within [1, 4]",
         "invalid trials: must be an integer, got 'many'",
         "invalid weights.accuracy: must be between 0 and 1, got 2",

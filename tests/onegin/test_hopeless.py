@@ -15,6 +15,7 @@ from onegin.hopeless import (
     PRUNE_REASONS,
     TOO_SLOW_FACTOR,
     at_chance,
+    budget_seconds,
     chance_check_due,
     chance_evidence,
     chance_level,
@@ -165,3 +166,11 @@ def test_loss_evidence_keeps_json_finite() -> None:
     assert loss_evidence(2.5) == 2.5
     assert loss_evidence(float("nan")) == "nan"
     assert loss_evidence(float("inf")) == "inf"
+
+
+def test_an_early_stopped_trial_sets_the_pace_of_its_whole_budget() -> None:
+    """Stopped after 2 of 10 epochs in 20 s: its peers are judged against 100 s, not 20 s
+    (a full-length trial of that pace would otherwise read as 5x too slow)."""
+    assert budget_seconds(20.0, 2, 10) == 100.0
+    assert budget_seconds(20.0, 10, 10) == budget_seconds(20.0, None, 10) == 20.0
+    assert not predicted_too_slow(80.0, 0.8, budget_seconds(20.0, 2, 10))

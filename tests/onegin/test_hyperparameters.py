@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from onegin import hyperparameters
@@ -45,6 +47,30 @@ def test_the_searched_range_comes_from_the_default_space() -> None:
     assert ranges["batch_norm"]["image"] == "true, false"
     assert ranges["learning_rate"]["image"].startswith("adam 0.0003–0.005; adamw")
     assert set(ranges["dropout"]) == {"image", "text"}
+
+
+def test_a_setting_the_default_space_never_applies_is_not_searched() -> None:
+    ranges = searched_ranges()
+    assert ranges["lr_schedule"] == {"image": "constant", "text": "constant"}
+    assert ranges["early_stopping"] == {"image": "false", "text": "false"}
+    assert ranges["lr_warmup"]["image"] == "constant 0"  # the one schedule searched
+    for name in ("lr_decay_rate", "lr_step_epochs", "lr_plateau_patience",
+                 "early_stopping_patience"):
+        assert name not in ranges, name
+    assert "sgd_plain" not in ranges["learning_rate"]["image"]  # allowed, not searched
+
+
+def test_a_space_that_searches_a_schedule_lists_its_settings(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    image = tuple(replace(p, choices=("constant", "step"))
+                  if isinstance(p, CategoricalParam) and p.name == "lr_schedule" else p
+                  for p in TABLES["default"]["image"])
+    monkeypatch.setitem(TABLES, "default", {**TABLES["default"], "image": image})
+    ranges = searched_ranges()
+    assert ranges["lr_warmup"]["image"] == "constant 0; step 0–0.5"
+    assert ranges["lr_decay_rate"] == {"image": "step 0.2–0.5"}
+    assert ranges["lr_step_epochs"] == {"image": "1–2"}
+    assert "lr_plateau_patience" not in ranges
 
 
 def test_describe_serves_every_text_with_its_ranges() -> None:

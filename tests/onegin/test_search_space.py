@@ -77,6 +77,9 @@ TODAY_SHARED = {
     "batch_size": {"type": "categorical", "choices": [32, 64, 128, 256], "default": 64},
 }
 
+TRAINING_PARAMS = ("lr_schedule", "lr_warmup", "lr_decay_rate", "lr_step_epochs",
+                   "lr_plateau_patience", "early_stopping", "early_stopping_patience")
+
 FACTS = {
     "digits": DataFacts((8, 8, 1), 1078),
     "mnist": DataFacts((28, 28, 1), 42_000),
@@ -98,6 +101,9 @@ def test_wide_space_is_todays_space(modality: str) -> None:
     if modality == "image":  # today's builder capped the doubling at 256: now a fixed param
         expected["max_filters"] = {"type": "int", "low": 256, "high": 256, "log": False,
                                    "default": 256}
+    # the schedule and early stopping: opt-in, as in the default space, so never asked
+    default = space_for(modality).describe()
+    expected |= {name: _searched(default[name]) for name in TRAINING_PARAMS}
     assert described == expected
     trial = RecordingTrial()
     space.suggest(trial)
@@ -263,6 +269,16 @@ def test_narrowing_the_learning_rate_replaces_every_branch() -> None:
         ({"learning_rate": float("nan")}, "params.learning_rate"),
         ({"learning_rate": 2.0}, "params.learning_rate"),
         ({"learning_rate": {"high": 5.0}}, "params.learning_rate.high"),
+        ({"lr_schedule": "linear"}, "params.lr_schedule"),
+        ({"lr_schedule": {"choices": ["cosine", "cyclic"]}}, "params.lr_schedule"),
+        ({"lr_warmup": -1}, "params.lr_warmup"),
+        ({"lr_schedule": "step", "lr_decay_rate": 1.0}, "params.lr_decay_rate"),
+        ({"lr_schedule": "step", "lr_step_epochs": 0}, "params.lr_step_epochs"),
+        ({"early_stopping": "yes"}, "params.early_stopping"),
+        # a setting of a schedule (or of early stopping) the job never searches
+        ({"lr_decay_rate": 0.5}, "params.lr_decay_rate"),
+        ({"lr_schedule": "cosine", "lr_plateau_patience": 2}, "params.lr_plateau_patience"),
+        ({"early_stopping_patience": 3}, "params.early_stopping_patience"),
     ],
 )
 def test_invalid_overrides_name_the_parameter(overrides: dict, field: str) -> None:
@@ -448,3 +464,70 @@ def test_warm_starts_are_deduplicated() -> None:
              "optimizer": "adam", "learning_rate": 1e-3, "batch_size": 64, "dense_units": 128,
              "dense_layers": 1}
     assert len(space_for("image", fixed).warm_starts()) == 1
+
+
+ALL_SCHEDULES = {"lr_schedule": {"choices": ["constant", "cosine", "exponential", "step",
+                                             "plateau"]},
+                 "early_stopping": {"choices": [False, True]}}
+
+
+def test_schedules_and_early_stopping_are_opt_in() -> None:
+    config = space_for("image").defaults()
+    assert (config["lr_schedule"], config["lr_warmup"], config["early_stopping"]) == (
+        "constant", 0.0, False)
+    assert "lr_decay_rate" not in config and "early_stopping_patience" not in config
+    trial = RecordingTrial()
+    space_for("text").suggest(trial)
+    assert not {name for _, name in trial.calls if name.startswith(("lr_", "early"))}
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_a_schedules_own_settings_are_asked_only_under_it(seed: int) -> None:
+    """Optuna's pattern for conditional spaces, as for the learning rate: a decay rate and
+    a warm-up per schedule (``lr_warmup_cosine``…), a schedule's own setting only under it;
+    the configuration carries plain names and only what applies."""
+    space = space_for("image", ALL_SCHEDULES)
+    trial = RecordingTrial(seed)
+    config = space.suggest(trial)
+    schedule = config["lr_schedule"]
+    asked = {name for _, name in trial.calls}
+    assert ("lr_warmup_" + schedule in asked) == (schedule != "constant")  # fixed at 0 there
+    assert ("lr_decay_rate_" + schedule in asked) == (schedule in ("exponential", "step",
+                                                                     "plateau"))
+    assert ("lr_step_epochs" in asked) == (schedule == "step")
+    assert ("lr_plateau_patience" in asked) == (schedule == "plateau")
+    assert ("early_stopping_patience" in asked) == config["early_stopping"]
+    assert not asked & {"lr_warmup", "lr_decay_rate"}
+    own = {"exponential": {"lr_decay_rate"}, "step": {"lr_decay_rate", "lr_step_epochs"},
+           "plateau": {"lr_decay_rate", "lr_plateau_patience"}}.get(schedule, set())
+    assert {k for k in config if k.startswith("lr_")} == {"lr_schedule", "lr_warmup", *own}
+    assert space.from_study(trial.params) == space.resolve(config)
+    assert space.from_study(space.to_study(config)) == space.resolve(config)
+
+
+def test_schedule_settings_fix_and_narrow_like_any_other() -> None:
+    space = space_for("image", {"lr_schedule": {"choices": ["step", "plateau"]},
+                                "lr_decay_rate": {"low": 0.3, "high": 0.4},
+                                "lr_warmup": 0.25, "early_stopping": True,
+                                "early_stopping_patience": {"low": 2, "high": 4}})
+    rng = random.Random(5)
+    for _ in range(20):
+        config = space.sample(rng)
+        assert config["lr_schedule"] in ("step", "plateau") and config["lr_warmup"] == 0.25
+        assert 0.3 <= config["lr_decay_rate"] <= 0.4  # the window is each schedule's
+        assert config["early_stopping"] and 2 <= config["early_stopping_patience"] <= 4
+    fixed = space_for("image", {"lr_schedule": "step", "lr_decay_rate": 0.3})
+    assert fixed.defaults()["lr_decay_rate"] == 0.3
+    assert "lr_decay_rate" not in space_for("image", {"lr_schedule": {"choices": [
+        "constant", "step"]}, "lr_decay_rate": 0.3}).resolve({"lr_schedule": "constant"})
+
+
+def test_a_setting_that_does_not_apply_is_refused_naming_what_it_needs() -> None:
+    with pytest.raises(ConfigError) as err:
+        space_for("image").resolve({"lr_schedule": "cosine", "lr_decay_rate": 0.5})
+    assert err.value.field == "params.lr_decay_rate"
+    assert err.value.reason == ("applies only when lr_schedule is one of "
+                                "['exponential', 'step', 'plateau']; it is 'cosine'")
+    with pytest.raises(ConfigError) as err:
+        space_for("image", ALL_SCHEDULES).check({"early_stopping_patience": 2})
+    assert err.value.field == "params.early_stopping_patience"

@@ -34,8 +34,8 @@ COMPLETED: dict[str, Any] = {
     "total_score": 0.85, "objective": "health", "param_count": 1234,
     "architecture_summary": "conv", "timings": {"training": 1.5}, "plots": ["loss"],
     "artifacts": ["model.keras"], "pruned_at_epoch": None, "prune_reason": None,
-    "prune_evidence": None, "holdout": HOLDOUT, "artifact_prefix": "jobs/j/trials/3/",
-    "worker": "host:1",
+    "prune_evidence": None, "holdout": HOLDOUT, "stopped_epoch": 2,
+    "artifact_prefix": "jobs/j/trials/3/", "worker": "host:1",
 }
 
 
@@ -125,6 +125,7 @@ def test_a_failed_result_carries_only_what_it_has() -> None:
      ({**COMPLETED, "total_score": "0.8"}, "total_score"),
      ({**COMPLETED, "val_accuracy": float("inf")}, "val_accuracy"),
      ({**COMPLETED, "epochs_run": -1}, "epochs_run"), ({**COMPLETED, "plots": "loss"}, "plots"),
+     ({**COMPLETED, "stopped_epoch": "2"}, "stopped_epoch"),
      ({**COMPLETED, "health": [0.5]}, "health"), ({**COMPLETED, "error": 3}, "error"),
      ({**COMPLETED, "holdout": [0.9]}, "holdout"),
      ({**COMPLETED, "surprise": 1}, "surprise")],

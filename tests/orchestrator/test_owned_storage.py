@@ -165,7 +165,7 @@ def test_asks_on_many_threads_keep_every_trial_whole(
         numbers = list(pool.map(ask_together, range(8)))
     assert sorted(numbers) == list(range(12, 20))
     stored = in_database(reader, "threads")
-    names = set(space.names())  # a whole trial: every parameter, its learning rate included
+    names = set(space.defaults())  # a whole trial: every parameter that applies, its rate too
     assert all(set(space.from_study(t.params)) == names for t in stored)
     assert all(len(t.params) == len(stored[0].params) for t in stored)
     assert_agree(study, reader, "threads")

@@ -157,6 +157,22 @@ def test_every_bad_parameter_is_named_at_once(web: Web) -> None:
     assert fields["params.colour"].startswith("unknown parameter for image models; known: ")
 
 
+def test_bad_schedule_settings_are_named(web: Web) -> None:
+    _, secret = web.token()
+    response = post_job(web, web.bearer(secret), {"params": {
+        "lr_schedule": "linear", "lr_step_epochs": 2, "early_stopping": "yes",
+        "early_stopping_patience": 0}})
+    assert response.status_code == 422
+    fields = body(response)["fields"]
+    assert fields["params.lr_schedule"] == (
+        "'linear' is not one of ['constant', 'cosine', 'exponential', 'step', 'plateau']")
+    assert fields["params.early_stopping"] == "'yes' is not one of [False, True]"
+    assert fields["params.early_stopping_patience"] == "0 is not an integer within [1, 50]"
+    # the step schedule's own setting, in a job that never searches the step schedule
+    assert fields["params.lr_step_epochs"].startswith(
+        "applies only when lr_schedule is one of ['step']")
+
+
 @pytest.mark.parametrize(("data", "fields"), [
     ({"dataset": ""}, {"dataset": f"unknown dataset ''; known: {', '.join(DATASETS)}"}),
     ({"name": "a\x00b"}, {"name": "must be a string of at most 200 characters without "

@@ -46,6 +46,26 @@ def test_search_space_per_modality_in_order(web: Web) -> None:
         assert list(data[modality]) == space_for(modality).names()
 
 
+def test_search_space_lists_the_schedules_and_early_stopping(web: Web) -> None:
+    """Opt-in: each is listed with every legal choice, and its own settings say when they
+    apply; the OpenAPI document's job request takes them as parameters."""
+    data = body(web.client.get("/api/v1/search-space"))
+    for modality in ("image", "text"):
+        space = data[modality]
+        assert space["lr_schedule"]["allowed"] == [
+            "constant", "cosine", "exponential", "step", "plateau"]
+        assert space["early_stopping"]["allowed"] == [False, True]
+        assert set(space["lr_decay_rate"]["ranges"]) == {"exponential", "step", "plateau"}
+        assert space["lr_warmup"]["on"] == "lr_schedule"
+        assert space["lr_step_epochs"]["applies_when"] == {"lr_schedule": ["step"]}
+        assert space["lr_plateau_patience"]["applies_when"] == {"lr_schedule": ["plateau"]}
+        assert space["early_stopping_patience"]["applies_when"] == {"early_stopping": [True]}
+    request = document()["components"]["schemas"]["JobRequest"]
+    names = request["properties"]["params"]["propertyNames"]["enum"]
+    assert {"lr_schedule", "lr_warmup", "lr_decay_rate", "lr_step_epochs",
+            "lr_plateau_patience", "early_stopping", "early_stopping_patience"} <= set(names)
+
+
 def test_scoring_is_the_one_source_of_truth(web: Web) -> None:
     data = body(web.client.get("/api/v1/scoring"))
     assert data["objectives"] == ["simple", "health", "pareto"]

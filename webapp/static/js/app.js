@@ -124,7 +124,7 @@ async function start(session) {
     });
     trialsTable = new TrialsTable($("#trials-table"), { dialog: jobView.dialog, selection });
     initToggletips();
-    window.addEventListener("hashchange", route);
+    window.addEventListener("hashchange", navigate);
   }
   form.applyLimits(session.limits);
   try {
@@ -201,5 +201,28 @@ function route() {
     else link.removeAttribute("aria-current");
   }
 }
+
+// A link or the address bar changed the view: the keyboard and screen readers start at its
+// heading, not at the link (now hidden) that led there. The compare view focuses its own.
+function navigate() {
+  route();
+  const heading = ["#trials-table", "#jobs-title", "#job-title", "#config-title"]
+    .map((selector) => $(selector)).find((el) => el.offsetParent !== null);
+  if ($("#compare-jobs-view").hidden) heading?.focus({ preventScroll: !$("#jobs-view").hidden });
+}
+
+// A control focused in a table that scrolls sideways comes wholly into view, its focus ring
+// too (the browser scrolls only a control it cannot see at all).
+document.addEventListener("focusin", (event) => {
+  if (event.target.closest?.(".table-wrap, .jobs-list")) {
+    event.target.scrollIntoView({ block: "nearest", inline: "nearest" });
+  }
+});
+
+// "Skip to content" focuses the main region itself: following its #main would route away.
+$(".skip-link").addEventListener("click", (event) => {
+  event.preventDefault();
+  $("#main").focus();
+});
 
 boot();

@@ -3,7 +3,7 @@
 // redraws a layout that depends on the width, an "Enlarge" toggle, and the colours of
 // trial states.
 
-import { h } from "./dom.js";
+import { h, keepTabIn } from "./dom.js";
 
 export const COLORS = {
   completed: "#1d4ed8",
@@ -75,12 +75,14 @@ export class ChartFrame {
       h("figcaption", { class: "chart-head" }, h("span", { class: "chart-title" }, label),
         enlarge ? this.toggleButton : null),
       this.box, this.note);
+    // enlarged, it covers the page: the focus stays on it until Escape or its button
     this.onKey = (event) => {
       if (event.key === "Escape" && this.enlarged) {
         event.stopPropagation();
         this.setEnlarged(false);
         this.toggleButton.focus();
       }
+      if (this.enlarged) keepTabIn(this.root, event);
     };
     host.append(this.root);
   }

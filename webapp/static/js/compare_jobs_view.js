@@ -22,7 +22,7 @@ const jobLink = (job) => h("a", { href: `#/jobs/${encodeURIComponent(job.id)}` }
 function sideBySide(rows, jobs, caption) {
   return h("table", { class: "data side-by-side" },
     h("caption", {}, caption),
-    h("thead", {}, h("tr", {}, h("th", { scope: "col" }, ""),
+    h("thead", {}, h("tr", {}, h("td", {}), // the corner: the rows name themselves
       jobs.map((job) => h("th", { scope: "col" }, job.name || `Job ${job.id}`)))),
     h("tbody", {}, rows.map(({ name, values, differs }) => h("tr", { class: differs ? "differs" : "" },
       h("th", { scope: "row" }, name, differs ? h("span", { class: "sr-only" }, " (differs)") : null),

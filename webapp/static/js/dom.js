@@ -175,3 +175,31 @@ export function initToggletips(root = document) {
     });
   }
 }
+
+function focusable(root) {
+  return [...root.querySelectorAll(
+    'a[href], button:not([disabled]), input:not([disabled]), select, textarea, [tabindex]:not([tabindex="-1"]), summary',
+  )].filter((el) => el.offsetParent !== null || el === document.activeElement);
+}
+
+// A keydown handler's part for a layer over the page (a dialog, a chart laid over the window):
+// Tab and Shift+Tab go round the controls inside `root`, never to the page it covers.
+export function keepTabIn(root, event) {
+  if (event.key !== "Tab") return;
+  const items = focusable(root);
+  const inside = root.contains(document.activeElement);
+  if (items.length === 0 || (inside && items.length === 1)) {
+    event.preventDefault();
+    items[0]?.focus();
+    return;
+  }
+  const first = items[0];
+  const last = items[items.length - 1];
+  if (!inside || (!event.shiftKey && document.activeElement === last)) {
+    event.preventDefault();
+    first.focus();
+  } else if (event.shiftKey && document.activeElement === first) {
+    event.preventDefault();
+    last.focus();
+  }
+}

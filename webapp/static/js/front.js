@@ -88,7 +88,7 @@ export class FrontChart {
         h("a", { class: "button button--quiet", href: t.model_url, download: modelName(t.number) }, "Model"))));
     clear(this.table, rows.length ? h("table", { class: "front-table" },
       h("caption", {}, "The front's members: no other trial is both more accurate and healthier"),
-      h("thead", {}, h("tr", {}, ["Trial", "Accuracy", "Health", "Total score", ""].map((c) => h("th", { scope: "col" }, c)))),
+      h("thead", {}, h("tr", {}, ["Trial", "Accuracy", "Health", "Total score", "Open"].map((c) => h("th", { scope: "col" }, c)))),
       h("tbody", {}, rows)) : null);
   }
 

@@ -12,6 +12,7 @@ import {
   duration,
   h,
   int,
+  keepTabIn,
   label,
   num,
   pct,
@@ -341,12 +342,6 @@ function table(rows, caption) {
     h("tbody", {}, rows.map(([k, v]) => h("tr", {}, h("th", { scope: "row" }, k), h("td", {}, v)))));
 }
 
-function focusable(root) {
-  return [...root.querySelectorAll(
-    'a[href], button:not([disabled]), input:not([disabled]), select, textarea, [tabindex]:not([tabindex="-1"]), summary',
-  )].filter((el) => el.offsetParent !== null || el === document.activeElement);
-}
-
 export class TrialDialog {
   constructor(dialog) {
     this.dialog = dialog;
@@ -367,20 +362,7 @@ export class TrialDialog {
     dialog.addEventListener("click", (event) => {
       if (event.target === dialog) this.close(); // a click on the backdrop
     });
-    dialog.addEventListener("keydown", (event) => {
-      if (event.key !== "Tab") return;
-      const items = focusable(dialog);
-      if (items.length === 0) return;
-      const first = items[0];
-      const last = items[items.length - 1];
-      if (event.shiftKey && document.activeElement === first) {
-        event.preventDefault();
-        last.focus();
-      } else if (!event.shiftKey && document.activeElement === last) {
-        event.preventDefault();
-        first.focus();
-      }
-    });
+    dialog.addEventListener("keydown", (event) => keepTabIn(dialog, event));
   }
 
   // context: stopinfo's {live, reruns, epochs} for the "why and when it stopped" table, and
@@ -413,6 +395,7 @@ export class TrialDialog {
           ["Finished", when(trial.finished_at)],
           ["Duration", duration(seconds)],
           ...(trial.retry_of !== null && trial.retry_of !== undefined ? [["Retry of", `Trial #${trial.retry_of}`]] : []),
+          ...(m.stopped_epoch ? [["Early stopping ended it in epoch", String(m.stopped_epoch)]] : []),
           ...(trial.error ? [["Error", trial.error]] : []),
           ...(ORIGINS[trial.origin] ? [["Origin", ORIGINS[trial.origin]]] : []),
         ], "Run")),

@@ -247,7 +247,8 @@ export class FormHyperparameters {
     this.error = "";
     this.summary = h("summary", {}, "Hyperparameters: what the search tunes");
     this.hint = h("p", { class: "hint" });
-    this.list = h("ul", { class: "hp-list" });
+    // it scrolls inside its own box: the keyboard's arrows scroll it once it has the focus
+    this.list = h("ul", { class: "hp-list", tabindex: "0", "aria-label": "What the search tunes" });
     this.root = h("details", { class: "advanced hp-form", id: "hp-form" }, this.summary, this.hint, this.list);
     host.append(this.root);
   }

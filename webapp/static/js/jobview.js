@@ -11,6 +11,7 @@ import {
   PLOT_NAMES,
   statusLabel,
   TRIAL_ACTIVE,
+  announce,
   clear,
   duration,
   h,
@@ -25,7 +26,7 @@ import { follow, POLL_MS } from "./live.js";
 import { tabList } from "./tabs.js";
 import { TensorBoardPanel } from "./tensorboard.js";
 import { selection } from "./trial_selection.js";
-import { budgetSummary, splitText } from "./trialstate.js";
+import { budgetSummary, finishedText, splitText } from "./trialstate.js";
 
 const WATCHDOG_MS = 10_000;
 const CONNECTION_TEXT = {
@@ -91,6 +92,7 @@ export class JobView {
     $("#job-title").textContent = `Job ${id}`;
     clear($("#job-status"));
     $("#job-error").textContent = "";
+    $("#continue-button").hidden = true; // the last job's, until this one's state is known
     this.renderTiles();
     // A first picture over REST; the socket's snapshot (or polling) follows and wins.
     Promise.all([api.job(id), allTrials(id)]).then(([job, trials]) => {
@@ -131,8 +133,10 @@ export class JobView {
     this.live?.stop();
     this.live = null;
     clearInterval(this.watchdog);
+    const focused = $("#job-content").contains(document.activeElement);
     $("#job-content").hidden = true;
     $("#job-missing").hidden = false;
+    if (focused) $("#job-missing-title").focus(); // the heading it had is gone
     $("#job-missing-text").textContent = `There is no job ${id}, or it is not yours to see.`;
     document.title = "Job not found — Onegin";
   }
@@ -249,6 +253,7 @@ export class JobView {
         break;
       case "trial_finished":
         this.gallery.upsert(trialFromResult(n, data));
+        announce(finishedText(this.gallery.trials.get(n)));
         this.updateBest();
         this.scheduleRefresh();
         break;

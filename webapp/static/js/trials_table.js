@@ -81,6 +81,7 @@ export function ariaSort(state, name) {
 }
 
 // The remembered column choice, kept to columns this job has; the default when none is.
+// The trial column always leads: its button is the keyboard's way to a row's details.
 export function chosenColumns(storage, available) {
   const names = new Set(available.map((c) => c.name));
   let saved = null;
@@ -90,7 +91,7 @@ export function chosenColumns(storage, available) {
     saved = null;
   }
   const kept = Array.isArray(saved) ? saved.filter((n) => names.has(n)) : [];
-  if (kept.length) return kept;
+  if (kept.length) return kept.includes("number") ? kept : ["number", ...kept];
   return [...BASE_COLUMNS.filter((n) => names.has(n)), ...available.filter((c) => c.name.startsWith("params.")).map((c) => c.name)];
 }
 
@@ -180,12 +181,13 @@ export class TrialsTable {
 
   columnPicker() {
     const boxes = this.columns.map((c) => h("li", {}, h("label", {},
-      h("input", { type: "checkbox", value: c.name, checked: this.shown.includes(c.name), onchange: () => pick() }),
+      h("input", { type: "checkbox", value: c.name, checked: this.shown.includes(c.name),
+        disabled: c.name === "number", onchange: () => pick() }),
       ` ${columnLabel(c.name)}`)));
     const list = h("ul", { class: "column-list" }, boxes);
     const pick = () => {
       const chosen = [...list.querySelectorAll("input:checked")].map((box) => box.value);
-      this.shown = chosen.length ? chosen : ["number"];
+      this.shown = chosen; // the trial column's box is checked for good
       saveColumns(globalThis.localStorage, this.shown);
       this.render(this.lastPage);
     };

@@ -2,6 +2,8 @@
 // (no DOM): the budget count split by state, the epoch label, the chance-level flag and
 // why a pruned trial that scored higher is not the best.
 
+import { pct } from "./dom.js";
+
 // Trials that spend a job's budget (orchestrator/policy.py COUNTED): a failed trial is
 // re-run and a cancelled one never finished, so neither counts towards "done".
 export const BUDGET_STATES = ["completed", "pruned"];
@@ -59,4 +61,11 @@ export function beatBest(trial, best) {
   if (trial?.status !== "pruned" || !best || best.number === trial.number) return false;
   return Number.isFinite(trial.total_score) && Number.isFinite(best.total_score)
     && trial.total_score > best.total_score;
+}
+
+// What a screen reader hears as a trial ends (the job view's polite announcer).
+export function finishedText(trial) {
+  const accuracy = trial.status === "completed" && Number.isFinite(trial.val_accuracy)
+    ? `, validation accuracy ${pct(trial.val_accuracy)}` : "";
+  return `Trial #${trial.number} ${trial.status || "finished"}${accuracy}.`;
 }

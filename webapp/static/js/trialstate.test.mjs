@@ -2,7 +2,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { atChance, beatBest, budgetSummary, epochLabel, splitText } from "./trialstate.js";
+import {
+  atChance, beatBest, budgetSummary, epochLabel, finishedText, splitText,
+} from "./trialstate.js";
 
 test("a replaced failed trial and a cancelled one do not count towards the budget", () => {
   const summary = budgetSummary({ completed: 3, pruned: 2, failed: 1, cancelled: 1 }, 6);
@@ -41,4 +43,11 @@ test("only a pruned trial that scored above the best completed one is explained"
   assert.equal(beatBest({ number: 4, status: "pruned", total_score: 0.7 }, best), false);
   assert.equal(beatBest({ number: 4, status: "completed", total_score: 0.9 }, best), false);
   assert.equal(beatBest({ number: 4, status: "pruned", total_score: 0.9 }, null), false);
+});
+
+test("an ended trial is announced with its state, and its accuracy when it completed", () => {
+  assert.equal(finishedText({ number: 3, status: "completed", val_accuracy: 0.931 }),
+    "Trial #3 completed, validation accuracy 93.1%.");
+  assert.equal(finishedText({ number: 4, status: "pruned", val_accuracy: 0.5 }), "Trial #4 pruned.");
+  assert.equal(finishedText({ number: 5 }), "Trial #5 finished.");
 });
