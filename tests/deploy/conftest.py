@@ -70,7 +70,7 @@ def database_factory() -> Iterator[Callable[[], str]]:
 @pytest.fixture(scope="module")
 def backends(postgres_url: str, redis_url: str, s3_endpoint: str,
              tmp_path_factory: pytest.TempPathFactory) -> Backends:
-    """The session's database, migrated (and the bucket made) by the migrate role itself."""
+    """The module's database, migrated (and the bucket made) by the migrate role itself."""
     found = Backends(postgres_url, redis_url, s3_endpoint)
     home = tmp_path_factory.mktemp("migrate")
     done = run_entrypoint("migrate", env=found.env_of("migrate", home))

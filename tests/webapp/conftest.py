@@ -25,9 +25,9 @@ from webapp.app import create_app
 from webapp.state import EXTENSION, WebState
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def web_db(postgres_url: str) -> str:
-    """The session's PostgreSQL database with Onegin's schema."""
+    """The module's PostgreSQL database with Onegin's schema."""
     upgrade(postgres_url)
     return postgres_url
 
