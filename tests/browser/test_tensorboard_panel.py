@@ -61,6 +61,9 @@ def test_the_panel_gives_the_command_and_the_logs(
     page.fill("#tensorboard-trials", "2, 0")
     assert command.text_content() == f"onegin tensorboard {job_id} 0 2"
     page.click("#tensorboard-copy")
+    # the clipboard's write settles after the click: the status follows it
+    page.wait_for_function(
+        "document.getElementById('tensorboard-status').textContent !== ''")
     assert page.text_content("#tensorboard-status") == "Command copied."
     assert page.evaluate("navigator.clipboard.readText()") == f"onegin tensorboard {job_id} 0 2"
     with page.expect_download() as download:

@@ -47,7 +47,8 @@ class FaultCluster:
 
     def start_worker(self, index: int) -> Process:
         return Process(self.settings, GPU_QUEUE, f"gpu{index}-{uuid.uuid4().hex[:4]}",
-                       self.home / f"gpu{index}.log", module="tests.faults.fault_worker")
+                       self.home / f"gpu{index}.log", module="tests.faults.fault_worker",
+                       reaped=False)  # the cluster's own: its fixture stops them
 
     def start_orchestrator(self, log: Path, settings: Settings | None = None) -> Process:
         return Process(settings or self.settings, ORCHESTRATOR_QUEUE, log.stem, log)

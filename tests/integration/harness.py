@@ -17,6 +17,7 @@ from onegin.events import EventBus
 from onegin.job_config import OptimizationConfig
 from onegin.local_workers import child_environ, worker_command
 from onegin.settings import GPU_WORKER, ORCHESTRATOR, Settings, load_settings
+from tests.fixtures.reaping import started
 
 #: a small CNN on 300 digits for one epoch (10 steps)
 TINY_MODEL: dict[str, Any] = {"filters": 16, "dense_units": 64, "conv_layers": 1,
@@ -91,13 +92,17 @@ class Process:
     """A Celery worker process of ours, killable as a whole process group."""
 
     def __init__(self, settings: Settings, queue: str, name: str, log: Path,
-                 module: str | None = None) -> None:
+                 module: str | None = None, *, reaped: bool = True) -> None:
+        """``reaped``: killed when the test that started it ends (`tests.fixtures.reaping`);
+        False for a worker a wider fixture keeps for later tests and stops itself."""
         role = ORCHESTRATOR if queue == ORCHESTRATOR_QUEUE else GPU_WORKER
         env = child_environ(settings, role) | {"TF_CPP_MIN_LOG_LEVEL": "2"}
         self.log = log
         self.proc = subprocess.Popen(worker_command(name, queue, module=module), env=env,
                                      stdout=log.open("ab"), stderr=subprocess.STDOUT,
                                      start_new_session=True)
+        if reaped:
+            started(self)
 
     def kill(self, sig: int = signal.SIGKILL) -> None:
         """SIGKILL: the whole process group. Any other signal: the main process only, as
