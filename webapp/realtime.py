@@ -87,7 +87,12 @@ def create_socketio(app: Flask, web: WebState) -> SocketIO:
         CountingRedisManager(web.settings.events_url, channel=SOCKETIO_CHANNEL)
         if redis_events else CountingManager())
     manager.events_relayed = web.metrics.events_relayed
-    sio = SocketIO(app, async_mode=async_mode(), client_manager=manager)
+    # named loggers of ours: given none, python-socketio and engine.io add a StreamHandler
+    # bound to the stderr of the moment, which wrote besides onegin's handlers (and, in a
+    # test process, into a later test's captured stderr once the first was closed)
+    sio = SocketIO(app, async_mode=async_mode(), client_manager=manager,
+                   logger=logging.getLogger("webapp.socketio"),
+                   engineio_logger=logging.getLogger("webapp.engineio"))
     Relay(app, sio, web, tail=not redis_events).register()
     return sio
 

@@ -242,3 +242,17 @@ def test_async_mode_follows_gevent_patching_not_what_is_installed(web: Web) -> N
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=60, cwd=REPO, check=True)
     assert done.stdout.strip() == "gevent"
+
+
+
+def test_socketio_logs_through_onegins_loggers_not_a_stderr_of_its_own(web: Web) -> None:
+    """Errors of the Socket.IO relay (a Redis it cannot reach) reach the process's logging
+    setup, not a StreamHandler python-socketio binds to the stderr of the moment (once
+    closed, as pytest's capture of an earlier test is, every later error failed there)."""
+    import logging
+
+    server = socketio_for(web.app).server
+    assert (server.logger.name, server.eio.logger.name) == ("webapp.socketio", "webapp.engineio")
+    assert not any(isinstance(handler, logging.StreamHandler)
+                   for name in ("socketio.server", "engineio.server")
+                   for handler in logging.getLogger(name).handlers)
