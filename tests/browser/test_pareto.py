@@ -57,8 +57,9 @@ def test_the_front_is_a_scatter_plot_whose_points_open_their_trials(
     members = [m["number"] for m in front["front"]]
     page.wait_for_function(
         f"""() => {{ const c = document.querySelector('#front-chart');
-                    return Number(c.dataset.rendered) > 0 && c.dataset.front === '{len(members)}'
-                      && c.querySelector('canvas') !== null; }}""")
+                    return Number(c.dataset.rendered) > 0
+                      && c.dataset.members === '{" ".join(map(str, members))}'
+                      && c.querySelector('canvas') !== null; }}""")  # the final front drawn
     page.locator("#front-chart").scroll_into_view_if_needed()  # clicks land in the viewport
     drawn = page.evaluate(FRONT_POINT)
     assert drawn["front"] == members

@@ -72,7 +72,10 @@ export class FrontChart {
       return;
     }
     this.frame.note.textContent = "◆ the best by this job's weights; choose a point for its trial.";
-    this.frame.draw(() => ({ option: frontOption(front) }), { keep: true });
+    this.frame.draw(() => {
+      box.dataset.members = front.front.map((t) => t.number).join(" "); // what is drawn
+      return { option: frontOption(front) };
+    }, { keep: true });
   }
 
   renderTable(jobId, front, modelName) {
