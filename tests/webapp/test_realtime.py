@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import redis
 import socketio
 from flask import Flask
 from werkzeug.serving import make_server
@@ -34,7 +33,7 @@ from onegin.local_workers import child_environ, worker_command
 from onegin.scoring import ScoringWeights
 from onegin.search_space import space_for
 from onegin.settings import GPU_WORKER
-from tests.fixtures.services import free_port, redis_database_url, redis_databases
+from tests.fixtures.services import free_port, redis_database, redis_databases
 from tests.webapp.conftest import Web, WebFactory
 from webapp.app import socketio_for
 
@@ -45,11 +44,8 @@ Message = tuple[str, Any]
 @pytest.fixture(scope="module")
 def web_redis() -> Iterator[str]:
     """A Redis database of this module's own (broker queues and event streams)."""
-    url = redis_database_url(redis_databases()[0])  # the one redis_url never picks
-    yield url
-    client = redis.Redis.from_url(url)
-    client.flushdb()
-    client.close()
+    with redis_database(redis_databases()[0]) as url:  # the one redis_url never picks
+        yield url
 
 
 @contextmanager
