@@ -65,7 +65,9 @@ class JobDisplay:
             task = self.trials.pop(number, None)
             if task is not None:
                 self.progress.remove_task(task)
-            self.progress.console.print(_finished_line(number, data))
+            # not markup: an error's text may hold brackets ("KeyError: ['x']")
+            self.progress.console.print(_finished_line(number, data), markup=False,
+                                        highlight=False)
         elif kind == "job_progress":
             self._overall(data)
         elif kind == "job_status" and data.get("waiting"):
@@ -106,8 +108,41 @@ def _finished_line(number: int, data: Mapping[str, Any]) -> str:
 def _trained_line(number: int, result: TrialResult) -> str:
     accuracy = "" if result.val_accuracy is None else f"  val acc {result.val_accuracy:.4f}"
     if result.status == TrialStatus.PRUNED:
-        return f"trial {number}: pruned ({result.prune_reason or 'pruner'}){accuracy}"
-    return f"trial {number}: completed  score {result.score:.4f}{accuracy}"
+        reason = result.prune_reason or "pruner"
+        at = "" if result.pruned_at_epoch is None else f" at epoch {result.pruned_at_epoch}"
+        detail = prune_detail(reason, result.prune_evidence or {})
+        return f"trial {number}: pruned ({reason}){at}{accuracy}" + (
+            f"  [{detail}]" if detail else "")
+    stopped = ("" if result.stopped_epoch is None
+               else f"  early-stopped at epoch {result.stopped_epoch}")
+    return f"trial {number}: completed  score {result.score:.4f}{accuracy}{stopped}"
+
+
+def prune_detail(reason: str, evidence: Mapping[str, Any]) -> str:
+    """What a pruned trial measured against the limit that stopped it, in short (the
+    dashboard's stop table says it at length, webapp/static/js/stopinfo.js); empty where
+    the message lacks the figures: the pruner's and pace's are added by the
+    orchestrator to the records, after the worker's event."""
+    e = evidence
+    if reason == "chance" and _all_numbers(e, "val_accuracy", "accuracy_limit", "val_loss",
+                                           "loss_limit"):
+        return (f"val acc {e['val_accuracy']:.1%} <= {e['accuracy_limit']:.1%}, "
+                f"val loss {e['val_loss']:.3f} >= {e['loss_limit']:.3f}: chance level")
+    if reason == "diverged" and _all_numbers(e, "limit"):
+        loss = e.get("loss")
+        shown = f"{loss:.4g}" if _all_numbers(e, "loss") else f"{loss or 'not finite'}"
+        return f"training loss {shown}, limit {e['limit']:.1f}"
+    if reason == "pruner" and _all_numbers(e, "value", "threshold"):
+        return f"best val acc {e['value']:.1%} < {e['threshold']:.1%} ({e.get('rule')})"
+    if reason == "too_slow" and _all_numbers(e, "predicted_seconds", "limit_seconds"):
+        return (f"predicted {e['predicted_seconds']:.0f} s > {e['limit_seconds']:.0f} s "
+                f"({e.get('factor')} x the median trial)")
+    return ""
+
+
+def _all_numbers(evidence: Mapping[str, Any], *keys: str) -> bool:
+    return all(isinstance(evidence.get(key), int | float)
+               and not isinstance(evidence.get(key), bool) for key in keys)
 
 
 def waiting_line(waiting: Mapping[str, Any]) -> str:
