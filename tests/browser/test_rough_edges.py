@@ -67,10 +67,11 @@ class Seeded:
 
 def _seed_states_job(records: RecordStore, owner: str) -> str:
     """A cancelled 6-trial job as its records read afterwards: #0 completed (the best),
-    #1 completed at chance, #2 failed (worker lost) and re-run as #3, #4 pruned after
+    #1 completed at chance, #2 failed (worker lost) and re-run as #3 (which early stopping
+    ended in epoch 2 of 3), #4 pruned after
     scoring above #0, #5 pruned at chance, #6 cancelled. 3 completed + 2 pruned spend 5
     of the 6 trials; counting every finished trial made it "7 / 6"."""
-    config = OptimizationConfig(dataset="digits", trials=6, epochs=2, concurrency=2,
+    config = OptimizationConfig(dataset="digits", trials=6, epochs=3, concurrency=2,
                                 plot_mode="none", seed=1).to_dict()
     job = records.create_job(config, owner=owner)
     start = datetime.now(UTC) - timedelta(minutes=5)
@@ -80,7 +81,8 @@ def _seed_states_job(records: RecordStore, owner: str) -> str:
                            0.7)
 
     def trial(number: int, status: str, **fields: Any) -> None:
-        records.upsert_trial(job.id, number, status=status, params=SWISH_PARAMS,
+        records.upsert_trial(job.id, number, status=status,
+                             params=fields.pop("params", SWISH_PARAMS),
                              started_at=start + timedelta(seconds=10 * number),
                              finished_at=start + timedelta(seconds=10 * number + 8), **fields)
 
@@ -91,7 +93,9 @@ def _seed_states_job(records: RecordStore, owner: str) -> str:
           metrics={"epochs_run": 2, "dataset": dataset, "plots": []})
     trial(2, "failed", error="worker lost: no heartbeat for 30 s")
     trial(3, "completed", retry_of=2, origin="retry", val_accuracy=0.7, total_score=0.7,
-          health=health, health_score=0.7, metrics={"epochs_run": 2, "dataset": dataset})
+          health=health, health_score=0.7,
+          params=SWISH_PARAMS | {"early_stopping": True, "early_stopping_patience": 1},
+          metrics={"epochs_run": 2, "stopped_epoch": 2, "dataset": dataset})
     trial(4, "pruned", val_accuracy=0.9, total_score=0.9,
           metrics={"epochs_run": 1, "pruned_at_epoch": 1, "prune_reason": "pruner",
                    "dataset": dataset})
@@ -305,6 +309,13 @@ def test_details_open_for_every_trial_state(signed_in: Any, seeded: Seeded) -> N
             assert "worker lost: no heartbeat for 30 s" in body
         if state == "pruned":
             assert "Stopped because" in body
+        if number == 3:
+            assert "Why it stopped early" in body
+            assert "validation accuracy had not improved for 1 epoch" in body
+            assert "1 epochs" not in body
+            assert "Epoch 1's, the best (validation accuracy 70.0%)" in body
+        elif state == "completed":
+            assert "Why it stopped early" not in body
         page.keyboard.press("Escape")
         page.wait_for_selector("#trial-dialog", state="hidden")
 

@@ -395,7 +395,6 @@ export class TrialDialog {
           ["Finished", when(trial.finished_at)],
           ["Duration", duration(seconds)],
           ...(trial.retry_of !== null && trial.retry_of !== undefined ? [["Retry of", `Trial #${trial.retry_of}`]] : []),
-          ...(m.stopped_epoch ? [["Early stopping ended it in epoch", String(m.stopped_epoch)]] : []),
           ...(trial.error ? [["Error", trial.error]] : []),
           ...(ORIGINS[trial.origin] ? [["Origin", ORIGINS[trial.origin]]] : []),
         ], "Run")),

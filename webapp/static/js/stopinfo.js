@@ -91,7 +91,7 @@ function spanText(trial) {
 }
 
 // {caption, rows: [[label, text]]} for the dialog, or null when there is nothing to say
-// (a completed trial). `live`: a running trial's last progress event; `reruns`: numbers
+// (a completed trial that ran its every epoch). `live`: a running trial's last progress event; `reruns`: numbers
 // of the trials that ran this one's parameters again (null: not known); `epochs`: the
 // job's budget.
 export function stopDetails(trial, { live = null, reruns = null, epochs = null } = {}) {
@@ -136,6 +136,9 @@ export function stopDetails(trial, { live = null, reruns = null, epochs = null }
       ["Stopped at", spanText(trial)],
     ] };
   }
+  if (status === "completed" && m.stopped_epoch) {
+    return { caption: "Why it stopped early", rows: earlyStopRows(trial, epochs) };
+  }
   if (status === "cancelled") {
     return { caption: "Why and when it stopped", rows: [
       ["Stopped because", "The job was cancelled"],
@@ -144,4 +147,23 @@ export function stopDetails(trial, { live = null, reruns = null, epochs = null }
     ] };
   }
   return null;
+}
+
+// Keras' EarlyStopping (gpu_worker/schedules.py) ends training `patience` epochs after
+// the best one and restores that epoch's weights, whose metrics the trial reports.
+function earlyStopRows(trial, epochs) {
+  const m = trial.metrics;
+  const patience = Number(trial.params?.early_stopping_patience);
+  const known = Number.isInteger(patience) && patience > 0;
+  const best = m.stopped_epoch - patience;
+  return [
+    ["Stopped because", known
+      ? `Early stopping: validation accuracy had not improved for ${patience} epoch${patience === 1 ? "" : "s"}`
+      : "Early stopping: validation accuracy had stopped improving"],
+    ["Stopped in", placeText({ epoch: m.stopped_epoch }, epochs)],
+    ["Weights kept", known && best >= 1
+      ? `Epoch ${best}'s, the best (validation accuracy ${pct(trial.val_accuracy, 1)})`
+      : `The best epoch's (validation accuracy ${pct(trial.val_accuracy, 1)})`],
+    ["Stopped at", spanText(trial)],
+  ];
 }

@@ -85,3 +85,19 @@ test("a running trial shows its phase and epoch now; a completed one has nothing
   assert.equal(placeText({ phase: "building", epoch: 0, epochs: 3 }), "before training (building model)");
   assert.equal(stopDetails({ status: "completed" }), null);
 });
+
+test("a completed trial that early stopping ended says when, why and whose weights it kept", () => {
+  const trial = { status: "completed", ...TIMES, params: { early_stopping_patience: 3 },
+    val_accuracy: 0.912, metrics: { stopped_epoch: 9 } };
+  const details = stopDetails(trial, { epochs: 20 });
+  assert.equal(details.caption, "Why it stopped early");
+  const r = rows(details);
+  assert.equal(r["Stopped because"], "Early stopping: validation accuracy had not improved for 3 epochs");
+  assert.equal(r["Stopped in"], "epoch 9 of 20");
+  assert.equal(r["Weights kept"], "Epoch 6's, the best (validation accuracy 91.2%)");
+  assert.match(r["Stopped at"], /, 8s after it started$/);
+  const unknown = rows(stopDetails({ ...trial, params: {} }, { epochs: 20 }));
+  assert.equal(unknown["Stopped because"], "Early stopping: validation accuracy had stopped improving");
+  assert.equal(unknown["Weights kept"], "The best epoch's (validation accuracy 91.2%)");
+  assert.equal(stopDetails({ status: "completed", metrics: { stopped_epoch: null } }), null);
+});
