@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-pytest_plugins = ["tests.fixtures.services", "tests.fixtures.reaping"]
+pytest_plugins = ["tests.fixtures.services", "tests.fixtures.reaping", "tests.fixtures.isolation"]
 
 # pytest-xdist hands out whole files in collection order: the long cluster, fault and
 # browser files start first, so the short unit files fill both processes' ends evenly.

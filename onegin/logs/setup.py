@@ -39,6 +39,11 @@ def _is_terminal(stream: IO[str]) -> bool:
         return False
 
 
+def installed_handlers() -> list[logging.Handler]:
+    """The root logger's handlers that `configure_logging` installed (at most one)."""
+    return [h for h in logging.getLogger().handlers if getattr(h, _OURS, False)]
+
+
 def configure_logging(settings: Any, *, stream: IO[str] | None = None) -> logging.Handler:
     """Install one handler on the root logger as ``settings`` say; returns it.
 
@@ -60,7 +65,7 @@ def configure_logging(settings: Any, *, stream: IO[str] | None = None) -> loggin
     handler.addFilter(ContextFilter())
     setattr(handler, _OURS, True)
     root = logging.getLogger()
-    for old in [h for h in root.handlers if getattr(h, _OURS, False)]:
+    for old in installed_handlers():
         root.removeHandler(old)
         old.close()
     root.addHandler(handler)

@@ -8,7 +8,6 @@ import json
 import logging
 import multiprocessing
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -31,22 +30,11 @@ class Terminal(io.StringIO):
         return True
 
 
-@pytest.fixture
-def restore_root() -> Iterator[None]:
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    for handler in [h for h in root.handlers if h not in handlers]:
-        root.removeHandler(handler)
-        handler.close()
-    root.setLevel(level)
-
-
 def settings(**overrides: Any) -> Any:
     return load_settings(env={}, overrides=overrides)
 
 
-def test_json_lines_carry_the_context_extras_and_exceptions(restore_root: None) -> None:
+def test_json_lines_carry_the_context_extras_and_exceptions() -> None:
     out = io.StringIO()
     configure_logging(settings(log_format="auto"), stream=out)  # not a terminal: JSON
     log.info("outside")
@@ -68,7 +56,7 @@ def test_json_lines_carry_the_context_extras_and_exceptions(restore_root: None) 
     assert current_context() == {}
 
 
-def test_text_on_a_terminal_with_the_ids(restore_root: None) -> None:
+def test_text_on_a_terminal_with_the_ids() -> None:
     out = Terminal()
     configure_logging(settings(log_format="auto", log_level="warning"), stream=out)
     with log_context(job_id="job-1", trial=0):
@@ -78,7 +66,7 @@ def test_text_on_a_terminal_with_the_ids(restore_root: None) -> None:
     assert " WARNING onegin.test [job=job-1 trial=0]: shown" in out.getvalue()
 
 
-def test_a_second_configuration_replaces_the_first(restore_root: None) -> None:
+def test_a_second_configuration_replaces_the_first() -> None:
     first, second = io.StringIO(), io.StringIO()
     configure_logging(settings(log_format="json"), stream=first)
     configure_logging(settings(log_format="json"), stream=second)
@@ -86,7 +74,7 @@ def test_a_second_configuration_replaces_the_first(restore_root: None) -> None:
     assert first.getvalue() == "" and second.getvalue().count("once") == 1
 
 
-def test_the_file_rotates_at_the_size_limit(tmp_path: Path, restore_root: None) -> None:
+def test_the_file_rotates_at_the_size_limit(tmp_path: Path) -> None:
     path = tmp_path / "logs" / "onegin.log"
     configure_logging(settings(log_file=str(path), log_max_bytes=2000, log_backups=2))
     for n in range(100):
