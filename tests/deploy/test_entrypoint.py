@@ -133,7 +133,7 @@ def test_web_serves_under_gunicorn_with_websockets(
     created = run_entrypoint("onegin", "token", "create", "deploy-test", env=env)
     assert created.returncode == 0, created.stderr
     token = created.stdout.strip().splitlines()[-1]
-    refused = socketio.Client(reconnection=False)
+    refused = socketio.Client(reconnection=False, handle_sigint=False)
     with pytest.raises(socketio.exceptions.ConnectionError):
         refused.connect(base, namespaces=[SOCKETIO_NAMESPACE], transports=["websocket"],
                         wait_timeout=10)
@@ -142,7 +142,7 @@ def test_web_serves_under_gunicorn_with_websockets(
     assert owner is not None
     fields = {"dataset": "digits", "seed": 3}
     job_id = records.create_job(fields, owner=owner.id).id
-    client = socketio.SimpleClient()
+    client = socketio.SimpleClient(handle_sigint=False)  # Ctrl-C is pytest's
     client.connect(base, namespace=SOCKETIO_NAMESPACE, transports=["websocket"],
                    auth={"token": token}, wait_timeout=10)
     try:

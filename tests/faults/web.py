@@ -32,7 +32,7 @@ def serving_web(settings: Settings) -> Iterator[str]:
 @contextmanager
 def following(url: str, job_id: str) -> Iterator[socketio.SimpleClient]:
     """A browser's Socket.IO client, joined to the job's room (snapshot received)."""
-    client = socketio.SimpleClient()
+    client = socketio.SimpleClient(handle_sigint=False)  # Ctrl-C is pytest's
     client.connect(url, namespace="/jobs", transports=["polling"], wait_timeout=10)
     try:
         assert client.call("join", {"job_id": job_id}, timeout=10) == {

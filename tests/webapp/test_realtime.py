@@ -66,7 +66,7 @@ def connected(url: str, transport: str = "polling", **kwargs: Any
               ) -> Iterator[socketio.SimpleClient]:
     """A client on namespace /jobs. WebSocket is tested once: its client waits up to 3 s
     for a close frame when it disconnects, which adds up over many tests."""
-    client = socketio.SimpleClient()
+    client = socketio.SimpleClient(handle_sigint=False)  # Ctrl-C is pytest's
     client.connect(url, namespace="/jobs", transports=[transport], wait_timeout=10, **kwargs)
     try:
         yield client

@@ -154,7 +154,7 @@ def test_the_local_user_of_an_open_server_is_the_admin(web_factory: WebFactory) 
 @contextmanager
 def watched(url: str, **kwargs: Any) -> Iterator[tuple[socketio.Client, threading.Event]]:
     """A client on namespace /jobs (no reconnection) and an event set when it is dropped."""
-    client = socketio.Client(reconnection=False)
+    client = socketio.Client(reconnection=False, handle_sigint=False)
     dropped = threading.Event()
     client.on("disconnect", lambda *_reason: dropped.set(), namespace="/jobs")
     client.connect(url, namespaces=["/jobs"], transports=["polling"], wait_timeout=10,
