@@ -91,9 +91,9 @@ function spanText(trial) {
 }
 
 // {caption, rows: [[label, text]]} for the dialog, or null when there is nothing to say
-// (a completed trial that ran its every epoch). `live`: a running trial's last progress event; `reruns`: numbers
-// of the trials that ran this one's parameters again (null: not known); `epochs`: the
-// job's budget.
+// (a completed trial that ran its every epoch). `live`: a running trial's last progress
+// event; `reruns`: numbers of the trials that ran this one's parameters again (null: not
+// known); `epochs`: the job's budget.
 export function stopDetails(trial, { live = null, reruns = null, epochs = null } = {}) {
   const status = trial.status;
   const m = trial.metrics || {};
