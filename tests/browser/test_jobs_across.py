@@ -190,6 +190,35 @@ def test_a_running_trial_shows_its_phase_and_epoch_now(page: Any, seeded: Seeded
     _close(page)
 
 
+def test_moving_between_jobs_keeps_one_socket_and_the_live_job_still_updates(
+        page: Any, seeded: Seeded, viewport: str) -> None:
+    """The page's one WebSocket leaves a job's room and joins the next: none is closed
+    (a socket closed while the server wrote to it was a console error in chromium)."""
+    opened: list[Any] = []
+    closed: list[str] = []
+    page.on("websocket", lambda ws: (opened.append(ws),
+                                    ws.on("close", lambda w: closed.append(w.url))))
+    live_now = "() => document.querySelector('#connection').dataset.state === 'live'"
+    _open(page, f"#/jobs/{seeded.live}")
+    page.wait_for_function(live_now)
+    for job, name in ((seeded.night, "Night search"), (seeded.day, "Day search"),
+                      (seeded.live, "Live search")):
+        page.evaluate(f"location.hash = '#/jobs/{job}'")
+        page.wait_for_function(f"() => document.querySelector('#job-title').textContent"
+                               f" === {name!r}")  # opened, and following it
+        page.wait_for_function(live_now)
+    page.wait_for_selector('#gallery .card[data-number="0"]')
+    epoch = 1 if viewport == "desktop" else 3  # neither shown before on this job
+    seeded.events.publish(make_event(
+        "trial_progress", seeded.live, trial=0, phase="training", epoch=epoch, epochs=3,
+        epoch_fraction=0.5, fraction=0.5, metrics={"accuracy": 0.5}))
+    page.wait_for_function("() => document.querySelector('#gallery .card[data-number=\"0\"] "
+                           f".epoch').textContent.startsWith('Epoch {epoch}/3')")
+    assert [ws.url.split("?")[0] for ws in opened] == [
+        seeded.url.replace("http", "ws") + "/socket.io/"]
+    assert not closed
+
+
 # ---- 4: across jobs
 
 def _listed(page: Any) -> list[str]:
