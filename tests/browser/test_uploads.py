@@ -75,6 +75,7 @@ def test_a_refused_upload_names_every_bad_file_and_is_not_listed(
     page = new_page(browser, dashboard)
     errors = watch_errors(page)
     open_dashboard(page)
+    page.wait_for_selector("#uploads-list:not([aria-busy])")  # the uploads have been read
     before = page.locator("#uploads-list li.upload").count()
     choose_file(page, "bad.zip", zip_bytes({
         "red/0.png": png_bytes(COLOURS["red"]), "red/notes.txt": b"words",

@@ -44,11 +44,18 @@ export class UploadsPanel {
     });
   }
 
+  // The list is aria-busy (from the page's first paint) until the uploads have been read.
   async load() {
-    const data = await api.uploads();
-    this.uploads = data.uploads || [];
-    this.render(data.quota);
-    this.onChange?.(this.uploads);
+    const list = $("#uploads-list");
+    list.setAttribute("aria-busy", "true");
+    try {
+      const data = await api.uploads();
+      this.uploads = data.uploads || [];
+      this.render(data.quota);
+      this.onChange?.(this.uploads);
+    } finally {
+      list.removeAttribute("aria-busy");
+    }
   }
 
   async upload() {
