@@ -23,6 +23,10 @@ for _ in $(seq 1 50); do
 done
 su postgres -c "psql -qtAc \"SELECT 1 FROM pg_roles WHERE rolname='onegin'\"" | grep -q 1 ||
   su postgres -c "psql -qc \"CREATE ROLE onegin LOGIN CREATEDB PASSWORD 'onegin'\"" >&2
+# The tests drop their own databases WITH (FORCE), which also ends an autovacuum worker
+# busy in one: that takes pg_signal_backend (else "must be a member of the role whose
+# process is being terminated").
+su postgres -c "psql -qc 'GRANT pg_signal_backend TO onegin'" >&2
 su postgres -c "psql -qtAc \"SELECT 1 FROM pg_database WHERE datname='onegin'\"" | grep -q 1 ||
   su postgres -c "createdb -O onegin onegin" >&2
 
