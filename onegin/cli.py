@@ -232,11 +232,14 @@ def _submit(settings: Any, config: Any, *, follow: bool) -> int:
     submit_job(create_celery(settings), job.id)
     print(job.id, flush=True)
     console.print(f"seed {config.seed}")
-    if follow:
-        with JobDisplay(services.events, job.id, config.trials) as display:
-            display.wait()
-        console.print(f"job {job.id}: {services.records.get_job(job.id).status}")
-    return 0
+    if not follow:
+        return 0
+    with JobDisplay(services.events, job.id, config.trials) as display:
+        display.wait()
+    done = services.records.get_job(job.id)
+    console.print(f"job {done.id}: {done.status}" + (f" ({done.error})" if done.error else ""),
+                  markup=False)
+    return 0 if done.status == JobStatus.COMPLETED else 1  # as a job run here exits
 
 
 def _compare_parser(sub: Any) -> None:

@@ -27,6 +27,7 @@ from onegin.submission import submit_job
 from orchestrator.runner import JobRunner
 from orchestrator.tasks import CeleryDispatcher
 from tests.integration.harness import (
+    TINY,
     TINY_MODEL,
     EventWatcher,
     Process,
@@ -244,30 +245,55 @@ def test_invalid_job_configurations_name_every_field() -> None:
                                         "params.conv_layers", "colour"}
 
 
-def test_cli_submit_and_follow_against_the_cluster(
-        cluster: tuple[Services, list[Process]], tmp_path: Path) -> None:
-    services, _ = cluster
+def _submit_and_follow(services: Services, log: Path,
+                       *flags: str) -> subprocess.CompletedProcess[str]:
+    """`onegin optimize --submit --follow` with ``flags``, while an orchestrator runs. The
+    CLI uses the records, the broker and the events, as an orchestrator does."""
     from onegin.local_workers import child_environ
     from onegin.settings import ORCHESTRATOR
 
-    orchestrator = Process(services.settings, ORCHESTRATOR_QUEUE, "orch-cli",
-                           tmp_path / "orch.log")
-    # the CLI submits and follows: the records, the broker and the events, as an orchestrator
+    orchestrator = Process(services.settings, ORCHESTRATOR_QUEUE, log.stem, log)
     env = child_environ(services.settings, ORCHESTRATOR) | {"COLUMNS": "120"}
     try:
-        done = subprocess.run(
-            [sys.executable, "-m", "onegin.cli", "optimize", "--submit", "--follow",
-             "--dataset", "digits", "--trials", "2", "--concurrency", "2", "--epochs", "1",
-             "--max-train-samples", "300", "--max-eval-samples", "120"],
-            capture_output=True, text=True, env=env, timeout=300, check=False,
-        )
+        return subprocess.run(
+            [sys.executable, "-m", "onegin.cli", "optimize", "--submit", "--follow", *flags],
+            capture_output=True, text=True, env=env, timeout=300, check=False)
     finally:
         orchestrator.kill(signal.SIGTERM)
+
+
+def test_cli_submit_and_follow_against_the_cluster(
+        cluster: tuple[Services, list[Process]], tmp_path: Path) -> None:
+    services, _ = cluster
+    # the harness's tiny job, whose trials learn in their one epoch: in the default space
+    # both could still be at chance after it, be pruned, and fail the job
+    job_file = tmp_path / "job.yaml"
+    job_file.write_text(yaml.safe_dump(TINY))
+    done = _submit_and_follow(services, tmp_path / "orch-cli.log", "--job", str(job_file),
+                              "--trials", "2", "--concurrency", "2")
     assert done.returncode == 0, done.stderr[-3000:]
     job_id = done.stdout.split()[0]
     assert services.records.get_job(job_id).status == "completed"
     assert f"job {job_id}: completed" in done.stderr
     assert_consistent(services, job_id, 2)
+
+
+def test_cli_follow_exits_non_zero_saying_why_the_job_failed(
+        cluster: tuple[Services, list[Process]], tmp_path: Path) -> None:
+    """As `onegin optimize` run here does: a script can tell a failed job by the status."""
+    services, _ = cluster
+    folder = tmp_path / "pictures"
+    for name in ("cats", "dogs"):
+        (folder / name).mkdir(parents=True)
+        (folder / name / "x.png").write_text("a text file, not an image")
+    done = _submit_and_follow(services, tmp_path / "orch-fail.log", "--dataset",
+                              f"images:{folder}", "--trials", "3", "--concurrency", "1",
+                              "--epochs", "1")
+    assert done.returncode == 1, done.stderr[-3000:]
+    job_id = done.stdout.split()[0]
+    assert services.records.get_job(job_id).status == "failed"
+    assert f"job {job_id}: failed (3 trials in a row failed; the last: bad data: " \
+        in " ".join(done.stderr.split())
 
 
 DIVERGING = {"optimizer": "rmsprop", "learning_rate": 0.1, "batch_norm": False,
