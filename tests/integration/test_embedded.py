@@ -43,7 +43,11 @@ def test_cli_optimize_prints_the_best_model(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "onegin.cli", "optimize", "--dataset", "digits", "--trials", "2",
          "--concurrency", "2", "--epochs", "1", "--max-train-samples", "300",
-         "--max-eval-samples", "120", "--param", "conv_layers=1"],
+         "--max-eval-samples", "120", "--param", "conv_layers=1",
+         # the rest as the harness's tiny job, whose trials learn in their one epoch: in
+         # the default space both could be pruned at chance, failing the job
+         "--param", "optimizer=adam", "--param", "learning_rate=0.01",
+         "--param", "batch_size=32"],
         capture_output=True, text=True, env=env, timeout=400, check=False, cwd=tmp_path,
     )
     assert done.returncode == 0, done.stderr[-3000:]
@@ -54,7 +58,8 @@ def test_cli_optimize_prints_the_best_model(tmp_path: Path) -> None:
     trials, _ = records.list_trials(jobs[0].id)
     assert "completed" in [t.status for t in trials]  # a hopeless one would be pruned
     assert {t.status for t in trials} <= {"completed", "pruned"}
-    assert all(t.params["conv_layers"] == 1 for t in trials)
+    assert all(t.params["conv_layers"] == 1 and t.params["optimizer"] == "adam"
+               and t.params["learning_rate"] == 0.01 for t in trials)
 
 
 def test_cli_rejects_a_bad_job_naming_each_field(tmp_path: Path) -> None:
