@@ -214,6 +214,16 @@ def test_a_trial_s_parameter_opens_its_explanation_and_the_job_s_slice(
     press(page, toggle, width)  # and closes again
     assert toggle.get_attribute("aria-expanded") == "false"
     assert panel.is_hidden()
+
+    # what the search tries is digits' (image) range alone, for a parameter text searches too
+    both = next(n for n, t in seeded.texts.items()
+                if {"image", "text"} <= set(t["searched"]) and n in completed[-1]["params"])
+    toggle = page.locator(f"#trial-dialog tr[data-param='{both}'] .hp-toggle")
+    press(page, toggle, width)
+    panel = page.locator(f"#{toggle.get_attribute('aria-controls')}")
+    panel.locator(".hp-explain").wait_for()
+    tries = panel.locator("dt:has-text('The search tries') + dd").inner_text()
+    assert tries == seeded.texts[both]["searched"]["image"], tries
     page.click("#trial-dialog-close")
 
     # a job with too few trials says so instead of drawing noise

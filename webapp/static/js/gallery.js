@@ -404,7 +404,7 @@ export class TrialDialog {
         h("ul", { class: "health-bars health-bars--large" }, healthBars(trial.health))) : null,
       h("div", { class: "dialog-grid" },
         paramsTable(Object.entries(trial.params || {}).map(([k, v]) => [k, paramValue(v)]),
-          jobEvidence(jobId, { scoreLabel: context.scoreLabel })),
+          jobEvidence(jobId, { scoreLabel: context.scoreLabel }), context.modality),
         m.timings ? table(Object.entries(m.timings).map(([k, v]) => [label(k), seconds_(v)]), "Time per phase") : null),
       this.plots(jobId, trial),
     ];

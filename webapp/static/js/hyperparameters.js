@@ -159,10 +159,11 @@ export function disposeCharts(root) {
   }
 }
 
-// A button (its `content`) that opens `name`'s explanation (and, given `evidence`, the job's
-// slice) in `panel`, shown with `shown` too (a table row holding it); the panel is filled
-// afresh each time it opens and emptied (its chart disposed) when it closes.
-export function disclosure(name, content, { evidence = null, shown = null } = {}) {
+// A button (its `content`) that opens `name`'s explanation (what the search tries for
+// `modality`, or for every one; and, given `evidence`, the job's slice) in `panel`, shown with
+// `shown` too (a table row holding it); the panel is filled afresh each time it opens and
+// emptied (its chart disposed) when it closes.
+export function disclosure(name, content, { evidence = null, shown = null, modality = null } = {}) {
   const panel = h("div", { class: "hp-panel", id: `hp-panel-${++ids}`, hidden: true });
   const button = h("button", {
     type: "button", class: "button button--quiet hp-toggle", "aria-expanded": "false",
@@ -187,18 +188,21 @@ export function disclosure(name, content, { evidence = null, shown = null } = {}
       return;
     }
     if (button.getAttribute("aria-expanded") !== "true") return; // closed meanwhile
-    clear(panel, explanation(name, all[name]), evidence ? evidenceSection(name, evidence) : null);
+    clear(panel, explanation(name, all[name], { modality }),
+      evidence ? evidenceSection(name, evidence) : null);
   });
   return { button, panel };
 }
 
 // A trial's parameters ([[name, value as shown]]) as the details dialog's table: each row's
-// value, with its explanation (and the job's slice) a button away, in a full-width row below.
-export function paramsTable(params, evidence) {
+// value, with its explanation (the search's range for the job's `modality`, and the job's
+// slice) a button away, in a full-width row below.
+export function paramsTable(params, evidence, modality = null) {
   const rows = params.flatMap(([name, value]) => {
     const row = h("tr", { class: "hp-row", hidden: true });
     const { button, panel } = disclosure(name,
-      ["About", h("span", { class: "sr-only" }, ` ${paramLabel(name)}`)], { evidence, shown: row });
+      ["About", h("span", { class: "sr-only" }, ` ${paramLabel(name)}`)],
+      { evidence, shown: row, modality });
     row.append(h("td", { colspan: "2" }, panel));
     return [
       h("tr", { dataset: { param: name } }, h("th", { scope: "row" }, paramLabel(name)),

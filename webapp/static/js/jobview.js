@@ -218,12 +218,15 @@ export class JobView {
   }
 
   // What a trial's details say beyond its record (stopinfo.js): a running trial's live
-  // progress, the trials that re-ran its parameters, the job's epochs.
+  // progress, the trials that re-ran its parameters, the job's epochs, and its dataset's
+  // modality (for what the search tries; null for a dataset the form does not list).
   trialContext(trial) {
     const reruns = [...this.gallery.trials.values()]
       .filter((t) => t.retry_of === trial.number).map((t) => t.number);
+    const dataset = this.form.datasets.find((d) => d.name === this.job?.config?.dataset);
     return { live: this.gallery.progress.get(trial.number) ?? null, reruns,
-      epochs: this.job?.config?.epochs ?? null, scoreLabel: this.analysis.scoreLabel };
+      epochs: this.job?.config?.epochs ?? null, scoreLabel: this.analysis.scoreLabel,
+      modality: dataset?.modality ?? null };
   }
 
   onSnapshot({ job, trials }) {
