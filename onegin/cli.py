@@ -201,9 +201,13 @@ def _resume(args: argparse.Namespace, settings: Any) -> int:
     return _print_result(result)
 
 
+def _say_end(job_id: str, status: str, error: str | None) -> None:
+    """How a job ended, its error verbatim (no Rich markup: it may hold brackets)."""
+    console.print(f"job {job_id}: {status}" + (f" ({error})" if error else ""), markup=False)
+
+
 def _print_result(result: Any) -> int:
-    console.print(f"job {result.job_id}: {result.status}" +
-                  (f" ({result.error})" if result.error else ""))
+    _say_end(result.job_id, result.status, result.error)
     if result.best_trial is None:
         return 1
     print(
@@ -237,8 +241,7 @@ def _submit(settings: Any, config: Any, *, follow: bool) -> int:
     with JobDisplay(services.events, job.id, config.trials) as display:
         display.wait()
     done = services.records.get_job(job.id)
-    console.print(f"job {done.id}: {done.status}" + (f" ({done.error})" if done.error else ""),
-                  markup=False)
+    _say_end(done.id, done.status, done.error)
     return 0 if done.status == JobStatus.COMPLETED else 1  # as a job run here exits
 
 

@@ -29,6 +29,7 @@ pytest.importorskip("playwright.sync_api", reason="Playwright is not installed")
 
 VIEWPORTS = {"desktop": (1280, 800), "phone": (390, 844)}
 CELLS = "rows => rows.map(r => [...r.cells].map(c => c.textContent))"  # a table's text
+LIVE = "() => document.querySelector('#connection').dataset.state === 'live'"
 REPORT = b"<!doctype html><title>Comparison report</title><h1>Does health help?</h1>"
 
 
@@ -175,7 +176,7 @@ def test_a_running_trial_shows_its_phase_and_epoch_now(page: Any, seeded: Seeded
                                                        viewport: str, screenshots: Path) -> None:
     _open(page, f"#/jobs/{seeded.live}")
     page.wait_for_selector('#gallery .card[data-number="0"]')
-    page.wait_for_function("() => document.querySelector('#connection').dataset.state === 'live'")
+    page.wait_for_function(LIVE)
     seeded.events.publish(make_event(
         "trial_progress", seeded.live, trial=0, phase="training", epoch=2, epochs=3,
         epoch_fraction=0.5, fraction=0.5, metrics={"accuracy": 0.62}))
@@ -198,15 +199,14 @@ def test_moving_between_jobs_keeps_one_socket_and_the_live_job_still_updates(
     closed: list[str] = []
     page.on("websocket", lambda ws: (opened.append(ws),
                                     ws.on("close", lambda w: closed.append(w.url))))
-    live_now = "() => document.querySelector('#connection').dataset.state === 'live'"
     _open(page, f"#/jobs/{seeded.live}")
-    page.wait_for_function(live_now)
+    page.wait_for_function(LIVE)
     for job, name in ((seeded.night, "Night search"), (seeded.day, "Day search"),
                       (seeded.live, "Live search")):
         page.evaluate(f"location.hash = '#/jobs/{job}'")
         page.wait_for_function(f"() => document.querySelector('#job-title').textContent"
                                f" === {name!r}")  # opened, and following it
-        page.wait_for_function(live_now)
+        page.wait_for_function(LIVE)
     page.wait_for_selector('#gallery .card[data-number="0"]')
     epoch = 1 if viewport == "desktop" else 3  # neither shown before on this job
     seeded.events.publish(make_event(
