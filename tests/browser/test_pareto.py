@@ -55,11 +55,13 @@ def test_the_front_is_a_scatter_plot_whose_points_open_their_trials(
     page.wait_for_selector("#best-section:not([hidden])", timeout=60_000)
     front = page.request.get(f"/api/v1/jobs/{job_id}/front").json()
     members = [m["number"] for m in front["front"]]
+    # the final front, and the trials it dominates, drawn
     page.wait_for_function(
         f"""() => {{ const c = document.querySelector('#front-chart');
                     return Number(c.dataset.rendered) > 0
                       && c.dataset.members === '{" ".join(map(str, members))}'
-                      && c.querySelector('canvas') !== null; }}""")  # the final front drawn
+                      && c.dataset.dominated === '{len(front["dominated"])}'
+                      && c.querySelector('canvas') !== null; }}""")
     page.locator("#front-chart").scroll_into_view_if_needed()  # clicks land in the viewport
     drawn = page.evaluate(FRONT_POINT)
     assert drawn["front"] == members
